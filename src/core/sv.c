@@ -1,0 +1,134 @@
+/* String view helpers. */
+#include "core/sv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/mem.h"
+
+bool
+sv_ieq(struct sv a, struct sv b)
+{
+	if (a.len != b.len)
+		return false;
+	for (size_t i = 0; i < a.len; i++)
+		if (sv_lower_char(a.p[i]) != sv_lower_char(b.p[i]))
+			return false;
+	return true;
+}
+
+bool
+sv_istarts_with(struct sv s, struct sv prefix)
+{
+	return s.len >= prefix.len && sv_ieq(sv_head(s, prefix.len), prefix);
+}
+
+bool
+sv_starts_with(struct sv s, struct sv prefix)
+{
+	return s.len >= prefix.len && sv_eq(sv_head(s, prefix.len), prefix);
+}
+
+long
+sv_find_char(struct sv s, char c)
+{
+	const char *hit;
+
+	if (s.len == 0)
+		return -1;
+	hit = memchr(s.p, c, s.len);
+	return hit != NULL ? (long)(hit - s.p) : -1;
+}
+
+struct sv
+sv_ltrim(struct sv s)
+{
+	while (s.len > 0 && sv_is_lws_char(s.p[0])) {
+		s.p++;
+		s.len--;
+	}
+	return s;
+}
+
+struct sv
+sv_rtrim(struct sv s)
+{
+	while (s.len > 0 && sv_is_lws_char(s.p[s.len - 1]))
+		s.len--;
+	return s;
+}
+
+struct sv
+sv_trim(struct sv s)
+{
+	return sv_rtrim(sv_ltrim(s));
+}
+
+int
+sv_to_u64(struct sv s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s.len == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned d;
+
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return -EINVAL;
+		d = (unsigned)(s.p[i] - '0');
+		if (d > max || v > (max - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+sv_to_u32(struct sv s, uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+	int err;
+
+	err = sv_to_u64(s, max, &v);
+	if (err != 0)
+		return err;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+sv_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool
+sv_all_in(struct sv s, const bool set[256])
+{
+	for (size_t i = 0; i < s.len; i++)
+		if (!set[(unsigned char)s.p[i]])
+			return false;
+	return true;
+}
+
+char *
+sv_strdup(struct sv s)
+{
+	char *copy;
+
+	copy = mem_alloc(s.len + 1);
+	if (copy == NULL)
+		return NULL;
+	if (s.len > 0)
+		memcpy(copy, s.p, s.len);
+	copy[s.len] = '\0';
+	return copy;
+}

@@ -1,0 +1,99 @@
+/* Unit tests for string views. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "core/mem.h"
+#include "core/sv.h"
+
+static void
+test_split(void **state)
+{
+	struct sv in = SV("a;b;c"), head;
+
+	(void)state;
+	assert_true(sv_split(&in, ';', &head));
+	assert_true(sv_eq(head, SV("a")));
+	assert_true(sv_eq(in, SV("b;c")));
+	assert_true(sv_split(&in, ';', &head));
+	assert_false(sv_split(&in, ';', &head));
+	assert_true(sv_eq(in, SV("c")));
+	in = SV_NULL;
+	assert_false(sv_split(&in, ';', &head));
+}
+
+static void
+test_compare(void **state)
+{
+	(void)state;
+	assert_true(sv_ieq(SV("Via"), SV("vIA")));
+	assert_false(sv_ieq(SV("Via"), SV("Vie")));
+	assert_false(sv_ieq(SV("Via"), SV("Vi")));
+	assert_true(sv_istarts_with(SV("SIP/2.0"), SV("sip/")));
+	assert_false(sv_starts_with(SV("SIP"), SV("SIP/")));
+	assert_int_equal(sv_find_char(SV("abc"), 'c'), 2);
+	assert_int_equal(sv_find_char(SV_NULL, 'c'), -1);
+}
+
+static void
+test_trim(void **state)
+{
+	(void)state;
+	assert_true(sv_eq(sv_trim(SV(" \t\r\n x y \r\n")), SV("x y")));
+	assert_true(sv_eq(sv_trim(SV("   ")), SV("")));
+}
+
+static void
+test_to_u32(void **state)
+{
+	uint32_t v = 7;
+
+	(void)state;
+	assert_int_equal(sv_to_u32(SV("0068"), 255, &v), 0);
+	assert_int_equal(v, 68);
+	assert_int_equal(sv_to_u32(SV("4294967295"), UINT32_MAX, &v), 0);
+	assert_int_equal(v, UINT32_MAX);
+	assert_int_equal(sv_to_u32(SV("4294967296"), UINT32_MAX, &v), -ERANGE);
+	assert_int_equal(sv_to_u32(SV("256"), 255, &v), -ERANGE);
+	assert_int_equal(sv_to_u32(SV("9"), 5, &v), -ERANGE);
+	assert_int_equal(sv_to_u32(SV(""), 5, &v), -EINVAL);
+	assert_int_equal(sv_to_u32(SV("-1"), 5, &v), -EINVAL);
+	assert_int_equal(sv_to_u32(SV("1 "), 5, &v), -EINVAL);
+	assert_int_equal(sv_to_u32(SV("99999999999999999999999"), UINT32_MAX,
+			     &v),
+	    -ERANGE);
+}
+
+static void
+test_strdup(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = sv_strdup(SV("abc"));
+	assert_non_null(s);
+	assert_string_equal(s, "abc");
+	free(s);
+	mem_fail_nth(1);
+	assert_null(sv_strdup(SV("abc")));
+	mem_fail_nth(0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_to_u32),
+		cmocka_unit_test(test_strdup),
+	};
+
+	return cmocka_run_group_tests_name("core_sv", tests, NULL, NULL);
+}
