@@ -21,6 +21,7 @@
 #include "sip/digest.h"
 #include "sip/limits.h"
 #include "sip/uri.h"
+#include "sip/via.h"
 
 enum sip_method {
 	SIP_METHOD_OTHER, /* a valid token we do not know */
@@ -103,23 +104,7 @@ struct sip_hdr {
 	struct sv name;  /* as written */
 	struct sv value; /* trimmed; may contain folded line breaks */
 	uint8_t id;      /* enum sip_hdr_id */
-};
-
-struct sip_via {
-	struct sv protocol;  /* "SIP" */
-	struct sv version;   /* "2.0" */
-	struct sv transport; /* "UDP", "TCP", "TLS", "WS", "WSS", ... */
-	struct sv host;      /* IPv6 without brackets */
-	uint16_t port;
-	bool has_port;
-	struct sv params; /* raw, from the first ';' on; empty if none */
-	struct sv branch; /* SV_NULL when absent */
-	struct sv received;
-	struct sv maddr;
-	bool rport;        /* rport present (with or without value) */
-	uint16_t rport_value; /* 0 when rport has no value */
-	uint8_t ttl;
-	bool has_ttl;
+	int16_t next;    /* index of the next field with this id, or -1 */
 };
 
 struct sip_cseq {
@@ -132,7 +117,7 @@ struct sip_cseq {
 struct sip_hdr_iter {
 	const struct sip_msg *msg;
 	enum sip_hdr_id id;
-	unsigned next_hdr; /* index of the next field to open */
+	int next_hdr;      /* index of the next field to open, or -1 */
 	struct sv rest;    /* unread part of the current field */
 	unsigned count;    /* values returned so far */
 };
@@ -228,6 +213,11 @@ int sip_msg_header(const struct sip_msg *m, enum sip_hdr_id id,
  * (case-insensitive). */
 int sip_msg_header_by_name(const struct sip_msg *m, struct sv name,
     struct sv *value) RP_MUST_CHECK;
+/* Walks the fields of one header kind: start with *pos = -1; returns 1
+ * with *value set while fields remain, then 0. For headers whose commas
+ * do not separate values (Authorization, WWW-Authenticate, Date). */
+int sip_msg_next_field(const struct sip_msg *m, enum sip_hdr_id id,
+    int *pos, struct sv *value);
 /* Number of fields of a header kind (not of comma-separated values). */
 unsigned sip_msg_header_count(const struct sip_msg *m, enum sip_hdr_id id);
 
@@ -240,10 +230,6 @@ void sip_hdr_iter_init(struct sip_hdr_iter *it, const struct sip_msg *m,
  * quote or bracket, empty value) or -E2BIG (more than SIP_LIST_MAX). */
 int sip_hdr_iter_next(struct sip_hdr_iter *it, struct sv *value)
     RP_MUST_CHECK;
-
-/* Parses one Via value (as returned by the iterator). Returns 0,
- * -EBADMSG or -ERANGE. */
-int sip_via_parse(struct sv value, struct sip_via *out) RP_MUST_CHECK;
 
 /* Token lists (Allow, Supported, Require, Proxy-Require, Unsupported,
  * Privacy): true if 'token' is one of the values (case-insensitive). */
