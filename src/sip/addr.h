@@ -19,8 +19,9 @@ struct sip_addr {
 	bool angle; /* the URI was in <...> (name-addr form) */
 	struct sip_uri uri;
 	/* Header parameters after the URI, from the first ';' on (the
-	 * form sip_param_next() reads), empty if none. In addr-spec form every ';' after the URI starts a
-	 * header parameter, not a URI parameter (RFC 3261 §20). */
+	 * form sip_param_next() reads), empty if none. In addr-spec form
+	 * every ';' after the URI starts a header parameter, not a URI
+	 * parameter (RFC 3261 §20). */
 	struct sv params;
 	struct sv tag; /* SV_NULL when absent */
 	/* Contact only. */
@@ -31,12 +32,15 @@ struct sip_addr {
 	bool has_q;
 };
 
-/* Parses one name-addr or addr-spec with its parameters.
- * Returns 0, -EBADMSG, -E2BIG (URI or parameters over their limits) or
- * -ERANGE (expires or q out of range). */
+/* Parses one name-addr or addr-spec with its parameters; a second tag
+ * is malformed. Returns 0, -EBADMSG, -E2BIG (the value over
+ * SIP_HEADER_LEN_MAX, the URI or parameters over their limits) or
+ * -ERANGE (URI port or ttl out of range). */
 int sip_addr_parse(struct sv in, struct sip_addr *out) RP_MUST_CHECK;
 
-/* Like sip_addr_parse, but also accepts the lone "*" of Contact. */
+/* Like sip_addr_parse, but also accepts the lone "*" of Contact, and
+ * reads expires and q (each at most once; a q that is not a qvalue is
+ * -EBADMSG, an expires above 2^32-1 is -ERANGE). */
 int sip_contact_parse(struct sv in, struct sip_addr *out) RP_MUST_CHECK;
 
 #endif

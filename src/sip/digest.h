@@ -54,6 +54,11 @@ struct sip_digest {
 /* Parses an Authorization, Proxy-Authorization, WWW-Authenticate or
  * Proxy-Authenticate value. Duplicate parameters, unterminated quotes, a
  * bad nc or a parameter count over SIP_PARAMS_MAX are errors.
+ * A value with username, uri, response, cnonce or nc is checked as
+ * credentials (nc, response length, single qop); any other as a challenge
+ * (qop list). Presence of required parameters is the caller's check;
+ * username* is an error. Other schemes get only scheme and a syntax check.
+ * On error *out is zeroed. Any thread; the views point into 'value'.
  * Returns 0, -EBADMSG or -E2BIG. */
 int sip_digest_parse(struct sv value, struct sip_digest *out) RP_MUST_CHECK;
 

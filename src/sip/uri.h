@@ -42,20 +42,25 @@ struct sip_uri {
 	bool has_port;
 	struct sv params;  /* from the first ';' (included) up to '?' */
 	struct sv headers; /* after '?' ('?' excluded) */
-	struct sv opaque;  /* SIP_URI_OTHER: everything after "scheme:" */
+	/* SIP_URI_OTHER: everything after "scheme:"; non-empty printable
+	 * ASCII without '<', '>' or '"'. */
+	struct sv opaque;
 	/* Well-known URI parameters, SV_NULL when absent. */
 	struct sv transport;
 	struct sv user_param; /* user=phone / user=ip */
 	struct sv method;
-	struct sv maddr;
+	struct sv maddr; /* as written: an IPv6 reference keeps "[]" */
 	uint8_t ttl;
 	bool has_ttl;
 	bool lr;
 };
 
 /* Parses 'in' (nothing before or after the URI, no surrounding LWS).
- * Returns 0, -EBADMSG (malformed), -E2BIG (longer than SIP_URI_MAX) or
- * -ERANGE (port or ttl out of range). */
+ * A well-known parameter given twice, or (but lr) without a value, is
+ * malformed.
+ * Returns 0, -EBADMSG (malformed), -E2BIG (longer than SIP_URI_MAX, or
+ * more than SIP_PARAMS_MAX parameters or headers) or -ERANGE (port or
+ * ttl out of range). */
 int sip_uri_parse(struct sv in, struct sip_uri *out) RP_MUST_CHECK;
 
 /* Looks up a URI parameter by name (case-insensitive, escapes in names
@@ -63,8 +68,13 @@ int sip_uri_parse(struct sv in, struct sip_uri *out) RP_MUST_CHECK;
 int sip_uri_param(const struct sip_uri *u, struct sv name, struct sv *value);
 
 /* RFC 3261 §19.1.4 comparison: scheme, userinfo (case-sensitive, after
- * unescaping), host (case-insensitive), port, and the parameters and
- * headers the rules name. */
+ * unescaping; an escaped reserved character differs from the literal
+ * one), host (case-insensitive; IPv6 as addresses), port, parameters
+ * (user, ttl, method, maddr and transport must be in both or neither;
+ * others count only when in both) and headers (the same multiset), all
+ * values case-insensitive after unescaping. tel: numbers and parameters
+ * per RFC 3966 §4; other schemes: the scheme name case-insensitively,
+ * the opaque part byte for byte. */
 bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b);
 
 /* Decodes %-escapes of 'in' into 'out' (room for 'out_max' bytes).
