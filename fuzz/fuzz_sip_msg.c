@@ -76,12 +76,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (resp == NULL)
 				abort();
 			buf_init(&b, 0);
-			if (sip_build_response(&b, m, 200, SV_NULL,
-				SV("fuzztag")) == 0 &&
+			if (sip_build_response(
+			        &b, m, 200, SV_NULL, SV("fuzztag")) == 0 &&
 			    sip_build_body(&b, SV_NULL, SV_NULL) == 0) {
 				/* What we build, we can parse back. */
-				int rc = sip_msg_parse(resp, buf_view(&b),
-				    NULL, &err);
+				int rc = sip_msg_parse(
+				    resp, buf_view(&b), NULL, &err);
 
 				assert(rc == 0);
 			}

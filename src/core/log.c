@@ -85,8 +85,9 @@ log_write(enum log_level level, const char *subsystem, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	if (log_json) {
-		fprintf(f, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"sub\":",
-		    stamp, ts.tv_nsec / 1000000, level_names[level]);
+		fprintf(f,
+		    "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"sub\":", stamp,
+		    ts.tv_nsec / 1000000, level_names[level]);
 		write_json_string(f, subsystem);
 		fputs(",\"msg\":", f);
 		write_json_string(f, line);

@@ -64,9 +64,8 @@ test_to_u32(void **state)
 	assert_int_equal(sv_to_u32(SV(""), 5, &v), -EINVAL);
 	assert_int_equal(sv_to_u32(SV("-1"), 5, &v), -EINVAL);
 	assert_int_equal(sv_to_u32(SV("1 "), 5, &v), -EINVAL);
-	assert_int_equal(sv_to_u32(SV("99999999999999999999999"), UINT32_MAX,
-			     &v),
-	    -ERANGE);
+	assert_int_equal(
+	    sv_to_u32(SV("99999999999999999999999"), UINT32_MAX, &v), -ERANGE);
 }
 
 static void
@@ -88,11 +87,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split),
-		cmocka_unit_test(test_compare),
-		cmocka_unit_test(test_trim),
-		cmocka_unit_test(test_to_u32),
-		cmocka_unit_test(test_strdup),
+	    cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_compare),
+	    cmocka_unit_test(test_trim),
+	    cmocka_unit_test(test_to_u32),
+	    cmocka_unit_test(test_strdup),
 	};
 
 	return cmocka_run_group_tests_name("core_sv", tests, NULL, NULL);

@@ -19,7 +19,7 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--data") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "rempartd: --data needs a "
-						"directory\n");
+				                "directory\n");
 				usage(stderr);
 				return 2;
 			}

@@ -9,34 +9,63 @@ static const struct {
 	uint16_t code;
 	const char *phrase;
 } phrases[] = {
-	{100, "Trying"}, {180, "Ringing"}, {181, "Call Is Being Forwarded"},
-	{182, "Queued"}, {183, "Session Progress"}, {200, "OK"},
-	{202, "Accepted"}, {204, "No Notification"},
-	{300, "Multiple Choices"}, {301, "Moved Permanently"},
-	{302, "Moved Temporarily"}, {305, "Use Proxy"},
-	{380, "Alternative Service"}, {400, "Bad Request"},
-	{401, "Unauthorized"}, {402, "Payment Required"}, {403, "Forbidden"},
-	{404, "Not Found"}, {405, "Method Not Allowed"},
-	{406, "Not Acceptable"}, {407, "Proxy Authentication Required"},
-	{408, "Request Timeout"}, {410, "Gone"},
-	{413, "Request Entity Too Large"}, {414, "Request-URI Too Long"},
-	{415, "Unsupported Media Type"}, {416, "Unsupported URI Scheme"},
-	{420, "Bad Extension"}, {421, "Extension Required"},
-	{422, "Session Interval Too Small"}, {423, "Interval Too Brief"},
-	{429, "Provide Referrer Identity"},
-	{480, "Temporarily Unavailable"},
-	{481, "Call/Transaction Does Not Exist"}, {482, "Loop Detected"},
-	{483, "Too Many Hops"}, {484, "Address Incomplete"},
-	{485, "Ambiguous"}, {486, "Busy Here"}, {487, "Request Terminated"},
-	{488, "Not Acceptable Here"}, {489, "Bad Event"},
-	{491, "Request Pending"}, {493, "Undecipherable"},
-	{494, "Security Agreement Required"},
-	{500, "Server Internal Error"}, {501, "Not Implemented"},
-	{502, "Bad Gateway"}, {503, "Service Unavailable"},
-	{504, "Server Time-out"}, {505, "Version Not Supported"},
-	{513, "Message Too Large"}, {580, "Precondition Failure"},
-	{600, "Busy Everywhere"}, {603, "Decline"},
-	{604, "Does Not Exist Anywhere"}, {606, "Not Acceptable"},
+    {100, "Trying"},
+    {180, "Ringing"},
+    {181, "Call Is Being Forwarded"},
+    {182, "Queued"},
+    {183, "Session Progress"},
+    {200, "OK"},
+    {202, "Accepted"},
+    {204, "No Notification"},
+    {300, "Multiple Choices"},
+    {301, "Moved Permanently"},
+    {302, "Moved Temporarily"},
+    {305, "Use Proxy"},
+    {380, "Alternative Service"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {402, "Payment Required"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {407, "Proxy Authentication Required"},
+    {408, "Request Timeout"},
+    {410, "Gone"},
+    {413, "Request Entity Too Large"},
+    {414, "Request-URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {416, "Unsupported URI Scheme"},
+    {420, "Bad Extension"},
+    {421, "Extension Required"},
+    {422, "Session Interval Too Small"},
+    {423, "Interval Too Brief"},
+    {429, "Provide Referrer Identity"},
+    {480, "Temporarily Unavailable"},
+    {481, "Call/Transaction Does Not Exist"},
+    {482, "Loop Detected"},
+    {483, "Too Many Hops"},
+    {484, "Address Incomplete"},
+    {485, "Ambiguous"},
+    {486, "Busy Here"},
+    {487, "Request Terminated"},
+    {488, "Not Acceptable Here"},
+    {489, "Bad Event"},
+    {491, "Request Pending"},
+    {493, "Undecipherable"},
+    {494, "Security Agreement Required"},
+    {500, "Server Internal Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Server Time-out"},
+    {505, "Version Not Supported"},
+    {513, "Message Too Large"},
+    {580, "Precondition Failure"},
+    {600, "Busy Everywhere"},
+    {603, "Decline"},
+    {604, "Does Not Exist Anywhere"},
+    {606, "Not Acceptable"},
 };
 
 const char *
@@ -148,8 +177,7 @@ sip_build_body(struct buf *b, struct sv content_type, struct sv body)
 		if (rc != 0)
 			return rc;
 	}
-	rc = sip_build_header_u32(b, SV("Content-Length"),
-	    (uint32_t)body.len);
+	rc = sip_build_header_u32(b, SV("Content-Length"), (uint32_t)body.len);
 	if (rc != 0)
 		return rc;
 	buf_append_cstr(b, "\r\n");
@@ -194,8 +222,8 @@ sip_build_response(struct buf *b, struct sip_msg *req, uint16_t status,
 		enum sip_hdr_id id;
 		const char *name;
 	} copied[] = {
-		{SIP_HDR_VIA, "Via"},
-		{SIP_HDR_FROM, "From"},
+	    {SIP_HDR_VIA, "Via"},
+	    {SIP_HDR_FROM, "From"},
 	};
 	const struct sip_addr *to;
 	const struct sip_cseq *cseq;
@@ -217,8 +245,8 @@ sip_build_response(struct buf *b, struct sip_msg *req, uint16_t status,
 		int pos = -1;
 
 		while (sip_msg_next_field(req, copied[i].id, &pos, &v) == 1) {
-			rc = copy_unfolded(b, sv_cstr(copied[i].name), v,
-			    SV_NULL);
+			rc = copy_unfolded(
+			    b, sv_cstr(copied[i].name), v, SV_NULL);
 			if (rc != 0)
 				return rc;
 		}

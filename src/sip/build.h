@@ -19,25 +19,25 @@
 /* "METHOD uri SIP/2.0". Returns 0, -EINVAL (method not a token, URI
  * empty, too long or holding white space or control bytes) or the buf's
  * error. */
-int sip_build_request_line(struct buf *b, struct sv method, struct sv uri)
-    RP_MUST_CHECK;
+int sip_build_request_line(
+    struct buf *b, struct sv method, struct sv uri) RP_MUST_CHECK;
 
 /* "SIP/2.0 code reason". An empty reason takes the standard phrase.
  * Returns 0, -EINVAL or the buf's error. */
-int sip_build_status_line(struct buf *b, uint16_t status, struct sv reason)
-    RP_MUST_CHECK;
+int sip_build_status_line(
+    struct buf *b, uint16_t status, struct sv reason) RP_MUST_CHECK;
 
 /* "Name: value". Returns 0, -EINVAL (bad name, or value with CR, LF,
  * NUL or other control bytes but HTAB) or the buf's error. */
-int sip_build_header(struct buf *b, struct sv name, struct sv value)
-    RP_MUST_CHECK;
-int sip_build_header_u32(struct buf *b, struct sv name, uint32_t value)
-    RP_MUST_CHECK;
+int sip_build_header(
+    struct buf *b, struct sv name, struct sv value) RP_MUST_CHECK;
+int sip_build_header_u32(
+    struct buf *b, struct sv name, uint32_t value) RP_MUST_CHECK;
 
 /* Ends the headers: Content-Type (when the body is not empty, required
  * then), Content-Length, the blank line and the body. */
-int sip_build_body(struct buf *b, struct sv content_type, struct sv body)
-    RP_MUST_CHECK;
+int sip_build_body(
+    struct buf *b, struct sv content_type, struct sv body) RP_MUST_CHECK;
 
 /* Starts a response to 'req' (RFC 3261 §8.2.6): status line, then every
  * Via value in order, From, To, Call-ID and CSeq copied from the

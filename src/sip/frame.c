@@ -43,7 +43,7 @@ content_length(struct sv headers, uint32_t *out)
 			continue;
 		if (found ||
 		    sv_to_u32(sv_trim(sv_skip(line, (size_t)colon + 1)),
-			UINT32_MAX, &v) != 0)
+		        UINT32_MAX, &v) != 0)
 			return -EBADMSG;
 		*out = v;
 		found = true;
@@ -96,14 +96,14 @@ sip_frame_stream(struct sv in, const struct sip_limits *lim,
 		/* RFC 3261 §18.3: mandatory on stream transports. */
 		return sip_msg_fail(err, 400,
 		    rc == -ENOENT ? "Missing Content-Length Header"
-				  : "Bad Content-Length Header",
+		                  : "Bad Content-Length Header",
 		    SIP_HDR_CONTENT_LENGTH, -EBADMSG);
 	if (cl > lim->body_max)
 		return sip_msg_fail(err, 413, "Request Entity Too Large",
 		    SIP_HDR_CONTENT_LENGTH, -E2BIG);
 	if (head + cl > lim->msg_max)
-		return sip_msg_fail(err, 513, "Message Too Large",
-		    SIP_HDR_OTHER, -E2BIG);
+		return sip_msg_fail(
+		    err, 513, "Message Too Large", SIP_HDR_OTHER, -E2BIG);
 	if (in.len < head + cl)
 		return -ENODATA;
 	*out = (struct sip_frame){SIP_FRAME_MESSAGE, head + cl};

@@ -4,8 +4,8 @@
 
 #include "sip/frame.h"
 
-#define MSG1                                                             \
-	"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h\r\n"              \
+#define MSG1                                                                   \
+	"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h\r\n"                    \
 	"Content-Length: 3\r\n\r\nabc"
 #define MSG2 "SIP/2.0 200 OK\r\nl:0\r\n\r\n"
 
@@ -14,7 +14,8 @@ test_messages(void **state)
 {
 	struct sip_frame f;
 	struct sip_error err;
-	struct sv in = SV(MSG1 MSG2 "\r\n\r\n" "\r\nINV");
+	struct sv in = SV(MSG1 MSG2 "\r\n\r\n"
+	                            "\r\nINV");
 
 	(void)state;
 	assert_int_equal(sip_frame_stream(in, NULL, &f, &err), 0);
@@ -44,11 +45,11 @@ test_partial(void **state)
 	(void)state;
 	/* Every prefix of a message asks for more bytes. */
 	for (size_t n = 1; n < sizeof(MSG1) - 1; n++)
-		assert_int_equal(sip_frame_stream(sv_make(full, n), NULL, &f,
-				     &err),
+		assert_int_equal(
+		    sip_frame_stream(sv_make(full, n), NULL, &f, &err),
 		    -ENODATA);
-	assert_int_equal(sip_frame_stream(SV("\r\n\r"), NULL, &f, &err),
-	    -ENODATA);
+	assert_int_equal(
+	    sip_frame_stream(SV("\r\n\r"), NULL, &f, &err), -ENODATA);
 	assert_int_equal(sip_frame_stream(SV("\r\n"), NULL, &f, &err), 0);
 	assert_int_equal(f.kind, SIP_FRAME_PONG);
 	assert_int_equal(sip_frame_stream(SV(""), NULL, &f, &err), -ENODATA);
@@ -66,29 +67,29 @@ test_errors(void **state)
 
 	(void)state;
 	assert_int_equal(sip_frame_stream(SV("OPTIONS sip:a SIP/2.0\r\n"
-					     "Via: x\r\n\r\n"),
-			     NULL, &f, &err),
+	                                     "Via: x\r\n\r\n"),
+	                     NULL, &f, &err),
 	    -EBADMSG);
 	assert_string_equal(err.reason, "Missing Content-Length Header");
-	assert_int_equal(sip_frame_stream(SV("X\r\nl: 1x\r\n\r\n"), NULL, &f,
-			     &err),
+	assert_int_equal(
+	    sip_frame_stream(SV("X\r\nl: 1x\r\n\r\n"), NULL, &f, &err),
 	    -EBADMSG);
-	assert_int_equal(sip_frame_stream(SV("X\r\nl: 1\r\nl: 1\r\n\r\n"),
-			     NULL, &f, &err),
+	assert_int_equal(
+	    sip_frame_stream(SV("X\r\nl: 1\r\nl: 1\r\n\r\n"), NULL, &f, &err),
 	    -EBADMSG);
-	assert_int_equal(sip_frame_stream(SV("X\r\nl: 99999\r\n\r\n"), NULL,
-			     &f, &err),
+	assert_int_equal(
+	    sip_frame_stream(SV("X\r\nl: 99999\r\n\r\n"), NULL, &f, &err),
 	    -E2BIG);
 	assert_int_equal(err.status, 413);
 	lim.msg_max = 32;
-	assert_int_equal(sip_frame_stream(SV("X\r\nl: 21\r\n\r\n"), &lim, &f,
-			     &err),
-	    -E2BIG);
+	assert_int_equal(
+	    sip_frame_stream(SV("X\r\nl: 21\r\n\r\n"), &lim, &f, &err), -E2BIG);
 	assert_int_equal(err.status, 513);
 	/* Headers that never end within the size limit. */
-	assert_int_equal(sip_frame_stream(SV("OPTIONS sip:a SIP/2.0\r\n"
-					     "X-Long: aaaaaaaaaaaaaaaaaaaaaaaa"),
-			     &lim, &f, &err),
+	assert_int_equal(
+	    sip_frame_stream(SV("OPTIONS sip:a SIP/2.0\r\n"
+	                        "X-Long: aaaaaaaaaaaaaaaaaaaaaaaa"),
+	        &lim, &f, &err),
 	    -E2BIG);
 }
 
@@ -105,10 +106,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_messages),
-		cmocka_unit_test(test_partial),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_datagram),
+	    cmocka_unit_test(test_messages),
+	    cmocka_unit_test(test_partial),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_datagram),
 	};
 
 	return cmocka_run_group_tests_name("sip_frame", tests, NULL, NULL);

@@ -10,59 +10,59 @@
 /* Static reason phrases naming the header at fault, so a peer learns
  * what was wrong without any of its bytes being echoed. */
 static const char *const bad_reason[SIP_HDR_COUNT] = {
-	[SIP_HDR_OTHER] = "Bad Header",
-	[SIP_HDR_VIA] = "Bad Via Header",
-	[SIP_HDR_FROM] = "Bad From Header",
-	[SIP_HDR_TO] = "Bad To Header",
-	[SIP_HDR_CALL_ID] = "Bad Call-ID Header",
-	[SIP_HDR_CSEQ] = "Bad CSeq Header",
-	[SIP_HDR_CONTACT] = "Bad Contact Header",
-	[SIP_HDR_MAX_FORWARDS] = "Bad Max-Forwards Header",
-	[SIP_HDR_ROUTE] = "Bad Route Header",
-	[SIP_HDR_RECORD_ROUTE] = "Bad Record-Route Header",
-	[SIP_HDR_EXPIRES] = "Bad Expires Header",
-	[SIP_HDR_MIN_EXPIRES] = "Bad Min-Expires Header",
-	[SIP_HDR_CONTENT_LENGTH] = "Bad Content-Length Header",
-	[SIP_HDR_CONTENT_TYPE] = "Bad Content-Type Header",
-	[SIP_HDR_CONTENT_ENCODING] = "Bad Content-Encoding Header",
-	[SIP_HDR_CONTENT_DISPOSITION] = "Bad Content-Disposition Header",
-	[SIP_HDR_ALLOW] = "Bad Allow Header",
-	[SIP_HDR_SUPPORTED] = "Bad Supported Header",
-	[SIP_HDR_REQUIRE] = "Bad Require Header",
-	[SIP_HDR_PROXY_REQUIRE] = "Bad Proxy-Require Header",
-	[SIP_HDR_UNSUPPORTED] = "Bad Unsupported Header",
-	[SIP_HDR_AUTHORIZATION] = "Bad Authorization Header",
-	[SIP_HDR_PROXY_AUTHORIZATION] = "Bad Proxy-Authorization Header",
-	[SIP_HDR_WWW_AUTHENTICATE] = "Bad WWW-Authenticate Header",
-	[SIP_HDR_PROXY_AUTHENTICATE] = "Bad Proxy-Authenticate Header",
-	[SIP_HDR_AUTHENTICATION_INFO] = "Bad Authentication-Info Header",
-	[SIP_HDR_PRIVACY] = "Bad Privacy Header",
-	[SIP_HDR_P_ASSERTED_IDENTITY] = "Bad P-Asserted-Identity Header",
-	[SIP_HDR_P_PREFERRED_IDENTITY] = "Bad P-Preferred-Identity Header",
-	[SIP_HDR_USER_AGENT] = "Bad User-Agent Header",
-	[SIP_HDR_SERVER] = "Bad Server Header",
-	[SIP_HDR_SUBJECT] = "Bad Subject Header",
-	[SIP_HDR_ACCEPT] = "Bad Accept Header",
-	[SIP_HDR_EVENT] = "Bad Event Header",
-	[SIP_HDR_ALLOW_EVENTS] = "Bad Allow-Events Header",
-	[SIP_HDR_REFER_TO] = "Bad Refer-To Header",
-	[SIP_HDR_REFERRED_BY] = "Bad Referred-By Header",
-	[SIP_HDR_SESSION_EXPIRES] = "Bad Session-Expires Header",
-	[SIP_HDR_MIN_SE] = "Bad Min-SE Header",
-	[SIP_HDR_RSEQ] = "Bad RSeq Header",
-	[SIP_HDR_RACK] = "Bad RAck Header",
-	[SIP_HDR_DATE] = "Bad Date Header",
-	[SIP_HDR_TIMESTAMP] = "Bad Timestamp Header",
-	[SIP_HDR_REPLY_TO] = "Bad Reply-To Header",
-	[SIP_HDR_IDENTITY] = "Bad Identity Header",
+    [SIP_HDR_OTHER] = "Bad Header",
+    [SIP_HDR_VIA] = "Bad Via Header",
+    [SIP_HDR_FROM] = "Bad From Header",
+    [SIP_HDR_TO] = "Bad To Header",
+    [SIP_HDR_CALL_ID] = "Bad Call-ID Header",
+    [SIP_HDR_CSEQ] = "Bad CSeq Header",
+    [SIP_HDR_CONTACT] = "Bad Contact Header",
+    [SIP_HDR_MAX_FORWARDS] = "Bad Max-Forwards Header",
+    [SIP_HDR_ROUTE] = "Bad Route Header",
+    [SIP_HDR_RECORD_ROUTE] = "Bad Record-Route Header",
+    [SIP_HDR_EXPIRES] = "Bad Expires Header",
+    [SIP_HDR_MIN_EXPIRES] = "Bad Min-Expires Header",
+    [SIP_HDR_CONTENT_LENGTH] = "Bad Content-Length Header",
+    [SIP_HDR_CONTENT_TYPE] = "Bad Content-Type Header",
+    [SIP_HDR_CONTENT_ENCODING] = "Bad Content-Encoding Header",
+    [SIP_HDR_CONTENT_DISPOSITION] = "Bad Content-Disposition Header",
+    [SIP_HDR_ALLOW] = "Bad Allow Header",
+    [SIP_HDR_SUPPORTED] = "Bad Supported Header",
+    [SIP_HDR_REQUIRE] = "Bad Require Header",
+    [SIP_HDR_PROXY_REQUIRE] = "Bad Proxy-Require Header",
+    [SIP_HDR_UNSUPPORTED] = "Bad Unsupported Header",
+    [SIP_HDR_AUTHORIZATION] = "Bad Authorization Header",
+    [SIP_HDR_PROXY_AUTHORIZATION] = "Bad Proxy-Authorization Header",
+    [SIP_HDR_WWW_AUTHENTICATE] = "Bad WWW-Authenticate Header",
+    [SIP_HDR_PROXY_AUTHENTICATE] = "Bad Proxy-Authenticate Header",
+    [SIP_HDR_AUTHENTICATION_INFO] = "Bad Authentication-Info Header",
+    [SIP_HDR_PRIVACY] = "Bad Privacy Header",
+    [SIP_HDR_P_ASSERTED_IDENTITY] = "Bad P-Asserted-Identity Header",
+    [SIP_HDR_P_PREFERRED_IDENTITY] = "Bad P-Preferred-Identity Header",
+    [SIP_HDR_USER_AGENT] = "Bad User-Agent Header",
+    [SIP_HDR_SERVER] = "Bad Server Header",
+    [SIP_HDR_SUBJECT] = "Bad Subject Header",
+    [SIP_HDR_ACCEPT] = "Bad Accept Header",
+    [SIP_HDR_EVENT] = "Bad Event Header",
+    [SIP_HDR_ALLOW_EVENTS] = "Bad Allow-Events Header",
+    [SIP_HDR_REFER_TO] = "Bad Refer-To Header",
+    [SIP_HDR_REFERRED_BY] = "Bad Referred-By Header",
+    [SIP_HDR_SESSION_EXPIRES] = "Bad Session-Expires Header",
+    [SIP_HDR_MIN_SE] = "Bad Min-SE Header",
+    [SIP_HDR_RSEQ] = "Bad RSeq Header",
+    [SIP_HDR_RACK] = "Bad RAck Header",
+    [SIP_HDR_DATE] = "Bad Date Header",
+    [SIP_HDR_TIMESTAMP] = "Bad Timestamp Header",
+    [SIP_HDR_REPLY_TO] = "Bad Reply-To Header",
+    [SIP_HDR_IDENTITY] = "Bad Identity Header",
 };
 
 static const char *const missing_reason[SIP_HDR_COUNT] = {
-	[SIP_HDR_VIA] = "Missing Via Header",
-	[SIP_HDR_FROM] = "Missing From Header",
-	[SIP_HDR_TO] = "Missing To Header",
-	[SIP_HDR_CALL_ID] = "Missing Call-ID Header",
-	[SIP_HDR_CSEQ] = "Missing CSeq Header",
+    [SIP_HDR_VIA] = "Missing Via Header",
+    [SIP_HDR_FROM] = "Missing From Header",
+    [SIP_HDR_TO] = "Missing To Header",
+    [SIP_HDR_CALL_ID] = "Missing Call-ID Header",
+    [SIP_HDR_CSEQ] = "Missing CSeq Header",
 };
 
 /* RFC 3261 §8.1.1.5: the sequence number is below 2**31. */
@@ -137,9 +137,10 @@ check_version(struct sv v, struct sip_error *err)
 	if (is_sip_version(v))
 		return 0;
 	if (looks_like_version(v))
-		return sip_msg_fail(err, 505, "Version Not Supported", SIP_HDR_OTHER,
-		    -EBADMSG);
-	return sip_msg_fail(err, 400, "Bad SIP Version", SIP_HDR_OTHER, -EBADMSG);
+		return sip_msg_fail(
+		    err, 505, "Version Not Supported", SIP_HDR_OTHER, -EBADMSG);
+	return sip_msg_fail(
+	    err, 400, "Bad SIP Version", SIP_HDR_OTHER, -EBADMSG);
 }
 
 /* Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII /
@@ -164,8 +165,8 @@ status_line(struct sip_msg *m, struct sv line, struct sip_error *err)
 	int rc;
 
 	if (!sv_split(&line, ' ', &version))
-		return sip_msg_fail(err, 400, "Bad Status Line", SIP_HDR_OTHER,
-		    -EBADMSG);
+		return sip_msg_fail(
+		    err, 400, "Bad Status Line", SIP_HDR_OTHER, -EBADMSG);
 	rc = check_version(version, err);
 	if (rc != 0)
 		return rc;
@@ -178,10 +179,9 @@ status_line(struct sip_msg *m, struct sv line, struct sip_error *err)
 	} else {
 		m->reason = sv_make(line.p + line.len, 0);
 	}
-	if (code.len != 3 || sv_to_u32(code, 699, &status) != 0 ||
-	    status < 100)
-		return sip_msg_fail(err, 400, "Bad Status Code", SIP_HDR_OTHER,
-		    -EBADMSG);
+	if (code.len != 3 || sv_to_u32(code, 699, &status) != 0 || status < 100)
+		return sip_msg_fail(
+		    err, 400, "Bad Status Code", SIP_HDR_OTHER, -EBADMSG);
 	m->status = (uint16_t)status;
 	m->is_request = false;
 	return 0;
@@ -197,8 +197,8 @@ request_line(struct sip_msg *m, struct sv line, const struct sip_limits *lim,
 
 	if (!sv_split(&line, ' ', &method) || !sip_is_token(method) ||
 	    method.len > SIP_METHOD_LEN_MAX)
-		return sip_msg_fail(err, 400, "Bad Request Line", SIP_HDR_OTHER,
-		    -EBADMSG);
+		return sip_msg_fail(
+		    err, 400, "Bad Request Line", SIP_HDR_OTHER, -EBADMSG);
 	/* The URI holds no space: it runs to the last SP of the line, and
 	 * any SP or HTAB inside it is an error (RFC 4475 §3.1.2.7). */
 	last_sp = -1;
@@ -209,17 +209,17 @@ request_line(struct sip_msg *m, struct sv line, const struct sip_limits *lim,
 		}
 	}
 	if (last_sp < 0)
-		return sip_msg_fail(err, 400, "Bad Request Line", SIP_HDR_OTHER,
-		    -EBADMSG);
+		return sip_msg_fail(
+		    err, 400, "Bad Request Line", SIP_HDR_OTHER, -EBADMSG);
 	uri = sv_head(line, (size_t)last_sp);
 	version = sv_skip(line, (size_t)last_sp + 1);
 	if (uri.len > lim->uri_max)
-		return sip_msg_fail(err, 414, "Request-URI Too Long", SIP_HDR_OTHER,
-		    -E2BIG);
+		return sip_msg_fail(
+		    err, 414, "Request-URI Too Long", SIP_HDR_OTHER, -E2BIG);
 	if (uri.len == 0 || sv_find_char(uri, ' ') >= 0 ||
 	    sv_find_char(uri, '\t') >= 0)
-		return sip_msg_fail(err, 400, "Bad Request-URI", SIP_HDR_OTHER,
-		    -EBADMSG);
+		return sip_msg_fail(
+		    err, 400, "Bad Request-URI", SIP_HDR_OTHER, -EBADMSG);
 	rc = check_version(version, err);
 	if (rc != 0)
 		return rc;
@@ -250,8 +250,8 @@ msg_reset(struct sip_msg *m, const struct sip_limits *lim)
 /* Trims each value and enforces the per-field length limit once every
  * folded line has been attached. */
 static int
-finish_headers(struct sip_msg *m, const struct sip_limits *lim,
-    struct sip_error *err)
+finish_headers(
+    struct sip_msg *m, const struct sip_limits *lim, struct sip_error *err)
 {
 	for (unsigned i = 0; i < m->nhdrs; i++) {
 		struct sip_hdr *h = &m->hdrs[i];
@@ -287,8 +287,9 @@ index_headers(struct sip_msg *m, struct sv *rest, const struct sip_limits *lim,
 			/* RFC 3261 §7.3.1: a folded line continues the
 			 * value above it. */
 			if (m->nhdrs == 0)
-				return sip_msg_fail(err, 400, "Bad Header Folding",
-				    SIP_HDR_OTHER, -EBADMSG);
+				return sip_msg_fail(err, 400,
+				    "Bad Header Folding", SIP_HDR_OTHER,
+				    -EBADMSG);
 			h = &m->hdrs[m->nhdrs - 1];
 			if ((size_t)(line.p + line.len - h->name.p) >
 			    lim->header_len_max)
@@ -298,11 +299,11 @@ index_headers(struct sip_msg *m, struct sv *rest, const struct sip_limits *lim,
 			continue;
 		}
 		if (m->nhdrs >= lim->headers_max)
-			return sip_msg_fail(err, 400, "Too Many Headers", SIP_HDR_OTHER,
-			    -E2BIG);
+			return sip_msg_fail(err, 400, "Too Many Headers",
+			    SIP_HDR_OTHER, -E2BIG);
 		if (line.len > lim->header_len_max)
-			return sip_msg_fail(err, 400, "Header Too Long", SIP_HDR_OTHER,
-			    -E2BIG);
+			return sip_msg_fail(
+			    err, 400, "Header Too Long", SIP_HDR_OTHER, -E2BIG);
 		colon = sv_find_char(line, ':');
 		if (colon <= 0)
 			return sip_msg_fail(err, 400, "Bad Header Field",
@@ -313,8 +314,8 @@ index_headers(struct sip_msg *m, struct sv *rest, const struct sip_limits *lim,
 			n--;
 		name = sv_head(line, n);
 		if (!sip_is_token(name))
-			return sip_msg_fail(err, 400, "Bad Header Name", SIP_HDR_OTHER,
-			    -EBADMSG);
+			return sip_msg_fail(err, 400, "Bad Header Name",
+			    SIP_HDR_OTHER, -EBADMSG);
 		h = &m->hdrs[m->nhdrs];
 		h->name = name;
 		h->value = sv_skip(line, (size_t)colon + 1);
@@ -339,8 +340,8 @@ find_body(struct sip_msg *m, struct sv rest, const struct sip_limits *lim,
 	if (idx < 0) {
 		/* Datagrams may omit Content-Length: the body is the rest. */
 		if (rest.len > lim->body_max)
-			return sip_msg_fail(err, 413, "Request Entity Too Large",
-			    SIP_HDR_OTHER, -E2BIG);
+			return sip_msg_fail(err, 413,
+			    "Request Entity Too Large", SIP_HDR_OTHER, -E2BIG);
 		m->body = rest;
 		return 0;
 	}
@@ -377,15 +378,15 @@ sip_msg_parse(struct sip_msg *m, struct sv in, const struct sip_limits *lim,
 		lim = &sip_limits_default;
 	msg_reset(m, lim);
 	if (in.len > lim->msg_max)
-		return sip_msg_fail(err, 513, "Message Too Large", SIP_HDR_OTHER,
-		    -E2BIG);
+		return sip_msg_fail(
+		    err, 513, "Message Too Large", SIP_HDR_OTHER, -E2BIG);
 	/* RFC 3261 §7.5: CRLFs before the start line are ignored. */
 	while (in.len > 0 && (in.p[0] == '\r' || in.p[0] == '\n'))
 		in = sv_skip(in, 1);
 	rest = in;
 	if (!next_line(&rest, &line) || line.len == 0)
-		return sip_msg_fail(err, 400, "Bad Start Line", SIP_HDR_OTHER,
-		    -EBADMSG);
+		return sip_msg_fail(
+		    err, 400, "Bad Start Line", SIP_HDR_OTHER, -EBADMSG);
 	if (sv_istarts_with(line, SV("SIP/")))
 		rc = status_line(m, line, err);
 	else
@@ -393,8 +394,8 @@ sip_msg_parse(struct sip_msg *m, struct sv in, const struct sip_limits *lim,
 	if (rc != 0)
 		return rc;
 	if (line.len > SIP_START_LINE_MAX)
-		return sip_msg_fail(err, 400, "Start Line Too Long", SIP_HDR_OTHER,
-		    -E2BIG);
+		return sip_msg_fail(
+		    err, 400, "Start Line Too Long", SIP_HDR_OTHER, -E2BIG);
 	rc = index_headers(m, &rest, lim, err);
 	if (rc != 0)
 		return rc;
@@ -415,8 +416,8 @@ sip_msg_parse(struct sip_msg *m, struct sv in, const struct sip_limits *lim,
 /* ---- header lists ---- */
 
 void
-sip_hdr_iter_init(struct sip_hdr_iter *it, const struct sip_msg *m,
-    enum sip_hdr_id id)
+sip_hdr_iter_init(
+    struct sip_hdr_iter *it, const struct sip_msg *m, enum sip_hdr_id id)
 {
 	it->msg = m;
 	it->id = id;
@@ -488,8 +489,8 @@ sip_hdr_iter_next(struct sip_hdr_iter *it, struct sv *value)
 }
 
 int
-sip_msg_next_field(const struct sip_msg *m, enum sip_hdr_id id, int *pos,
-    struct sv *value)
+sip_msg_next_field(
+    const struct sip_msg *m, enum sip_hdr_id id, int *pos, struct sv *value)
 {
 	int next = *pos < 0 ? m->first[id] : m->hdrs[*pos].next;
 
@@ -520,8 +521,8 @@ sip_msg_header(const struct sip_msg *m, enum sip_hdr_id id, struct sv *value)
 }
 
 int
-sip_msg_header_by_name(const struct sip_msg *m, struct sv name,
-    struct sv *value)
+sip_msg_header_by_name(
+    const struct sip_msg *m, struct sv name, struct sv *value)
 {
 	for (unsigned i = 0; i < m->nhdrs; i++) {
 		if (sv_ieq(m->hdrs[i].name, name)) {
@@ -650,8 +651,8 @@ parse_cseq(struct sip_msg *m)
 }
 
 static int
-parse_u32_hdr(const struct sip_msg *m, enum sip_hdr_id id, uint32_t max,
-    uint32_t *out)
+parse_u32_hdr(
+    const struct sip_msg *m, enum sip_hdr_id id, uint32_t max, uint32_t *out)
 {
 	struct sv v;
 	int rc = first_value(m, id, &v);
@@ -665,8 +666,8 @@ parse_u32_hdr(const struct sip_msg *m, enum sip_hdr_id id, uint32_t max,
 static int
 parse_max_forwards(struct sip_msg *m)
 {
-	return parse_u32_hdr(m, SIP_HDR_MAX_FORWARDS, MAX_FORWARDS_MAX,
-	    &m->max_forwards);
+	return parse_u32_hdr(
+	    m, SIP_HDR_MAX_FORWARDS, MAX_FORWARDS_MAX, &m->max_forwards);
 }
 
 static int
@@ -678,8 +679,8 @@ parse_expires(struct sip_msg *m)
 static int
 parse_content_length(struct sip_msg *m)
 {
-	return parse_u32_hdr(m, SIP_HDR_CONTENT_LENGTH, UINT32_MAX,
-	    &m->content_length);
+	return parse_u32_hdr(
+	    m, SIP_HDR_CONTENT_LENGTH, UINT32_MAX, &m->content_length);
 }
 
 typedef int (*slot_parse_cb)(struct sip_msg *m);
@@ -699,16 +700,16 @@ slot(struct sip_msg *m, enum sip_msg_slot s, slot_parse_cb parse,
 		return 0;
 	if (s == SIP_SLOT_RURI) {
 		if (m->rc[s] == -E2BIG)
-			return sip_msg_fail(err, 414, "Request-URI Too Long", hdr,
-			    m->rc[s]);
+			return sip_msg_fail(
+			    err, 414, "Request-URI Too Long", hdr, m->rc[s]);
 		return sip_msg_fail(err, 400, "Bad Request-URI", hdr, m->rc[s]);
 	}
 	return sip_msg_fail_hdr(err, hdr, m->rc[s]);
 }
 
 int
-sip_msg_ruri(struct sip_msg *m, const struct sip_uri **out,
-    struct sip_error *err)
+sip_msg_ruri(
+    struct sip_msg *m, const struct sip_uri **out, struct sip_error *err)
 {
 	int rc = slot(m, SIP_SLOT_RURI, parse_ruri, SIP_HDR_OTHER, err);
 
@@ -718,8 +719,8 @@ sip_msg_ruri(struct sip_msg *m, const struct sip_uri **out,
 }
 
 int
-sip_msg_via(struct sip_msg *m, const struct sip_via **out,
-    struct sip_error *err)
+sip_msg_via(
+    struct sip_msg *m, const struct sip_via **out, struct sip_error *err)
 {
 	int rc = slot(m, SIP_SLOT_VIA, parse_top_via, SIP_HDR_VIA, err);
 
@@ -729,8 +730,8 @@ sip_msg_via(struct sip_msg *m, const struct sip_via **out,
 }
 
 int
-sip_msg_from(struct sip_msg *m, const struct sip_addr **out,
-    struct sip_error *err)
+sip_msg_from(
+    struct sip_msg *m, const struct sip_addr **out, struct sip_error *err)
 {
 	int rc = slot(m, SIP_SLOT_FROM, parse_from, SIP_HDR_FROM, err);
 
@@ -740,8 +741,8 @@ sip_msg_from(struct sip_msg *m, const struct sip_addr **out,
 }
 
 int
-sip_msg_to(struct sip_msg *m, const struct sip_addr **out,
-    struct sip_error *err)
+sip_msg_to(
+    struct sip_msg *m, const struct sip_addr **out, struct sip_error *err)
 {
 	int rc = slot(m, SIP_SLOT_TO, parse_to, SIP_HDR_TO, err);
 
@@ -761,8 +762,8 @@ sip_msg_call_id(struct sip_msg *m, struct sv *out, struct sip_error *err)
 }
 
 int
-sip_msg_cseq(struct sip_msg *m, const struct sip_cseq **out,
-    struct sip_error *err)
+sip_msg_cseq(
+    struct sip_msg *m, const struct sip_cseq **out, struct sip_error *err)
 {
 	int rc = slot(m, SIP_SLOT_CSEQ, parse_cseq, SIP_HDR_CSEQ, err);
 
@@ -793,8 +794,7 @@ sip_msg_expires(struct sip_msg *m, uint32_t *out, struct sip_error *err)
 }
 
 int
-sip_msg_content_length(struct sip_msg *m, uint32_t *out,
-    struct sip_error *err)
+sip_msg_content_length(struct sip_msg *m, uint32_t *out, struct sip_error *err)
 {
 	int rc = slot(m, SIP_SLOT_CONTENT_LENGTH, parse_content_length,
 	    SIP_HDR_CONTENT_LENGTH, err);

@@ -117,9 +117,9 @@ struct sip_cseq {
 struct sip_hdr_iter {
 	const struct sip_msg *msg;
 	enum sip_hdr_id id;
-	int next_hdr;      /* index of the next field to open, or -1 */
-	struct sv rest;    /* unread part of the current field */
-	unsigned count;    /* values returned so far */
+	int next_hdr;   /* index of the next field to open, or -1 */
+	struct sv rest; /* unread part of the current field */
+	unsigned count; /* values returned so far */
 };
 
 /* Lazy cache slots, one bit each in sip_msg.parsed. */
@@ -137,7 +137,7 @@ enum sip_msg_slot {
 };
 
 struct sip_msg {
-	struct sv raw;  /* start line through the end of the body */
+	struct sv raw; /* start line through the end of the body */
 	bool is_request;
 	/* Request line. */
 	enum sip_method method;
@@ -155,7 +155,7 @@ struct sip_msg {
 	const struct sip_limits *limits;
 
 	/* Cache of parsed single-valued headers. */
-	uint32_t parsed;  /* bit per enum sip_msg_slot: attempted */
+	uint32_t parsed;           /* bit per enum sip_msg_slot: attempted */
 	int8_t rc[SIP_SLOT_COUNT]; /* its result: 0 or a negative errno */
 	struct sip_uri ruri;
 	struct sip_via via;
@@ -173,14 +173,13 @@ struct sip_msg {
  * present (RFC 3261 §18.3); a Content-Length larger than what arrived is
  * an error. 'lim' may be NULL for sip_limits_default.
  * Returns 0, or -EBADMSG / -E2BIG with *err saying what to answer. */
-int sip_msg_parse(struct sip_msg *m, struct sv in,
-    const struct sip_limits *lim, struct sip_error *err) RP_MUST_CHECK;
+int sip_msg_parse(struct sip_msg *m, struct sv in, const struct sip_limits *lim,
+    struct sip_error *err) RP_MUST_CHECK;
 
 /* Parses every recognised header of an indexed message and checks the
  * whole RFC 3261 grammar for them. Returns 0 or -EBADMSG/-E2BIG/-ERANGE
  * with *err set. */
-int sip_msg_parse_all(struct sip_msg *m, struct sip_error *err)
-    RP_MUST_CHECK;
+int sip_msg_parse_all(struct sip_msg *m, struct sip_error *err) RP_MUST_CHECK;
 
 /* Typed accessors. Each parses its header on first call and caches the
  * result; later calls are free. They return 0 and set *out (pointing
@@ -195,46 +194,45 @@ int sip_msg_from(struct sip_msg *m, const struct sip_addr **out,
     struct sip_error *err) RP_MUST_CHECK;
 int sip_msg_to(struct sip_msg *m, const struct sip_addr **out,
     struct sip_error *err) RP_MUST_CHECK;
-int sip_msg_call_id(struct sip_msg *m, struct sv *out,
-    struct sip_error *err) RP_MUST_CHECK;
+int sip_msg_call_id(
+    struct sip_msg *m, struct sv *out, struct sip_error *err) RP_MUST_CHECK;
 int sip_msg_cseq(struct sip_msg *m, const struct sip_cseq **out,
     struct sip_error *err) RP_MUST_CHECK;
-int sip_msg_max_forwards(struct sip_msg *m, uint32_t *out,
-    struct sip_error *err) RP_MUST_CHECK;
-int sip_msg_expires(struct sip_msg *m, uint32_t *out,
-    struct sip_error *err) RP_MUST_CHECK;
-int sip_msg_content_length(struct sip_msg *m, uint32_t *out,
-    struct sip_error *err) RP_MUST_CHECK;
+int sip_msg_max_forwards(
+    struct sip_msg *m, uint32_t *out, struct sip_error *err) RP_MUST_CHECK;
+int sip_msg_expires(
+    struct sip_msg *m, uint32_t *out, struct sip_error *err) RP_MUST_CHECK;
+int sip_msg_content_length(
+    struct sip_msg *m, uint32_t *out, struct sip_error *err) RP_MUST_CHECK;
 
 /* The raw value of the first field of a header, or -ENOENT. */
 int sip_msg_header(const struct sip_msg *m, enum sip_hdr_id id,
     struct sv *value) RP_MUST_CHECK;
 /* The same for a header we do not recognise, found by name
  * (case-insensitive). */
-int sip_msg_header_by_name(const struct sip_msg *m, struct sv name,
-    struct sv *value) RP_MUST_CHECK;
+int sip_msg_header_by_name(
+    const struct sip_msg *m, struct sv name, struct sv *value) RP_MUST_CHECK;
 /* Walks the fields of one header kind: start with *pos = -1; returns 1
  * with *value set while fields remain, then 0. For headers whose commas
  * do not separate values (Authorization, WWW-Authenticate, Date). */
-int sip_msg_next_field(const struct sip_msg *m, enum sip_hdr_id id,
-    int *pos, struct sv *value);
+int sip_msg_next_field(
+    const struct sip_msg *m, enum sip_hdr_id id, int *pos, struct sv *value);
 /* Number of fields of a header kind (not of comma-separated values). */
 unsigned sip_msg_header_count(const struct sip_msg *m, enum sip_hdr_id id);
 
 /* Iterates the comma-separated values of every field of 'id' in order,
  * honouring quotes and angle brackets. Not for the authentication
  * headers, whose commas separate parameters. */
-void sip_hdr_iter_init(struct sip_hdr_iter *it, const struct sip_msg *m,
-    enum sip_hdr_id id);
+void sip_hdr_iter_init(
+    struct sip_hdr_iter *it, const struct sip_msg *m, enum sip_hdr_id id);
 /* Returns 1 with *value (trimmed), 0 at the end, -EBADMSG (unbalanced
  * quote or bracket, empty value) or -E2BIG (more than SIP_LIST_MAX). */
-int sip_hdr_iter_next(struct sip_hdr_iter *it, struct sv *value)
-    RP_MUST_CHECK;
+int sip_hdr_iter_next(struct sip_hdr_iter *it, struct sv *value) RP_MUST_CHECK;
 
 /* Token lists (Allow, Supported, Require, Proxy-Require, Unsupported,
  * Privacy): true if 'token' is one of the values (case-insensitive). */
-bool sip_msg_has_token(const struct sip_msg *m, enum sip_hdr_id id,
-    struct sv token);
+bool sip_msg_has_token(
+    const struct sip_msg *m, enum sip_hdr_id id, struct sv token);
 
 /* Method from its name (case-sensitive, RFC 3261 §7.1). */
 enum sip_method sip_method_from_name(struct sv name);

@@ -8,14 +8,14 @@
 #include "sip/param.h"
 
 static const char *const duplicate_reason[SIP_HDR_COUNT] = {
-	[SIP_HDR_FROM] = "Duplicate From Header",
-	[SIP_HDR_TO] = "Duplicate To Header",
-	[SIP_HDR_CALL_ID] = "Duplicate Call-ID Header",
-	[SIP_HDR_CSEQ] = "Duplicate CSeq Header",
-	[SIP_HDR_MAX_FORWARDS] = "Duplicate Max-Forwards Header",
-	[SIP_HDR_CONTENT_LENGTH] = "Duplicate Content-Length Header",
-	[SIP_HDR_CONTENT_TYPE] = "Duplicate Content-Type Header",
-	[SIP_HDR_EXPIRES] = "Duplicate Expires Header",
+    [SIP_HDR_FROM] = "Duplicate From Header",
+    [SIP_HDR_TO] = "Duplicate To Header",
+    [SIP_HDR_CALL_ID] = "Duplicate Call-ID Header",
+    [SIP_HDR_CSEQ] = "Duplicate CSeq Header",
+    [SIP_HDR_MAX_FORWARDS] = "Duplicate Max-Forwards Header",
+    [SIP_HDR_CONTENT_LENGTH] = "Duplicate Content-Length Header",
+    [SIP_HDR_CONTENT_TYPE] = "Duplicate Content-Type Header",
+    [SIP_HDR_EXPIRES] = "Duplicate Expires Header",
 };
 
 static size_t
@@ -32,8 +32,8 @@ span_token(struct sv s)
  * 'angle' set, only the name-addr form is allowed (Route,
  * Record-Route: RFC 3261 §20.30, §20.34). */
 static int
-check_addr_list(const struct sip_msg *m, enum sip_hdr_id id, bool angle,
-    bool contact)
+check_addr_list(
+    const struct sip_msg *m, enum sip_hdr_id id, bool angle, bool contact)
 {
 	struct sip_hdr_iter it;
 	struct sip_addr a;
@@ -216,8 +216,7 @@ check_rack(struct sv v)
 		v = sv_skip(v, len);
 	}
 	if (sv_trim(v).len != 0 || sv_to_u32(parts[0], UINT32_MAX, &n) != 0 ||
-	    sv_to_u32(parts[1], UINT32_MAX, &n) != 0 ||
-	    !sip_is_token(parts[2]))
+	    sv_to_u32(parts[1], UINT32_MAX, &n) != 0 || !sip_is_token(parts[2]))
 		return -EBADMSG;
 	return 0;
 }
@@ -227,8 +226,7 @@ two_digits(struct sv s, size_t at, uint32_t max)
 {
 	uint32_t v;
 
-	return at + 2 <= s.len &&
-	    sv_to_u32(sv_make(s.p + at, 2), max, &v) == 0;
+	return at + 2 <= s.len && sv_to_u32(sv_make(s.p + at, 2), max, &v) == 0;
 }
 
 /* SIP-date = rfc1123-date: wkday "," SP 2DIGIT SP month SP 4DIGIT SP
@@ -236,10 +234,10 @@ two_digits(struct sv s, size_t at, uint32_t max)
 static int
 check_date(struct sv v)
 {
-	static const char *const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri",
-	    "Sat", "Sun"};
-	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
-	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	static const char *const days[] = {
+	    "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	bool day_ok = false, month_ok = false;
 	uint32_t year;
 
@@ -261,8 +259,8 @@ check_date(struct sv v)
 }
 
 static int
-check_single(const struct sip_msg *m, enum sip_hdr_id id,
-    int (*check)(struct sv v))
+check_single(
+    const struct sip_msg *m, enum sip_hdr_id id, int (*check)(struct sv v))
 {
 	struct sv v;
 	int pos = -1;
@@ -371,15 +369,15 @@ sip_msg_parse_all(struct sip_msg *m, struct sip_error *err)
 		return rc;
 	/* RFC 3261 §8.1.1.5: the CSeq method matches the request's. */
 	if (m->is_request && !sv_eq(cseq->method_name, m->method_name))
-		return sip_msg_fail(err, 400, "CSeq Method Mismatch",
-		    SIP_HDR_CSEQ, -EBADMSG);
+		return sip_msg_fail(
+		    err, 400, "CSeq Method Mismatch", SIP_HDR_CSEQ, -EBADMSG);
 	for (int id = SIP_HDR_OTHER + 1; id < SIP_HDR_COUNT; id++) {
 		if (m->first[id] < 0)
 			continue;
 		rc = check_kind(m, (enum sip_hdr_id)id);
 		if (rc == -E2BIG && id == SIP_HDR_VIA)
-			return sip_msg_fail(err, 400, "Too Many Via Values",
-			    SIP_HDR_VIA, rc);
+			return sip_msg_fail(
+			    err, 400, "Too Many Via Values", SIP_HDR_VIA, rc);
 		if (rc != 0)
 			return sip_msg_fail_hdr(err, (enum sip_hdr_id)id, rc);
 	}

@@ -14,12 +14,11 @@
 #include "sip/msg.h"
 
 #define CRLF "\r\n"
-#define BASE_HEADERS                                                     \
-	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds" CRLF   \
-	"Max-Forwards: 70" CRLF                                          \
-	"To: Bob <sip:bob@biloxi.example.com>" CRLF                      \
-	"From: Alice <sip:alice@atlanta.example.com>;tag=1928301774" CRLF \
-	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF          \
+#define BASE_HEADERS                                                           \
+	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds" CRLF         \
+	"Max-Forwards: 70" CRLF "To: Bob <sip:bob@biloxi.example.com>" CRLF    \
+	"From: Alice <sip:alice@atlanta.example.com>;tag=1928301774" CRLF      \
+	"Call-ID: a84b4c76e66710@pc33.atlanta.example.com" CRLF                \
 	"CSeq: 314159 INVITE" CRLF
 #define INVITE_LINE "INVITE sip:bob@biloxi.example.com SIP/2.0" CRLF
 
@@ -39,9 +38,9 @@ test_request_index(void **state)
 
 	(void)state;
 	assert_int_equal(parse(INVITE_LINE BASE_HEADERS
-			     "X-Custom: hello" CRLF "Content-Length: 4" CRLF
-			     CRLF "abcdEXTRA",
-			     &err),
+	                     "X-Custom: hello" CRLF
+	                     "Content-Length: 4" CRLF CRLF "abcdEXTRA",
+	                     &err),
 	    0);
 	assert_true(msg.is_request);
 	assert_int_equal(msg.method, SIP_METHOD_INVITE);
@@ -52,8 +51,8 @@ test_request_index(void **state)
 	assert_true(sv_eq(msg.body, SV("abcd")));
 	assert_int_equal(sip_msg_header_by_name(&msg, SV("x-CUSTOM"), &v), 0);
 	assert_true(sv_eq(v, SV("hello")));
-	assert_int_equal(sip_msg_header_by_name(&msg, SV("X-None"), &v),
-	    -ENOENT);
+	assert_int_equal(
+	    sip_msg_header_by_name(&msg, SV("X-None"), &v), -ENOENT);
 	assert_int_equal(sip_msg_header(&msg, SIP_HDR_MAX_FORWARDS, &v), 0);
 	assert_true(sv_eq(v, SV("70")));
 	assert_int_equal(sip_msg_header(&msg, SIP_HDR_ROUTE, &v), -ENOENT);
@@ -66,12 +65,11 @@ test_compact_and_folding(void **state)
 	const char *text =
 	    "OPTIONS sip:carol@chicago.example.com SIP/2.0" CRLF
 	    "v: SIP/2.0/TCP client.example.com;branch=z9hG4bKx" CRLF
-	    "f: <sip:alice@example.com>;tag=1" CRLF
-	    "T:" CRLF " <sip:carol@chicago.example.com>" CRLF
-	    "i: folded" CRLF "cseq: 1" CRLF "\tOPTIONS" CRLF "l: 0" CRLF
-	    "k: path, 100rel" CRLF "m: <sip:a@b>" CRLF "c: text/plain" CRLF
-	    "s: hi" CRLF "e: gzip" CRLF "o: presence" CRLF
-	    "u: dialog" CRLF CRLF;
+	    "f: <sip:alice@example.com>;tag=1" CRLF "T:" CRLF
+	    " <sip:carol@chicago.example.com>" CRLF "i: folded" CRLF
+	    "cseq: 1" CRLF "\tOPTIONS" CRLF "l: 0" CRLF "k: path, 100rel" CRLF
+	    "m: <sip:a@b>" CRLF "c: text/plain" CRLF "s: hi" CRLF "e: gzip" CRLF
+	    "o: presence" CRLF "u: dialog" CRLF CRLF;
 	const struct sip_cseq *cseq;
 	const struct sip_addr *to;
 	struct sip_error err;
@@ -103,8 +101,8 @@ test_response(void **state)
 
 	(void)state;
 	assert_int_equal(parse("SIP/2.0 180 Ringing Now" CRLF BASE_HEADERS
-			     "Content-Length: 0" CRLF CRLF,
-			     &err),
+	                       "Content-Length: 0" CRLF CRLF,
+	                     &err),
 	    0);
 	assert_false(msg.is_request);
 	assert_int_equal(msg.status, 180);
@@ -123,13 +121,13 @@ test_leading_crlf_and_lf_only(void **state)
 	struct sip_error err;
 
 	(void)state;
-	assert_int_equal(parse(CRLF CRLF INVITE_LINE BASE_HEADERS CRLF, &err),
-	    0);
+	assert_int_equal(
+	    parse(CRLF CRLF INVITE_LINE BASE_HEADERS CRLF, &err), 0);
 	assert_int_equal(parse("BYE sip:a@b SIP/2.0\n"
-			       "Via: SIP/2.0/UDP h;branch=z9hG4bK1\n"
-			       "From: <sip:a@b>;tag=1\nTo: <sip:c@d>\n"
-			       "Call-ID: x\nCSeq: 2 BYE\n\nbody",
-			     &err),
+	                       "Via: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+	                       "From: <sip:a@b>;tag=1\nTo: <sip:c@d>\n"
+	                       "Call-ID: x\nCSeq: 2 BYE\n\nbody",
+	                     &err),
 	    0);
 	assert_true(sv_eq(msg.body, SV("body")));
 }
@@ -143,122 +141,122 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{"empty", "", 400, SIP_HDR_OTHER, false},
-	{"only crlf", CRLF CRLF, 400, SIP_HDR_OTHER, false},
-	{"no header end", INVITE_LINE BASE_HEADERS, 400, SIP_HDR_OTHER, false},
-	{"bad version", "INVITE sip:a@b SIP/2.0x" CRLF BASE_HEADERS CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"other version", "INVITE sip:a@b SIP/7.0" CRLF BASE_HEADERS CRLF,
-	    505, SIP_HDR_OTHER, false},
-	{"response version", "SIP/3.0 200 OK" CRLF BASE_HEADERS CRLF, 505,
-	    SIP_HDR_OTHER, false},
-	{"status 99", "SIP/2.0 099 Odd" CRLF BASE_HEADERS CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"status 700", "SIP/2.0 700 Odd" CRLF BASE_HEADERS CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"status 4 digits", "SIP/2.0 2000 OK" CRLF BASE_HEADERS CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"reason control", "SIP/2.0 200 O\x01K" CRLF BASE_HEADERS CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"method not token", "IN(VITE sip:a@b SIP/2.0" CRLF BASE_HEADERS CRLF,
-	    400, SIP_HDR_OTHER, false},
-	{"double space", "INVITE  sip:a@b SIP/2.0" CRLF BASE_HEADERS CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"space in uri", "INVITE sip:a@b; lr SIP/2.0" CRLF BASE_HEADERS CRLF,
-	    400, SIP_HDR_OTHER, false},
-	{"no uri", "INVITE SIP/2.0" CRLF BASE_HEADERS CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"fold first", INVITE_LINE " folded" CRLF BASE_HEADERS CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"no colon", INVITE_LINE BASE_HEADERS "NoColon" CRLF CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"empty name", INVITE_LINE BASE_HEADERS ": v" CRLF CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"bad name", INVITE_LINE BASE_HEADERS "A B: v" CRLF CRLF, 400,
-	    SIP_HDR_OTHER, false},
-	{"missing via",
-	    INVITE_LINE "To: <sip:a@b>" CRLF "From: <sip:a@b>;tag=1" CRLF
-			"Call-ID: x" CRLF "CSeq: 1 INVITE" CRLF CRLF,
-	    400, SIP_HDR_VIA, false},
-	{"missing cseq",
-	    INVITE_LINE "Via: SIP/2.0/UDP h" CRLF "To: <sip:a@b>" CRLF
-			"From: <sip:a@b>;tag=1" CRLF "Call-ID: x" CRLF CRLF,
-	    400, SIP_HDR_CSEQ, false},
-	{"cl too big", INVITE_LINE BASE_HEADERS "l: 10" CRLF CRLF "abc", 400,
-	    SIP_HDR_CONTENT_LENGTH, false},
-	{"cl negative", INVITE_LINE BASE_HEADERS "l: -1" CRLF CRLF, 400,
-	    SIP_HDR_CONTENT_LENGTH, false},
-	{"cl twice",
-	    INVITE_LINE BASE_HEADERS "l: 0" CRLF "Content-Length: 0" CRLF CRLF,
-	    400, SIP_HDR_CONTENT_LENGTH, false},
-	{"cl over body max", INVITE_LINE BASE_HEADERS "l: 40000" CRLF CRLF,
-	    413, SIP_HDR_CONTENT_LENGTH, false},
-	{"bad uri", "INVITE <sip:a@b> SIP/2.0" CRLF BASE_HEADERS CRLF, 400,
-	    SIP_HDR_OTHER, true},
-	{"cseq mismatch", "BYE sip:a@b SIP/2.0" CRLF BASE_HEADERS CRLF, 400,
-	    SIP_HDR_CSEQ, true},
-	{"cseq too big",
-	    INVITE_LINE "Via: SIP/2.0/UDP h" CRLF "To: <sip:a@b>" CRLF
-			"From: <sip:a@b>;tag=1" CRLF "Call-ID: x" CRLF
-			"CSeq: 2147483648 INVITE" CRLF CRLF,
-	    400, SIP_HDR_CSEQ, true},
-	{"cseq no method",
-	    INVITE_LINE "Via: SIP/2.0/UDP h" CRLF "To: <sip:a@b>" CRLF
-			"From: <sip:a@b>;tag=1" CRLF "Call-ID: x" CRLF
-			"CSeq: 1INVITE" CRLF CRLF,
-	    400, SIP_HDR_CSEQ, true},
-	{"max-forwards 256", INVITE_LINE BASE_HEADERS "Max-Forwards: 256" CRLF
-	    CRLF, 400, SIP_HDR_MAX_FORWARDS, true},
-	{"expires too big", INVITE_LINE BASE_HEADERS "Expires: 4294967296" CRLF
-	    CRLF, 400, SIP_HDR_EXPIRES, true},
-	{"two to", INVITE_LINE BASE_HEADERS "To: <sip:x@y>" CRLF CRLF, 400,
-	    SIP_HDR_TO, true},
-	{"call-id space",
-	    INVITE_LINE "Via: SIP/2.0/UDP h" CRLF "To: <sip:a@b>" CRLF
-			"From: <sip:a@b>;tag=1" CRLF "Call-ID: x y" CRLF
-			"CSeq: 1 INVITE" CRLF CRLF,
-	    400, SIP_HDR_CALL_ID, true},
-	{"via no transport",
-	    INVITE_LINE "Via: SIP/2.0 h" CRLF "To: <sip:a@b>" CRLF
-			"From: <sip:a@b>;tag=1" CRLF "Call-ID: x" CRLF
-			"CSeq: 1 INVITE" CRLF CRLF,
-	    400, SIP_HDR_VIA, true},
-	{"second via bad",
-	    INVITE_LINE BASE_HEADERS "Via: SIP/2.0/UDP h, junk" CRLF CRLF, 400,
-	    SIP_HDR_VIA, true},
-	{"route addr-spec", INVITE_LINE BASE_HEADERS "Route: sip:p@q" CRLF CRLF,
-	    400, SIP_HDR_ROUTE, true},
-	{"contact star and uri",
-	    INVITE_LINE BASE_HEADERS "Contact: *, <sip:a@b>" CRLF CRLF, 400,
-	    SIP_HDR_CONTACT, true},
-	{"contact empty element",
-	    INVITE_LINE BASE_HEADERS "Contact: <sip:a@b>,,<sip:c@d>" CRLF CRLF,
-	    400, SIP_HDR_CONTACT, true},
-	{"contact open quote",
-	    INVITE_LINE BASE_HEADERS "Contact: \"a <sip:a@b>" CRLF CRLF, 400,
-	    SIP_HDR_CONTACT, true},
-	{"date not gmt",
-	    INVITE_LINE BASE_HEADERS "Date: Fri, 01 Jan 2010 16:00:00 EST" CRLF
-			CRLF,
-	    400, SIP_HDR_DATE, true},
-	{"content-type no subtype",
-	    INVITE_LINE BASE_HEADERS "Content-Type: application" CRLF CRLF, 400,
-	    SIP_HDR_CONTENT_TYPE, true},
-	{"require not token",
-	    INVITE_LINE BASE_HEADERS "Require: a b" CRLF CRLF, 400,
-	    SIP_HDR_REQUIRE, true},
-	{"privacy bad", INVITE_LINE BASE_HEADERS "Privacy: id;;" CRLF CRLF, 400,
-	    SIP_HDR_PRIVACY, true},
-	{"rack bad", INVITE_LINE BASE_HEADERS "RAck: 1 x INVITE" CRLF CRLF, 400,
-	    SIP_HDR_RACK, true},
-	{"min-expires bad", INVITE_LINE BASE_HEADERS "Min-Expires: 1h" CRLF
-	    CRLF, 400, SIP_HDR_MIN_EXPIRES, true},
-	{"session-expires bad",
-	    INVITE_LINE BASE_HEADERS "Session-Expires: soon" CRLF CRLF, 400,
-	    SIP_HDR_SESSION_EXPIRES, true},
-	{"authorization bad",
-	    INVITE_LINE BASE_HEADERS "Authorization: Digest realm=\"x" CRLF CRLF,
-	    400, SIP_HDR_AUTHORIZATION, true},
+    {"empty", "", 400, SIP_HDR_OTHER, false},
+    {"only crlf", CRLF CRLF, 400, SIP_HDR_OTHER, false},
+    {"no header end", INVITE_LINE BASE_HEADERS, 400, SIP_HDR_OTHER, false},
+    {"bad version", "INVITE sip:a@b SIP/2.0x" CRLF BASE_HEADERS CRLF, 400,
+        SIP_HDR_OTHER, false},
+    {"other version", "INVITE sip:a@b SIP/7.0" CRLF BASE_HEADERS CRLF, 505,
+        SIP_HDR_OTHER, false},
+    {"response version", "SIP/3.0 200 OK" CRLF BASE_HEADERS CRLF, 505,
+        SIP_HDR_OTHER, false},
+    {"status 99", "SIP/2.0 099 Odd" CRLF BASE_HEADERS CRLF, 400, SIP_HDR_OTHER,
+        false},
+    {"status 700", "SIP/2.0 700 Odd" CRLF BASE_HEADERS CRLF, 400, SIP_HDR_OTHER,
+        false},
+    {"status 4 digits", "SIP/2.0 2000 OK" CRLF BASE_HEADERS CRLF, 400,
+        SIP_HDR_OTHER, false},
+    {"reason control", "SIP/2.0 200 O\x01K" CRLF BASE_HEADERS CRLF, 400,
+        SIP_HDR_OTHER, false},
+    {"method not token", "IN(VITE sip:a@b SIP/2.0" CRLF BASE_HEADERS CRLF, 400,
+        SIP_HDR_OTHER, false},
+    {"double space", "INVITE  sip:a@b SIP/2.0" CRLF BASE_HEADERS CRLF, 400,
+        SIP_HDR_OTHER, false},
+    {"space in uri", "INVITE sip:a@b; lr SIP/2.0" CRLF BASE_HEADERS CRLF, 400,
+        SIP_HDR_OTHER, false},
+    {"no uri", "INVITE SIP/2.0" CRLF BASE_HEADERS CRLF, 400, SIP_HDR_OTHER,
+        false},
+    {"fold first", INVITE_LINE " folded" CRLF BASE_HEADERS CRLF, 400,
+        SIP_HDR_OTHER, false},
+    {"no colon", INVITE_LINE BASE_HEADERS "NoColon" CRLF CRLF, 400,
+        SIP_HDR_OTHER, false},
+    {"empty name", INVITE_LINE BASE_HEADERS ": v" CRLF CRLF, 400, SIP_HDR_OTHER,
+        false},
+    {"bad name", INVITE_LINE BASE_HEADERS "A B: v" CRLF CRLF, 400,
+        SIP_HDR_OTHER, false},
+    {"missing via",
+        INVITE_LINE "To: <sip:a@b>" CRLF "From: <sip:a@b>;tag=1" CRLF
+                    "Call-ID: x" CRLF "CSeq: 1 INVITE" CRLF CRLF,
+        400, SIP_HDR_VIA, false},
+    {"missing cseq",
+        INVITE_LINE "Via: SIP/2.0/UDP h" CRLF "To: <sip:a@b>" CRLF
+                    "From: <sip:a@b>;tag=1" CRLF "Call-ID: x" CRLF CRLF,
+        400, SIP_HDR_CSEQ, false},
+    {"cl too big", INVITE_LINE BASE_HEADERS "l: 10" CRLF CRLF "abc", 400,
+        SIP_HDR_CONTENT_LENGTH, false},
+    {"cl negative", INVITE_LINE BASE_HEADERS "l: -1" CRLF CRLF, 400,
+        SIP_HDR_CONTENT_LENGTH, false},
+    {"cl twice",
+        INVITE_LINE BASE_HEADERS "l: 0" CRLF "Content-Length: 0" CRLF CRLF, 400,
+        SIP_HDR_CONTENT_LENGTH, false},
+    {"cl over body max", INVITE_LINE BASE_HEADERS "l: 40000" CRLF CRLF, 413,
+        SIP_HDR_CONTENT_LENGTH, false},
+    {"bad uri", "INVITE <sip:a@b> SIP/2.0" CRLF BASE_HEADERS CRLF, 400,
+        SIP_HDR_OTHER, true},
+    {"cseq mismatch", "BYE sip:a@b SIP/2.0" CRLF BASE_HEADERS CRLF, 400,
+        SIP_HDR_CSEQ, true},
+    {"cseq too big",
+        INVITE_LINE "Via: SIP/2.0/UDP h" CRLF "To: <sip:a@b>" CRLF
+                    "From: <sip:a@b>;tag=1" CRLF "Call-ID: x" CRLF
+                    "CSeq: 2147483648 INVITE" CRLF CRLF,
+        400, SIP_HDR_CSEQ, true},
+    {"cseq no method",
+        INVITE_LINE "Via: SIP/2.0/UDP h" CRLF "To: <sip:a@b>" CRLF
+                    "From: <sip:a@b>;tag=1" CRLF "Call-ID: x" CRLF
+                    "CSeq: 1INVITE" CRLF CRLF,
+        400, SIP_HDR_CSEQ, true},
+    {"max-forwards 256", INVITE_LINE BASE_HEADERS "Max-Forwards: 256" CRLF CRLF,
+        400, SIP_HDR_MAX_FORWARDS, true},
+    {"expires too big",
+        INVITE_LINE BASE_HEADERS "Expires: 4294967296" CRLF CRLF, 400,
+        SIP_HDR_EXPIRES, true},
+    {"two to", INVITE_LINE BASE_HEADERS "To: <sip:x@y>" CRLF CRLF, 400,
+        SIP_HDR_TO, true},
+    {"call-id space",
+        INVITE_LINE "Via: SIP/2.0/UDP h" CRLF "To: <sip:a@b>" CRLF
+                    "From: <sip:a@b>;tag=1" CRLF "Call-ID: x y" CRLF
+                    "CSeq: 1 INVITE" CRLF CRLF,
+        400, SIP_HDR_CALL_ID, true},
+    {"via no transport",
+        INVITE_LINE "Via: SIP/2.0 h" CRLF "To: <sip:a@b>" CRLF
+                    "From: <sip:a@b>;tag=1" CRLF "Call-ID: x" CRLF
+                    "CSeq: 1 INVITE" CRLF CRLF,
+        400, SIP_HDR_VIA, true},
+    {"second via bad",
+        INVITE_LINE BASE_HEADERS "Via: SIP/2.0/UDP h, junk" CRLF CRLF, 400,
+        SIP_HDR_VIA, true},
+    {"route addr-spec", INVITE_LINE BASE_HEADERS "Route: sip:p@q" CRLF CRLF,
+        400, SIP_HDR_ROUTE, true},
+    {"contact star and uri",
+        INVITE_LINE BASE_HEADERS "Contact: *, <sip:a@b>" CRLF CRLF, 400,
+        SIP_HDR_CONTACT, true},
+    {"contact empty element",
+        INVITE_LINE BASE_HEADERS "Contact: <sip:a@b>,,<sip:c@d>" CRLF CRLF, 400,
+        SIP_HDR_CONTACT, true},
+    {"contact open quote",
+        INVITE_LINE BASE_HEADERS "Contact: \"a <sip:a@b>" CRLF CRLF, 400,
+        SIP_HDR_CONTACT, true},
+    {"date not gmt",
+        INVITE_LINE BASE_HEADERS
+        "Date: Fri, 01 Jan 2010 16:00:00 EST" CRLF CRLF,
+        400, SIP_HDR_DATE, true},
+    {"content-type no subtype",
+        INVITE_LINE BASE_HEADERS "Content-Type: application" CRLF CRLF, 400,
+        SIP_HDR_CONTENT_TYPE, true},
+    {"require not token", INVITE_LINE BASE_HEADERS "Require: a b" CRLF CRLF,
+        400, SIP_HDR_REQUIRE, true},
+    {"privacy bad", INVITE_LINE BASE_HEADERS "Privacy: id;;" CRLF CRLF, 400,
+        SIP_HDR_PRIVACY, true},
+    {"rack bad", INVITE_LINE BASE_HEADERS "RAck: 1 x INVITE" CRLF CRLF, 400,
+        SIP_HDR_RACK, true},
+    {"min-expires bad", INVITE_LINE BASE_HEADERS "Min-Expires: 1h" CRLF CRLF,
+        400, SIP_HDR_MIN_EXPIRES, true},
+    {"session-expires bad",
+        INVITE_LINE BASE_HEADERS "Session-Expires: soon" CRLF CRLF, 400,
+        SIP_HDR_SESSION_EXPIRES, true},
+    {"authorization bad",
+        INVITE_LINE BASE_HEADERS "Authorization: Digest realm=\"x" CRLF CRLF,
+        400, SIP_HDR_AUTHORIZATION, true},
 };
 
 static void
@@ -333,54 +331,55 @@ test_limits(void **state)
 	/* Whole message and URI size against tighter limits. */
 	lim.msg_max = 200;
 	text = with_lines(INVITE_LINE, "X-A: b" CRLF, 10);
-	assert_int_equal(sip_msg_parse(&msg, sv_cstr(text), &lim, &err),
-	    -E2BIG);
+	assert_int_equal(
+	    sip_msg_parse(&msg, sv_cstr(text), &lim, &err), -E2BIG);
 	assert_int_equal(err.status, 513);
 	free(text);
 	lim = sip_limits_untrusted;
 	text = with_lines("INVITE sip:"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-			  "@h SIP/2.0" CRLF,
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                  "@h SIP/2.0" CRLF,
 	    "", 0);
-	assert_int_equal(sip_msg_parse(&msg, sv_cstr(text), &lim, &err),
-	    -E2BIG);
+	assert_int_equal(
+	    sip_msg_parse(&msg, sv_cstr(text), &lim, &err), -E2BIG);
 	assert_int_equal(err.status, 414);
 	assert_int_equal(parse(text, &err), 0);
 	free(text);
 	/* One header line over the length limit, and one folded past it. */
 	lim = sip_limits_default;
 	lim.header_len_max = 40;
-	text = with_lines(INVITE_LINE, "X-Long: 0123456789012345678901234567890"
-				       "123456789" CRLF,
+	text = with_lines(INVITE_LINE,
+	    "X-Long: 0123456789012345678901234567890"
+	    "123456789" CRLF,
 	    1);
-	assert_int_equal(sip_msg_parse(&msg, sv_cstr(text), &lim, &err),
-	    -E2BIG);
+	assert_int_equal(
+	    sip_msg_parse(&msg, sv_cstr(text), &lim, &err), -E2BIG);
 	assert_string_equal(err.reason, "Header Too Long");
 	free(text);
 	lim.header_len_max = 70;
-	text = with_lines(INVITE_LINE, "X-Fold: 0123456789" CRLF
-				       " 0123456789012345678901234567890" CRLF
-				       " 0123456789012345678901234567890" CRLF,
+	text = with_lines(INVITE_LINE,
+	    "X-Fold: 0123456789" CRLF " 0123456789012345678901234567890" CRLF
+	    " 0123456789012345678901234567890" CRLF,
 	    1);
-	assert_int_equal(sip_msg_parse(&msg, sv_cstr(text), &lim, &err),
-	    -E2BIG);
+	assert_int_equal(
+	    sip_msg_parse(&msg, sv_cstr(text), &lim, &err), -E2BIG);
 	free(text);
 	/* Body size without Content-Length (datagram). */
 	lim = sip_limits_default;
 	lim.body_max = 3;
-	assert_int_equal(sip_msg_parse(&msg,
-			     SV(INVITE_LINE BASE_HEADERS CRLF "abcd"), &lim,
-			     &err),
+	assert_int_equal(
+	    sip_msg_parse(
+	        &msg, SV(INVITE_LINE BASE_HEADERS CRLF "abcd"), &lim, &err),
 	    -E2BIG);
 	assert_int_equal(err.status, 413);
 }
@@ -396,10 +395,8 @@ test_accessors_cached(void **state)
 	uint32_t n;
 
 	(void)state;
-	assert_int_equal(parse(INVITE_LINE BASE_HEADERS "Expires: 0300" CRLF
-			       CRLF,
-			     &err),
-	    0);
+	assert_int_equal(
+	    parse(INVITE_LINE BASE_HEADERS "Expires: 0300" CRLF CRLF, &err), 0);
 	assert_int_equal(sip_msg_via(&msg, &via, &err), 0);
 	assert_true(sv_eq(via->transport, SV("UDP")));
 	assert_true(sv_eq(via->host, SV("192.0.2.1")));
@@ -414,15 +411,16 @@ test_accessors_cached(void **state)
 	assert_int_equal(sip_msg_ruri(&msg, &ruri, &err), 0);
 	assert_true(sv_eq(ruri->user, SV("bob")));
 	assert_int_equal(sip_msg_call_id(&msg, &call_id, &err), 0);
-	assert_true(sv_eq(call_id, SV("a84b4c76e66710@pc33.atlanta.example.com")));
+	assert_true(
+	    sv_eq(call_id, SV("a84b4c76e66710@pc33.atlanta.example.com")));
 	assert_int_equal(sip_msg_max_forwards(&msg, &n, &err), 0);
 	assert_int_equal(n, 70);
 	assert_int_equal(sip_msg_expires(&msg, &n, &err), 0);
 	assert_int_equal(n, 300);
 	assert_int_equal(sip_msg_content_length(&msg, &n, &err), -ENOENT);
 	/* A response has no Request-URI. */
-	assert_int_equal(parse("SIP/2.0 200 OK" CRLF BASE_HEADERS CRLF, &err),
-	    0);
+	assert_int_equal(
+	    parse("SIP/2.0 200 OK" CRLF BASE_HEADERS CRLF, &err), 0);
 	assert_int_equal(sip_msg_ruri(&msg, &ruri, &err), -ENOENT);
 }
 
@@ -433,11 +431,11 @@ test_accessor_errors_cached(void **state)
 	struct sip_error err = {0};
 
 	(void)state;
-	assert_int_equal(parse(INVITE_LINE
-			       "Via: SIP/2.0/UDP h" CRLF "To: <sip:a@b>" CRLF
-			       "From: <sip:a@b>;tag=1" CRLF "Call-ID: x" CRLF
-			       "CSeq: abc INVITE" CRLF CRLF,
-			     &err),
+	assert_int_equal(
+	    parse(INVITE_LINE "Via: SIP/2.0/UDP h" CRLF "To: <sip:a@b>" CRLF
+	                      "From: <sip:a@b>;tag=1" CRLF "Call-ID: x" CRLF
+	                      "CSeq: abc INVITE" CRLF CRLF,
+	        &err),
 	    0);
 	assert_int_equal(sip_msg_cseq(&msg, &cseq, &err), -EBADMSG);
 	assert_string_equal(err.reason, "Bad CSeq Header");
@@ -458,10 +456,10 @@ test_iterator(void **state)
 
 	(void)state;
 	assert_int_equal(parse(INVITE_LINE BASE_HEADERS
-			       "Contact: \"A, B\" <sip:a@b;x=\"1,2\">, "
-			       "<sip:c@d?h=1,2>" CRLF
-			       "Supported:" CRLF "Contact: sip:e@f" CRLF CRLF,
-			     &err),
+	                     "Contact: \"A, B\" <sip:a@b;x=\"1,2\">, "
+	                     "<sip:c@d?h=1,2>" CRLF "Supported:" CRLF
+	                     "Contact: sip:e@f" CRLF CRLF,
+	                     &err),
 	    0);
 	sip_hdr_iter_init(&it, &msg, SIP_HDR_CONTACT);
 	assert_int_equal(sip_hdr_iter_next(&it, &v), 1);
@@ -472,17 +470,19 @@ test_iterator(void **state)
 	assert_true(sv_eq(v, SV("sip:e@f")));
 	assert_int_equal(sip_hdr_iter_next(&it, &v), 0);
 	assert_int_equal(sip_msg_header_count(&msg, SIP_HDR_CONTACT), 2);
-	assert_int_equal(sip_msg_next_field(&msg, SIP_HDR_CONTACT, &pos, &v), 1);
-	assert_int_equal(sip_msg_next_field(&msg, SIP_HDR_CONTACT, &pos, &v), 1);
+	assert_int_equal(
+	    sip_msg_next_field(&msg, SIP_HDR_CONTACT, &pos, &v), 1);
+	assert_int_equal(
+	    sip_msg_next_field(&msg, SIP_HDR_CONTACT, &pos, &v), 1);
 	assert_true(sv_eq(v, SV("sip:e@f")));
-	assert_int_equal(sip_msg_next_field(&msg, SIP_HDR_CONTACT, &pos, &v), 0);
+	assert_int_equal(
+	    sip_msg_next_field(&msg, SIP_HDR_CONTACT, &pos, &v), 0);
 	/* An empty Supported holds no values. */
 	sip_hdr_iter_init(&it, &msg, SIP_HDR_SUPPORTED);
 	assert_int_equal(sip_hdr_iter_next(&it, &v), 0);
 	/* Trailing comma. */
-	assert_int_equal(parse(INVITE_LINE BASE_HEADERS "Allow: INVITE," CRLF
-			       CRLF,
-			     &err),
+	assert_int_equal(
+	    parse(INVITE_LINE BASE_HEADERS "Allow: INVITE," CRLF CRLF, &err),
 	    0);
 	sip_hdr_iter_init(&it, &msg, SIP_HDR_ALLOW);
 	assert_int_equal(sip_hdr_iter_next(&it, &v), 1);
@@ -542,25 +542,23 @@ test_valid_extras(void **state)
 	struct sip_error err;
 
 	(void)state;
-	assert_int_equal(parse(INVITE_LINE BASE_HEADERS
-			       "Date: Sat, 13 Nov 2010 23:29:00 GMT" CRLF
-			       "Content-Type: application/sdp;charset=utf-8" CRLF
-			       "Accept: application/sdp, */*;q=0.5" CRLF
-			       "Privacy: id; header" CRLF "RSeq: 988789" CRLF
-			       "RAck: 776656 1 INVITE" CRLF
-			       "Session-Expires: 4000;refresher=uac" CRLF
-			       "Min-SE: 90" CRLF "Event: dialog;id=1" CRLF
-			       "Route: <sip:p1@example.com;lr>, "
-			       "<sip:p2@example.com;lr>" CRLF
-			       "Record-Route: <sip:p3@example.com;lr>" CRLF
-			       "P-Asserted-Identity: \"Alice\" "
-			       "<sip:alice@example.com>, <tel:+15551234567>" CRLF
-			       "Contact: <sip:alice@pc33.example.com>;"
-			       "expires=3600;q=0.7" CRLF
-			       "Proxy-Require: foo" CRLF
-			       "Min-Expires: 60" CRLF "Subject: \x01weird" CRLF
-			       CRLF,
-			     &err),
+	assert_int_equal(
+	    parse(INVITE_LINE BASE_HEADERS
+	        "Date: Sat, 13 Nov 2010 23:29:00 GMT" CRLF
+	        "Content-Type: application/sdp;charset=utf-8" CRLF
+	        "Accept: application/sdp, */*;q=0.5" CRLF
+	        "Privacy: id; header" CRLF "RSeq: 988789" CRLF
+	        "RAck: 776656 1 INVITE" CRLF
+	        "Session-Expires: 4000;refresher=uac" CRLF "Min-SE: 90" CRLF
+	        "Event: dialog;id=1" CRLF "Route: <sip:p1@example.com;lr>, "
+	        "<sip:p2@example.com;lr>" CRLF
+	        "Record-Route: <sip:p3@example.com;lr>" CRLF
+	        "P-Asserted-Identity: \"Alice\" "
+	        "<sip:alice@example.com>, <tel:+15551234567>" CRLF
+	        "Contact: <sip:alice@pc33.example.com>;"
+	        "expires=3600;q=0.7" CRLF "Proxy-Require: foo" CRLF
+	        "Min-Expires: 60" CRLF "Subject: \x01weird" CRLF CRLF,
+	        &err),
 	    0);
 	assert_int_equal(sip_msg_parse_all(&msg, &err), 0);
 }
@@ -569,18 +567,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_index),
-		cmocka_unit_test(test_compact_and_folding),
-		cmocka_unit_test(test_response),
-		cmocka_unit_test(test_leading_crlf_and_lf_only),
-		cmocka_unit_test(test_bad_messages),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_accessors_cached),
-		cmocka_unit_test(test_accessor_errors_cached),
-		cmocka_unit_test(test_iterator),
-		cmocka_unit_test(test_list_limit),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_valid_extras),
+	    cmocka_unit_test(test_request_index),
+	    cmocka_unit_test(test_compact_and_folding),
+	    cmocka_unit_test(test_response),
+	    cmocka_unit_test(test_leading_crlf_and_lf_only),
+	    cmocka_unit_test(test_bad_messages),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_accessors_cached),
+	    cmocka_unit_test(test_accessor_errors_cached),
+	    cmocka_unit_test(test_iterator),
+	    cmocka_unit_test(test_list_limit),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_valid_extras),
 	};
 
 	return cmocka_run_group_tests_name("sip_msg", tests, NULL, NULL);

@@ -27,8 +27,8 @@ int sip_param_next(struct sv *in, struct sip_param *out) RP_MUST_CHECK;
  * (starting at its first ';').
  * Returns 1 found, 0 absent, -EBADMSG malformed, -E2BIG over
  * SIP_PARAMS_MAX parameters. */
-int sip_param_find(struct sv params, struct sv name, struct sip_param *out)
-    RP_MUST_CHECK;
+int sip_param_find(
+    struct sv params, struct sv name, struct sip_param *out) RP_MUST_CHECK;
 
 /* Validates a whole parameter list (syntax and SIP_PARAMS_MAX).
  * Returns the count, -EBADMSG or -E2BIG. */
@@ -38,7 +38,7 @@ int sip_param_check(struct sv params) RP_MUST_CHECK;
  * *inner gets the bytes between the quotes (escapes kept), *rest what
  * follows the closing quote. Returns 0 or -EBADMSG (unterminated, or an
  * escape of CR/LF). */
-int sip_quoted_string(struct sv in, struct sv *inner, struct sv *rest)
-    RP_MUST_CHECK;
+int sip_quoted_string(
+    struct sv in, struct sv *inner, struct sv *rest) RP_MUST_CHECK;
 
 #endif

@@ -8,7 +8,7 @@ static void
 test_next(void **state)
 {
 	struct sv in = SV(" ;tag = 98asjd8 ;lr; received=[2001:db8::1]"
-			  ";q=\"a \\\"b\\\" c\"\r\n ;x=1");
+	                  ";q=\"a \\\"b\\\" c\"\r\n ;x=1");
 	struct sip_param p;
 
 	(void)state;
@@ -33,8 +33,16 @@ static void
 test_errors(void **state)
 {
 	static const char *const bad[] = {
-		"x", ";", "; =1", ";a=", ";a=\"open", ";a=b c", ";a b",
-		";a=\"bad\\\r\"", ";a=\"ctl\x01\"", ";a=<b>",
+	    "x",
+	    ";",
+	    "; =1",
+	    ";a=",
+	    ";a=\"open",
+	    ";a=b c",
+	    ";a b",
+	    ";a=\"bad\\\r\"",
+	    ";a=\"ctl\x01\"",
+	    ";a=<b>",
 	};
 	struct sip_param p;
 
@@ -61,8 +69,7 @@ test_find_and_check(void **state)
 	assert_int_equal(sip_param_find(SV(";a=1;TAG=x"), SV("tag"), &p), 1);
 	assert_true(sv_eq(p.value, SV("x")));
 	assert_int_equal(sip_param_find(SV(";a=1"), SV("tag"), &p), 0);
-	assert_int_equal(sip_param_find(SV(";a=1;;"), SV("tag"), &p),
-	    -EBADMSG);
+	assert_int_equal(sip_param_find(SV(";a=1;;"), SV("tag"), &p), -EBADMSG);
 	assert_int_equal(sip_param_check(SV("")), 0);
 	assert_int_equal(sip_param_check(SV(";a;b=2")), 2);
 	for (unsigned i = 0; i <= SIP_PARAMS_MAX; i++) {
@@ -70,8 +77,8 @@ test_find_and_check(void **state)
 		many[n++] = 'p';
 	}
 	assert_int_equal(sip_param_check(sv_make(many, n)), -E2BIG);
-	assert_int_equal(sip_param_find(sv_make(many, n), SV("zz"), &p),
-	    -E2BIG);
+	assert_int_equal(
+	    sip_param_find(sv_make(many, n), SV("zz"), &p), -E2BIG);
 }
 
 static void
@@ -80,25 +87,25 @@ test_quoted_string(void **state)
 	struct sv inner, rest;
 
 	(void)state;
-	assert_int_equal(sip_quoted_string(SV("\"a\\\\\" rest"), &inner, &rest),
-	    0);
+	assert_int_equal(
+	    sip_quoted_string(SV("\"a\\\\\" rest"), &inner, &rest), 0);
 	assert_true(sv_eq(inner, SV("a\\\\")));
 	assert_true(sv_eq(rest, SV(" rest")));
 	assert_int_equal(sip_quoted_string(SV("abc"), &inner, &rest), -EBADMSG);
-	assert_int_equal(sip_quoted_string(SV("\"abc\\"), &inner, &rest),
-	    -EBADMSG);
-	assert_int_equal(sip_quoted_string(SV("\"\x7f\""), &inner, &rest),
-	    -EBADMSG);
+	assert_int_equal(
+	    sip_quoted_string(SV("\"abc\\"), &inner, &rest), -EBADMSG);
+	assert_int_equal(
+	    sip_quoted_string(SV("\"\x7f\""), &inner, &rest), -EBADMSG);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_next),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_find_and_check),
-		cmocka_unit_test(test_quoted_string),
+	    cmocka_unit_test(test_next),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_find_and_check),
+	    cmocka_unit_test(test_quoted_string),
 	};
 
 	return cmocka_run_group_tests_name("sip_param", tests, NULL, NULL);

@@ -52,7 +52,7 @@ sent_by(struct sv *s, struct sip_via *out)
 		n++;
 	} else {
 		while (n < s->len && s->p[n] != ':' && s->p[n] != ';' &&
-		    !sv_is_lws_char(s->p[n]))
+		       !sv_is_lws_char(s->p[n]))
 			n++;
 	}
 	host_text = sv_head(*s, n);
@@ -99,8 +99,8 @@ via_param(struct sip_via *out, const struct sip_param *p, bool *seen_ttl)
 		return set_once(&out->branch, p->value);
 	}
 	if (sv_ieq(p->name, SV("received"))) {
-		if (!p->has_value || !(sip_host_is_ipv4(p->value) ||
-					  sip_host_is_ipv6(p->value)))
+		if (!p->has_value ||
+		    !(sip_host_is_ipv4(p->value) || sip_host_is_ipv6(p->value)))
 			return -EBADMSG;
 		return set_once(&out->received, p->value);
 	}

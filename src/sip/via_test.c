@@ -10,8 +10,8 @@ test_fields(void **state)
 
 	(void)state;
 	assert_int_equal(sip_via_parse(SV("SIP  /   2.0\r\n /UDP\r\n    "
-					  "192.0.2.2;rport;branch=390skdjuw"),
-			     &v),
+	                                  "192.0.2.2;rport;branch=390skdjuw"),
+	                     &v),
 	    0);
 	assert_true(sv_eq(v.protocol, SV("SIP")));
 	assert_true(sv_eq(v.version, SV("2.0")));
@@ -25,10 +25,10 @@ test_fields(void **state)
 	assert_false(sip_via_branch_is_rfc3261(&v));
 
 	assert_int_equal(sip_via_parse(SV("SIP/2.0/TLS [2001:db8::9:1] : 5061 ;"
-					  "received=2001:db8::9:255;rport=5062;"
-					  "ttl=16;maddr=224.2.0.1;"
-					  "branch=z9hG4bKas3-111;ext=1"),
-			     &v),
+	                                  "received=2001:db8::9:255;rport=5062;"
+	                                  "ttl=16;maddr=224.2.0.1;"
+	                                  "branch=z9hG4bKas3-111;ext=1"),
+	                     &v),
 	    0);
 	assert_true(sv_eq(v.host, SV("2001:db8::9:1")));
 	assert_int_equal(v.host_type, SIP_HOST_IPV6);
@@ -49,26 +49,26 @@ test_errors(void **state)
 		const char *text;
 		int rc;
 	} bad[] = {
-		{"", -EBADMSG},
-		{"SIP/2.0", -EBADMSG},
-		{"SIP/2.0/UDP", -EBADMSG},
-		{"SIP/2.0/UDPhost", -EBADMSG},
-		{"SIP/2.0 /UDP", -EBADMSG},
-		{"SIP/2.0/UDP host:", -EBADMSG},
-		{"SIP/2.0/UDP host:65536", -ERANGE},
-		{"SIP/2.0/UDP [::1", -EBADMSG},
-		{"SIP/2.0/UDP bad_host", -EBADMSG},
-		{"SIP/2.0/UDP h;branch", -EBADMSG},
-		{"SIP/2.0/UDP h;branch=", -EBADMSG},
-		{"SIP/2.0/UDP h;branch=a;branch=b", -EBADMSG},
-		{"SIP/2.0/UDP h;received=host.com", -EBADMSG},
-		{"SIP/2.0/UDP h;rport=0", -ERANGE},
-		{"SIP/2.0/UDP h;rport=70000", -ERANGE},
-		{"SIP/2.0/UDP h;rport;rport", -EBADMSG},
-		{"SIP/2.0/UDP h;ttl=256", -ERANGE},
-		{"SIP/2.0/UDP h;ttl", -EBADMSG},
-		{"SIP/2.0/UDP h;maddr=bad_", -EBADMSG},
-		{"SIP/2.0/UDP h junk", -EBADMSG},
+	    {"", -EBADMSG},
+	    {"SIP/2.0", -EBADMSG},
+	    {"SIP/2.0/UDP", -EBADMSG},
+	    {"SIP/2.0/UDPhost", -EBADMSG},
+	    {"SIP/2.0 /UDP", -EBADMSG},
+	    {"SIP/2.0/UDP host:", -EBADMSG},
+	    {"SIP/2.0/UDP host:65536", -ERANGE},
+	    {"SIP/2.0/UDP [::1", -EBADMSG},
+	    {"SIP/2.0/UDP bad_host", -EBADMSG},
+	    {"SIP/2.0/UDP h;branch", -EBADMSG},
+	    {"SIP/2.0/UDP h;branch=", -EBADMSG},
+	    {"SIP/2.0/UDP h;branch=a;branch=b", -EBADMSG},
+	    {"SIP/2.0/UDP h;received=host.com", -EBADMSG},
+	    {"SIP/2.0/UDP h;rport=0", -ERANGE},
+	    {"SIP/2.0/UDP h;rport=70000", -ERANGE},
+	    {"SIP/2.0/UDP h;rport;rport", -EBADMSG},
+	    {"SIP/2.0/UDP h;ttl=256", -ERANGE},
+	    {"SIP/2.0/UDP h;ttl", -EBADMSG},
+	    {"SIP/2.0/UDP h;maddr=bad_", -EBADMSG},
+	    {"SIP/2.0/UDP h junk", -EBADMSG},
 	};
 	struct sip_via v;
 
@@ -85,8 +85,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fields),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_fields),
+	    cmocka_unit_test(test_errors),
 	};
 
 	return cmocka_run_group_tests_name("sip_via", tests, NULL, NULL);
