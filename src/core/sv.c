@@ -11,6 +11,9 @@ sv_ieq(struct sv a, struct sv b)
 {
 	if (a.len != b.len)
 		return false;
+	/* Names are mostly written in their canonical case. */
+	if (a.len == 0 || memcmp(a.p, b.p, a.len) == 0)
+		return true;
 	for (size_t i = 0; i < a.len; i++)
 		if (sv_lower_char(a.p[i]) != sv_lower_char(b.p[i]))
 			return false;
