@@ -105,6 +105,12 @@ sip_host_ipv6_bytes(struct sv s, uint8_t addr[16])
 				return false;
 			gap = ngroups;
 			i++;
+			/* RFC 5118 §4.10: tolerate ":::" written before an
+			 * embedded IPv4 address. */
+			if (i < s.len && s.p[i] == ':' &&
+			    sip_host_ipv4_bytes(
+			        sv_skip(s, i + 1), true, (uint8_t[4]){0}))
+				i++;
 		}
 	}
 	if (gap == SIZE_MAX ? ngroups != 8 : ngroups > 7)

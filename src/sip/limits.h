@@ -14,14 +14,15 @@
 #define SIP_HEADER_LEN_MAX 8192u
 /* Request-URI and any URI: 414 Request-URI Too Long. */
 #define SIP_URI_MAX 2048u
-/* Via values (across all Via lines): 400 "Too Many Via Values". */
-#define SIP_VIA_MAX 32u
+/* Via values (across all Via lines): 400 "Too Many Via Values". As
+ * many as the usual Max-Forwards of 70 hops can add (RFC 4475 longreq). */
+#define SIP_VIA_MAX 70u
 /* Message body: 413 Request Entity Too Large. */
 #define SIP_BODY_MAX 32768u
 /* Start line: 414 for requests (it is mostly the URI), 400 otherwise. */
 #define SIP_START_LINE_MAX 4096u
 /* Method token length: 400 "Bad Method". */
-#define SIP_METHOD_LEN_MAX 32u
+#define SIP_METHOD_LEN_MAX 64u
 /* Parameters on one URI or header value: 400 naming the header. */
 #define SIP_PARAMS_MAX 64u
 /* Comma-separated values iterated in one header kind (Contact, Route). */

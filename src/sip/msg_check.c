@@ -350,6 +350,11 @@ sip_msg_parse_all(struct sip_msg *m, struct sip_error *err)
 		rc = sip_msg_ruri(m, &uri, err);
 		if (rc != 0)
 			return rc;
+		/* RFC 3261 §19.1.1 Table 1: headers are not allowed in a
+		 * Request-URI (RFC 4475 §3.1.2.11 escruri). */
+		if (uri->headers.len > 0)
+			return sip_msg_fail(err, 400, "Bad Request-URI",
+			    SIP_HDR_OTHER, -EBADMSG);
 	}
 	for (int id = SIP_HDR_OTHER + 1; id < SIP_HDR_COUNT; id++)
 		if (duplicate_reason[id] != NULL &&

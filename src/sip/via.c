@@ -99,10 +99,17 @@ via_param(struct sip_via *out, const struct sip_param *p, bool *seen_ttl)
 		return set_once(&out->branch, p->value);
 	}
 	if (sv_ieq(p->name, SV("received"))) {
+		struct sv addr = p->value;
+
+		/* RFC 5118 §4.5: an IPv6 address may come bracketed or not;
+		 * it is kept without brackets. */
+		if (addr.len >= 2 && addr.p[0] == '[' &&
+		    addr.p[addr.len - 1] == ']')
+			addr = sv_make(addr.p + 1, addr.len - 2);
 		if (!p->has_value ||
-		    !(sip_host_is_ipv4(p->value) || sip_host_is_ipv6(p->value)))
+		    !(sip_host_is_ipv4(addr) || sip_host_is_ipv6(addr)))
 			return -EBADMSG;
-		return set_once(&out->received, p->value);
+		return set_once(&out->received, addr);
 	}
 	if (sv_ieq(p->name, SV("maddr"))) {
 		struct sv host;
@@ -169,5 +176,7 @@ sip_via_parse(struct sv value, struct sip_via *out)
 bool
 sip_via_branch_is_rfc3261(const struct sip_via *via)
 {
-	return sv_starts_with(via->branch, SV("z9hG4bK"));
+	/* The cookie alone identifies nothing (RFC 4475 §3.3.2 badbranch). */
+	return via->branch.len > 7 &&
+	       sv_starts_with(via->branch, SV("z9hG4bK"));
 }

@@ -19,7 +19,7 @@ struct sip_via {
 	bool has_port;
 	struct sv params; /* raw, from the first ';' on; empty if none */
 	struct sv branch; /* SV_NULL when absent */
-	struct sv received;
+	struct sv received; /* an IPv6 address without brackets */
 	struct sv maddr;
 	bool rport;           /* rport present (with or without value) */
 	uint16_t rport_value; /* 0 when rport has no value */
@@ -32,7 +32,8 @@ struct sip_via {
  * -ERANGE (port, rport or ttl out of range). Any thread. */
 int sip_via_parse(struct sv value, struct sip_via *out) RP_MUST_CHECK;
 
-/* True when the branch carries the RFC 3261 magic cookie "z9hG4bK". */
+/* True when the branch carries the RFC 3261 magic cookie "z9hG4bK"
+ * followed by at least one character. */
 bool sip_via_branch_is_rfc3261(const struct sip_via *via);
 
 #endif
