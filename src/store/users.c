@@ -1,0 +1,402 @@
+/* The users repository. */
+#include "store/users.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+
+#define USERS_AAD_MD5 "users.ha1_md5:"
+#define USERS_AAD_SHA256 "users.ha1_sha256:"
+#define USERS_AAD_MAX (sizeof(USERS_AAD_SHA256) + USERS_EXT_MAX)
+
+bool
+users_ext_valid(struct sv ext)
+{
+	if (ext.len == 0 || ext.len > USERS_EXT_MAX)
+		return false;
+	if (ext.p[0] == '.' || ext.p[0] == '-')
+		return false;
+	for (size_t i = 0; i < ext.len; i++) {
+		char c = ext.p[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		        (c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
+		        c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Decodes one UTF-8 sequence from s (len > 0 bytes) into *cp and returns
+ * its length, or 0 if it is invalid: a stray or missing continuation
+ * byte, an overlong form, a surrogate or a value past U+10FFFF. */
+static size_t
+users_utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	uint32_t v, min;
+	size_t n;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		v = s[0] & 0x1fu;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		v = s[0] & 0x0fu;
+		min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		v = s[0] & 0x07u;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3fu);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* Control characters (C0, DEL, C1), line and paragraph separators, and
+ * the invisible bidirectional and format marks that would let a name
+ * display as something else in a log, a console or a phone screen. */
+static bool
+users_char_allowed(uint32_t cp)
+{
+	if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+		return false;
+	if (cp == 0x061c || cp == 0x200e || cp == 0x200f)
+		return false;
+	if (cp >= 0x2028 && cp <= 0x202e)
+		return false;
+	if (cp >= 0x2066 && cp <= 0x2069)
+		return false;
+	if (cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) || cp == 0xfffe ||
+	    cp == 0xffff)
+		return false;
+	return true;
+}
+
+bool
+users_name_valid(struct sv name)
+{
+	const unsigned char *s = (const unsigned char *)name.p;
+	size_t i = 0, chars = 0, n;
+	uint32_t cp;
+
+	if (name.len > USERS_NAME_BYTES_MAX)
+		return false;
+	while (i < name.len) {
+		n = users_utf8_next(s + i, name.len - i, &cp);
+		if (n == 0 || !users_char_allowed(cp))
+			return false;
+		if (++chars > USERS_NAME_CHARS_MAX)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* Builds the associated data binding an HA1 to its column and row. */
+static struct sv
+users_aad(char out[USERS_AAD_MAX], const char *prefix, struct sv ext)
+{
+	size_t n = strlen(prefix);
+
+	memcpy(out, prefix, n);
+	memcpy(out + n, ext.p, ext.len);
+	return sv_make(out, n + ext.len);
+}
+
+static int
+users_seal_pair(const struct keys *k, struct sv ext,
+    const uint8_t ha1_md5[USERS_HA1_MD5_LEN],
+    const uint8_t ha1_sha256[USERS_HA1_SHA256_LEN], struct buf *md5,
+    struct buf *sha256)
+{
+	char aad[USERS_AAD_MAX];
+	int err;
+
+	err = keys_seal(k, sv_make((const char *)ha1_md5, USERS_HA1_MD5_LEN),
+	    users_aad(aad, USERS_AAD_MD5, ext), md5);
+	if (err != 0)
+		return err;
+	return keys_seal(k,
+	    sv_make((const char *)ha1_sha256, USERS_HA1_SHA256_LEN),
+	    users_aad(aad, USERS_AAD_SHA256, ext), sha256);
+}
+
+/* Opens one sealed HA1 of exactly 'len' bytes into 'out'. */
+static int
+users_open_ha1(const struct keys *k, struct sv sealed, const char *prefix,
+    struct sv ext, uint8_t *out, size_t len)
+{
+	char aad[USERS_AAD_MAX], esc[LOG_SV_BUF];
+	struct buf b;
+	int err;
+
+	buf_init(&b, len + 1);
+	if (sealed.len != len + KEYS_SEAL_OVERHEAD)
+		err = -EBADMSG;
+	else
+		err = keys_open(k, sealed, users_aad(aad, prefix, ext), &b);
+	if (err == 0 && b.len == len)
+		memcpy(out, b.data, len);
+	else if (err == 0)
+		err = -EBADMSG;
+	keys_wipe_buf(&b);
+	if (err == -EBADMSG)
+		log_warn("store",
+		    "msg=\"stored HA1 does not open: wrong master "
+		    "key, or the row was altered\" ext=%s column=%.*s",
+		    log_sv(ext, esc), (int)(strlen(prefix) - 1), prefix);
+	return err;
+}
+
+/* Copies a row's public fields, checking what the database returned:
+ * the file is outside our control once written. */
+static int
+users_fill_info(struct user_info *u, struct sv ext, struct sv name,
+    int64_t enabled, int64_t created_at, int64_t updated_at)
+{
+	if (ext.len == 0 || ext.len > USERS_EXT_MAX ||
+	    name.len > USERS_NAME_BYTES_MAX)
+		return -EBADMSG;
+	memcpy(u->ext, ext.p, ext.len);
+	u->ext[ext.len] = '\0';
+	if (name.len > 0)
+		memcpy(u->display_name, name.p, name.len);
+	u->display_name[name.len] = '\0';
+	u->enabled = enabled != 0;
+	u->created_at = created_at;
+	u->updated_at = updated_at;
+	return 0;
+}
+
+/* Runs one prepared write inside its own transaction level and checks
+ * it changed a row. Finishes 'st'. */
+static int
+users_write(struct db *db, struct db_stmt *st, bool need_row)
+{
+	int err;
+
+	err = db_step(st);
+	if (err == 0 && need_row && db_changes(db) == 0)
+		err = -ENOENT;
+	db_finish(st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		return err;
+	}
+	return db_tx_commit(db);
+}
+
+int
+users_add(struct db *db, const struct keys *k, struct sv ext,
+    struct sv display_name, const uint8_t ha1_md5[USERS_HA1_MD5_LEN],
+    const uint8_t ha1_sha256[USERS_HA1_SHA256_LEN], int64_t now)
+{
+	struct buf md5, sha256;
+	struct db_stmt *st;
+	int err;
+
+	if (!users_ext_valid(ext) || !users_name_valid(display_name))
+		return -EINVAL;
+	buf_init(&md5, 0);
+	buf_init(&sha256, 0);
+	/* Seal first: a failure here leaves the database untouched. */
+	err = users_seal_pair(k, ext, ha1_md5, ha1_sha256, &md5, &sha256);
+	if (err != 0)
+		goto out;
+	err = db_tx_begin(db);
+	if (err != 0)
+		goto out;
+	err = db_prepare(db,
+	    "INSERT INTO users (ext, display_name, ha1_md5, ha1_sha256,"
+	    " enabled, created_at, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
+	    &st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		goto out;
+	}
+	db_bind_text(st, 1, ext);
+	db_bind_text(st, 2, display_name.p != NULL ? display_name : SV(""));
+	db_bind_blob(st, 3, buf_view(&md5));
+	db_bind_blob(st, 4, buf_view(&sha256));
+	db_bind_int64(st, 5, now);
+	err = users_write(db, st, false);
+out:
+	buf_release(&md5);
+	buf_release(&sha256);
+	return err;
+}
+
+int
+users_get(
+    struct db *db, const struct keys *k, struct sv ext, struct user_record *out)
+{
+	struct db_stmt *st;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!users_ext_valid(ext))
+		return -EINVAL;
+	err = db_prepare(db,
+	    "SELECT display_name, ha1_md5, ha1_sha256, enabled, created_at,"
+	    " updated_at FROM users WHERE ext = ?1",
+	    &st);
+	if (err != 0)
+		return err;
+	db_bind_text(st, 1, ext);
+	err = db_step(st);
+	if (err == DB_DONE) {
+		err = -ENOENT;
+	} else if (err == DB_ROW) {
+		err = users_fill_info(&out->info, ext, db_col_text(st, 0),
+		    db_col_int64(st, 3), db_col_int64(st, 4),
+		    db_col_int64(st, 5));
+		if (err == 0)
+			err =
+			    users_open_ha1(k, db_col_blob(st, 1), USERS_AAD_MD5,
+			        ext, out->ha1_md5, USERS_HA1_MD5_LEN);
+		if (err == 0)
+			err = users_open_ha1(k, db_col_blob(st, 2),
+			    USERS_AAD_SHA256, ext, out->ha1_sha256,
+			    USERS_HA1_SHA256_LEN);
+	}
+	db_finish(st);
+	if (err != 0)
+		users_record_wipe(out);
+	return err;
+}
+
+int
+users_list(struct db *db, users_list_cb cb, void *arg)
+{
+	struct user_info u;
+	struct db_stmt *st;
+	int err;
+
+	err = db_prepare(db,
+	    "SELECT ext, display_name, enabled, created_at, updated_at"
+	    " FROM users ORDER BY ext",
+	    &st);
+	if (err != 0)
+		return err;
+	while ((err = db_step(st)) == DB_ROW) {
+		err = users_fill_info(&u, db_col_text(st, 0),
+		    db_col_text(st, 1), db_col_int64(st, 2),
+		    db_col_int64(st, 3), db_col_int64(st, 4));
+		if (err == 0)
+			err = cb(arg, &u);
+		if (err != 0)
+			break;
+	}
+	db_finish(st);
+	return err;
+}
+
+int
+users_set_enabled(struct db *db, struct sv ext, bool enabled, int64_t now)
+{
+	struct db_stmt *st;
+	int err;
+
+	if (!users_ext_valid(ext))
+		return -EINVAL;
+	err = db_tx_begin(db);
+	if (err != 0)
+		return err;
+	err = db_prepare(db,
+	    "UPDATE users SET enabled = ?2, updated_at = ?3 WHERE ext = ?1",
+	    &st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		return err;
+	}
+	db_bind_text(st, 1, ext);
+	db_bind_int64(st, 2, enabled ? 1 : 0);
+	db_bind_int64(st, 3, now);
+	return users_write(db, st, true);
+}
+
+int
+users_set_ha1(struct db *db, const struct keys *k, struct sv ext,
+    const uint8_t ha1_md5[USERS_HA1_MD5_LEN],
+    const uint8_t ha1_sha256[USERS_HA1_SHA256_LEN], int64_t now)
+{
+	struct buf md5, sha256;
+	struct db_stmt *st;
+	int err;
+
+	if (!users_ext_valid(ext))
+		return -EINVAL;
+	buf_init(&md5, 0);
+	buf_init(&sha256, 0);
+	err = users_seal_pair(k, ext, ha1_md5, ha1_sha256, &md5, &sha256);
+	if (err != 0)
+		goto out;
+	err = db_tx_begin(db);
+	if (err != 0)
+		goto out;
+	err = db_prepare(db,
+	    "UPDATE users SET ha1_md5 = ?2, ha1_sha256 = ?3, updated_at = ?4"
+	    " WHERE ext = ?1",
+	    &st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		goto out;
+	}
+	db_bind_text(st, 1, ext);
+	db_bind_blob(st, 2, buf_view(&md5));
+	db_bind_blob(st, 3, buf_view(&sha256));
+	db_bind_int64(st, 4, now);
+	err = users_write(db, st, true);
+out:
+	buf_release(&md5);
+	buf_release(&sha256);
+	return err;
+}
+
+int
+users_count(struct db *db, uint64_t *out)
+{
+	struct db_stmt *st;
+	int64_t n;
+	int err;
+
+	err = db_prepare(db, "SELECT count(*) FROM users", &st);
+	if (err != 0)
+		return err;
+	err = db_step(st);
+	if (err == DB_ROW) {
+		n = db_col_int64(st, 0);
+		*out = n > 0 ? (uint64_t)n : 0;
+		err = 0;
+	} else if (err == DB_DONE) {
+		err = -EIO;
+	}
+	db_finish(st);
+	return err;
+}
+
+void
+users_record_wipe(struct user_record *r)
+{
+	keys_wipe(r->ha1_md5, sizeof(r->ha1_md5));
+	keys_wipe(r->ha1_sha256, sizeof(r->ha1_sha256));
+}

@@ -1,0 +1,95 @@
+/* SIP users (extensions) and their digest credentials.
+ *
+ * A user holds two HA1 values for digest authentication (R-AUTH-4):
+ * MD5(ext:realm:password) and SHA-256(ext:realm:password); the password
+ * itself is never stored. Both HA1s are sealed under the master key
+ * (store/keys.h, R-CRYPTO-3) with the associated data
+ * "users.ha1_md5:" + ext and "users.ha1_sha256:" + ext, so a value moved
+ * to another row or column does not open. There are no default users
+ * and no default secrets (R-AUTH-1): every HA1 comes from the caller.
+ *
+ * Every write runs in a transaction (store/db.h): on any error nothing
+ * is written. Thread rules: those of the db handle (store/db.h). */
+#ifndef RP_STORE_USERS_H
+#define RP_STORE_USERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/compiler.h"
+#include "core/sv.h"
+#include "store/db.h"
+#include "store/keys.h"
+
+/* An extension: 1 to 32 of [A-Za-z0-9._-], not starting with '.' or
+ * '-' (it names files and appears on command lines). */
+#define USERS_EXT_MAX 32
+/* A display name: up to 64 characters of printable UTF-8 (empty is
+ * allowed), stored in up to 4 bytes each. */
+#define USERS_NAME_CHARS_MAX 64
+#define USERS_NAME_BYTES_MAX (USERS_NAME_CHARS_MAX * 4)
+#define USERS_HA1_MD5_LEN 16
+#define USERS_HA1_SHA256_LEN 32
+
+/* What users_list() shows: everything but the secrets. */
+struct user_info {
+	char ext[USERS_EXT_MAX + 1];                 /* NUL-terminated */
+	char display_name[USERS_NAME_BYTES_MAX + 1]; /* NUL-terminated */
+	bool enabled;
+	int64_t created_at; /* seconds since the epoch */
+	int64_t updated_at;
+};
+
+/* A user with its HA1s in clear: wipe it with users_record_wipe(). */
+struct user_record {
+	struct user_info info;
+	uint8_t ha1_md5[USERS_HA1_MD5_LEN];
+	uint8_t ha1_sha256[USERS_HA1_SHA256_LEN];
+};
+
+/* Called once per user; a non-zero return stops the listing and is
+ * returned by users_list(). 'u' is valid during the call only. */
+typedef int (*users_list_cb)(void *arg, const struct user_info *u);
+
+/* True when 'ext' / 'name' follow the rules above. Any thread. */
+bool users_ext_valid(struct sv ext);
+bool users_name_valid(struct sv name);
+
+/* Adds an enabled user. 'now' becomes created_at and updated_at.
+ * Returns 0, -EINVAL (ext or display name breaks the rules above),
+ * -EEXIST (the extension exists), -ENOMEM, or a store error. */
+int users_add(struct db *db, const struct keys *k, struct sv ext,
+    struct sv display_name, const uint8_t ha1_md5[USERS_HA1_MD5_LEN],
+    const uint8_t ha1_sha256[USERS_HA1_SHA256_LEN], int64_t now) RP_MUST_CHECK;
+
+/* Reads a user and opens its HA1s into *out. Returns 0, -EINVAL (bad
+ * ext), -ENOENT (no such user), -EBADMSG (an HA1 does not open: wrong
+ * key, tampered or moved value; logged), -ENOMEM or a store error. On
+ * error *out holds no secret. */
+int users_get(struct db *db, const struct keys *k, struct sv ext,
+    struct user_record *out) RP_MUST_CHECK;
+
+/* Calls cb for every user, in extension order, without opening any
+ * secret. Returns 0, the callback's non-zero value, -EBADMSG (a row
+ * that breaks the rules) or a store error. The callback may read the
+ * same db handle. */
+int users_list(struct db *db, users_list_cb cb, void *arg) RP_MUST_CHECK;
+
+/* Enables or disables a user. Returns 0, -EINVAL, -ENOENT or a store
+ * error. */
+int users_set_enabled(
+    struct db *db, struct sv ext, bool enabled, int64_t now) RP_MUST_CHECK;
+
+/* Replaces both HA1s (a password change). Returns 0, -EINVAL, -ENOENT,
+ * -ENOMEM or a store error. */
+int users_set_ha1(struct db *db, const struct keys *k, struct sv ext,
+    const uint8_t ha1_md5[USERS_HA1_MD5_LEN],
+    const uint8_t ha1_sha256[USERS_HA1_SHA256_LEN], int64_t now) RP_MUST_CHECK;
+
+/* The number of users. */
+int users_count(struct db *db, uint64_t *out) RP_MUST_CHECK;
+
+/* Wipes the HA1s of a record. */
+void users_record_wipe(struct user_record *r);
+
+#endif
