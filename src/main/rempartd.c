@@ -1,45 +1,204 @@
 /* rempartd: the rempart server. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "core/log.h"
+#include "core/loop.h"
+#include "pbx/server.h"
 #include "rempart_version.h"
+#include "sip/transaction.h"
+
+#define EXIT_USAGE 2
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: rempartd [--data DIR] [--version] [--help]\n");
+	fprintf(f,
+	    "usage: rempartd [--data DIR] [--listen TRANSPORT:ADDR:PORT]...\n"
+	    "                [--user NAME] [--log-json] [--debug]\n"
+	    "                [--tls-allow-1.2] [--version] [--help]\n"
+	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
+	    "literal.\n"
+	    "  Default: udp and tcp on 0.0.0.0:5060, tls on 0.0.0.0:5061.\n");
+}
+
+/* "udp:127.0.0.1:5060", "tls:[::1]:5061". Views into 'arg', which is
+ * modified in place. Returns 0 or -EINVAL. */
+static int
+parse_listen(char *arg, struct server_listen *out)
+{
+	char *addr, *port;
+	unsigned long p = 0;
+
+	addr = strchr(arg, ':');
+	if (addr == NULL)
+		return -EINVAL;
+	*addr++ = '\0';
+	if (strcmp(arg, "udp") == 0)
+		out->transport = SIP_TXN_TP_UDP;
+	else if (strcmp(arg, "tcp") == 0)
+		out->transport = SIP_TXN_TP_TCP;
+	else if (strcmp(arg, "tls") == 0)
+		out->transport = SIP_TXN_TP_TLS;
+	else
+		return -EINVAL;
+	port = strrchr(addr, ':');
+	if (port == NULL || port == addr)
+		return -EINVAL;
+	*port++ = '\0';
+	if (*port == '\0')
+		return -EINVAL;
+	for (const char *c = port; *c != '\0'; c++) {
+		if (*c < '0' || *c > '9' || p > 65535)
+			return -EINVAL;
+		p = p * 10 + (unsigned long)(*c - '0');
+	}
+	if (p > 65535)
+		return -EINVAL;
+	if (addr[0] == '[') {
+		size_t n = strlen(addr);
+
+		if (n < 3 || addr[n - 1] != ']')
+			return -EINVAL;
+		addr[n - 1] = '\0';
+		addr++;
+	}
+	out->addr = addr;
+	out->port = (uint16_t)p;
+	return 0;
+}
+
+/* Drops root for 'name' once the sockets are bound. */
+static int
+drop_privileges(const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+
+	if (pw == NULL) {
+		fprintf(stderr, "rempartd: no user '%s'\n", name);
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0 || setuid(0) == 0) {
+		fprintf(
+		    stderr, "rempartd: cannot drop privileges to '%s'\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+write_pid(const char *data_dir)
+{
+	char path[4096];
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/rempartd.pid", data_dir) >=
+	    (int)sizeof(path))
+		return -1;
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f) == 0 ? 0 : -1;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *data_dir = "./var";
+	struct server_config cfg = {.data_dir = "./var"};
+	const char *user = NULL;
+	enum log_level level = LOG_INFO;
+	bool json = false;
+	struct loop *l;
+	struct server *s;
+	int rc;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--data") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "rempartd: --data needs a "
-				                "directory\n");
-				usage(stderr);
-				return 2;
+		const char *a = argv[i];
+
+		if (strcmp(a, "--data") == 0 && i + 1 < argc) {
+			cfg.data_dir = argv[++i];
+		} else if (strcmp(a, "--listen") == 0 && i + 1 < argc) {
+			if (cfg.nlisten == SERVER_LISTEN_MAX ||
+			    parse_listen(argv[++i], &cfg.listen[cfg.nlisten]) !=
+			        0) {
+				fprintf(stderr, "rempartd: bad --listen value "
+				                "(TRANSPORT:ADDR:PORT)\n");
+				return EXIT_USAGE;
 			}
-			data_dir = argv[++i];
-			continue;
-		}
-		if (strcmp(argv[i], "--version") == 0) {
+			cfg.nlisten++;
+		} else if (strcmp(a, "--user") == 0 && i + 1 < argc) {
+			user = argv[++i];
+		} else if (strcmp(a, "--log-json") == 0) {
+			json = true;
+		} else if (strcmp(a, "--debug") == 0) {
+			level = LOG_DEBUG;
+		} else if (strcmp(a, "--tls-allow-1.2") == 0) {
+			cfg.tls_allow_1_2 = true;
+		} else if (strcmp(a, "--version") == 0) {
 			printf("rempartd %s\n", RP_VERSION);
 			return 0;
-		}
-		if (strcmp(argv[i], "--help") == 0) {
+		} else if (strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
+		} else if (strcmp(a, "--data") == 0) {
+			fprintf(stderr, "rempartd: --data needs a directory\n");
+			usage(stderr);
+			return EXIT_USAGE;
+		} else {
+			fprintf(stderr, "rempartd: unknown option '%s'\n", a);
+			usage(stderr);
+			return EXIT_USAGE;
 		}
-		fprintf(stderr, "rempartd: unknown option '%s'\n", argv[i]);
-		usage(stderr);
-		return 2;
 	}
-	printf("rempartd %s (data directory %s): the SIP message layer is "
-	       "built; the server itself lands with the server core.\n",
-	    RP_VERSION, data_dir);
-	return 0;
+	if (cfg.nlisten == 0) {
+		cfg.listen[0] =
+		    (struct server_listen){SIP_TXN_TP_UDP, "0.0.0.0", 5060};
+		cfg.listen[1] =
+		    (struct server_listen){SIP_TXN_TP_TCP, "0.0.0.0", 5060};
+		cfg.listen[2] =
+		    (struct server_listen){SIP_TXN_TP_TLS, "0.0.0.0", 5061};
+		cfg.nlisten = 3;
+	}
+	log_setup(stderr, level, json);
+	umask(077);
+	rc = loop_new(&l, false);
+	if (rc != 0) {
+		fprintf(stderr, "rempartd: cannot create the loop: %s\n",
+		    strerror(-rc));
+		return 1;
+	}
+	rc = server_new(&s, l, &cfg);
+	if (rc != 0) {
+		loop_free(l);
+		return 1;
+	}
+	if (user != NULL && drop_privileges(user) != 0) {
+		server_free(s);
+		loop_free(l);
+		return 1;
+	}
+	if (write_pid(cfg.data_dir) != 0)
+		log_warn("server", "msg=\"cannot write the pid file\"");
+	log_info("server", "msg=started version=%s", RP_VERSION);
+	rc = loop_run(l);
+	server_free(s);
+	loop_free(l);
+	{
+		char path[4096];
+
+		if (snprintf(path, sizeof(path), "%s/rempartd.pid",
+		        cfg.data_dir) < (int)sizeof(path))
+			unlink(path);
+	}
+	log_info("server", "msg=stopped");
+	return rc == 0 ? 0 : 1;
 }

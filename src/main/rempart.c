@@ -1,0 +1,466 @@
+/* rempart: the administration command line.
+ *
+ * It works on the data directory directly (SQLite in WAL mode lets it
+ * run beside the daemon) and asks a running daemon to reload by sending
+ * SIGHUP to the pid in DATA/rempartd.pid. Exit codes: 0 done, 1 the
+ * operation failed, 2 bad usage. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/sv.h"
+#include "policy/secret.h"
+#include "rempart_version.h"
+#include "selfsigned.h"
+#include "sip/auth.h"
+#include "sip/host.h"
+#include "store/db.h"
+#include "store/keys.h"
+#include "store/settings.h"
+#include "store/users.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+#define DEMO_FIRST 100
+#define DEMO_LAST 105
+
+struct cli {
+	const char *data_dir;
+	struct db *db;
+	struct keys *keys;
+	char realm[SETTINGS_VALUE_MAX + 1];
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: rempart [--data DIR] COMMAND\n"
+	    "  init [--realm REALM] [--demo]   create the data directory, "
+	    "master key,\n"
+	    "                                  TLS certificate (--demo: "
+	    "extensions 100-105)\n"
+	    "  user add EXT --name NAME (--secret S | --secret-stdin | "
+	    "--generate-secret)\n"
+	    "  user passwd EXT (--secret S | --secret-stdin | "
+	    "--generate-secret)\n"
+	    "  user list\n"
+	    "  user disable EXT | user enable EXT\n"
+	    "  --version, --help\n");
+}
+
+static int
+fail(const char *what, int err)
+{
+	fprintf(
+	    stderr, "rempart: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	return EXIT_FAIL;
+}
+
+static int
+path_join(char *out, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	return (n < 0 || (size_t)n >= size) ? -ENAMETOOLONG : 0;
+}
+
+/* Asks a running daemon to reload users; quiet when none runs. */
+static void
+notify_daemon(const struct cli *c)
+{
+	char path[4096];
+	FILE *f;
+	long pid = 0;
+	int ch;
+
+	if (path_join(path, sizeof(path), c->data_dir, "rempartd.pid") != 0)
+		return;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while ((ch = fgetc(f)) >= '0' && ch <= '9' && pid < 1000000000L)
+		pid = pid * 10 + (ch - '0');
+	fclose(f);
+	if (pid > 1)
+		(void)kill((pid_t)pid, SIGHUP);
+}
+
+static int
+open_store(struct cli *c)
+{
+	char path[4096];
+	int rc = path_join(
+	    path, sizeof(path), c->data_dir, KEYS_DIR_NAME "/" KEYS_FILE_NAME);
+
+	if (rc == 0 && access(path, F_OK) != 0)
+		rc = -ENOENT;
+	if (rc == 0)
+		rc = keys_load(c->data_dir, &c->keys);
+	if (rc == -ENOENT) {
+		fprintf(stderr,
+		    "rempart: %s is not initialised: run "
+		    "'rempart --data %s init' first\n",
+		    c->data_dir, c->data_dir);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot load the master key", rc);
+	rc = db_open(&c->db, c->data_dir);
+	if (rc != 0)
+		return fail("cannot open the database", rc);
+	rc =
+	    settings_get(c->db, SETTINGS_SIP_REALM, c->realm, sizeof(c->realm));
+	if (rc != 0)
+		return fail("cannot read the SIP realm", rc);
+	return 0;
+}
+
+static void
+close_store(struct cli *c)
+{
+	db_close(c->db);
+	keys_free(c->keys);
+}
+
+static struct secret_list *
+load_common_list(void)
+{
+	const char *dir = getenv("REMPART_SHARE");
+	char path[4096];
+	struct secret_list *l = NULL;
+
+	if (path_join(path, sizeof(path), dir != NULL ? dir : RP_SHARE_DIR,
+	        "common-secrets.txt") != 0 ||
+	    secret_list_load(path, &l) != 0)
+		return NULL;
+	return l;
+}
+
+/* Where the secret comes from: the command line, stdin, or generated. */
+struct secret_source {
+	const char *given;
+	bool from_stdin;
+	bool generate;
+};
+
+/* Fills out with the secret, checked against the policy unless it was
+ * generated. Returns 0 or an exit code. */
+static int
+obtain_secret(
+    const struct secret_source *src, struct sv ext, char *out, size_t size)
+{
+	struct secret_list *common;
+	const char *reason = NULL;
+	int rc;
+
+	if ((src->given != NULL) + src->from_stdin + src->generate != 1) {
+		fprintf(stderr, "rempart: give exactly one of --secret, "
+		                "--secret-stdin, --generate-secret\n");
+		return EXIT_USAGE;
+	}
+	if (src->generate) {
+		rc = secret_generate(out, size, SECRET_GEN_DEFAULT_LEN);
+		return rc == 0 ? 0 : fail("cannot generate a secret", rc);
+	}
+	if (src->given != NULL) {
+		if (strlen(src->given) >= size) {
+			fprintf(stderr, "rempart: secret too long\n");
+			return EXIT_FAIL;
+		}
+		memcpy(out, src->given, strlen(src->given) + 1);
+	} else {
+		size_t n;
+
+		if (fgets(out, (int)size, stdin) == NULL) {
+			fprintf(stderr, "rempart: no secret on stdin\n");
+			return EXIT_FAIL;
+		}
+		n = strlen(out);
+		while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+			out[--n] = '\0';
+	}
+	common = load_common_list();
+	if (common == NULL) {
+		fprintf(stderr, "rempart: cannot load the common-secrets "
+		                "list\n");
+		return EXIT_FAIL;
+	}
+	rc = secret_policy_check(sv_cstr(out), ext, common, &reason);
+	secret_list_free(common);
+	if (rc != 0) {
+		fprintf(stderr, "rempart: secret refused: %s\n",
+		    reason != NULL ? reason : "does not meet the policy");
+		keys_wipe(out, size);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int
+store_user(
+    struct cli *c, struct sv ext, struct sv name, const char *secret, bool add)
+{
+	struct sip_auth_ha1 ha1;
+	int rc;
+
+	rc = sip_auth_ha1_set(&ha1, ext, sv_cstr(c->realm), sv_cstr(secret));
+	if (rc != 0)
+		return fail("cannot compute the credentials", rc);
+	if (add)
+		rc = users_add(c->db, c->keys, ext, name, ha1.md5, ha1.sha256,
+		    (int64_t)time(NULL));
+	else
+		rc = users_set_ha1(c->db, c->keys, ext, ha1.md5, ha1.sha256,
+		    (int64_t)time(NULL));
+	sip_auth_ha1_wipe(&ha1);
+	if (rc == -EEXIST) {
+		fprintf(stderr, "rempart: extension %.*s already exists\n",
+		    SV_ARG(ext));
+		return EXIT_FAIL;
+	}
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no extension %.*s\n", SV_ARG(ext));
+		return EXIT_FAIL;
+	}
+	if (rc == -EINVAL) {
+		fprintf(stderr, "rempart: invalid extension or name\n");
+		return EXIT_FAIL;
+	}
+	return rc == 0 ? 0 : fail("cannot store the user", rc);
+}
+
+static int
+cmd_init(struct cli *c, int argc, char **argv)
+{
+	const char *realm = NULL;
+	char host[256], path[4096], key_path[4096];
+	bool demo = false;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--realm") == 0 && i + 1 < argc) {
+			realm = argv[++i];
+		} else if (strcmp(argv[i], "--demo") == 0) {
+			demo = true;
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (realm == NULL) {
+		/* The host's name, when it is a valid SIP host name. */
+		if (gethostname(host, sizeof(host)) != 0)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		realm = sip_host_is_name(sv_cstr(host)) ? host : "rempart";
+	}
+	if (!sip_host_is_name(sv_cstr(realm))) {
+		fprintf(stderr, "rempart: the realm must be a host name\n");
+		return EXIT_USAGE;
+	}
+	if (mkdir(c->data_dir, 0750) != 0 && errno != EEXIST)
+		return fail(c->data_dir, -errno);
+	rc = keys_init(c->data_dir);
+	if (rc == -EEXIST) {
+		fprintf(stderr, "rempart: %s is already initialised\n",
+		    c->data_dir);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot create the master key", rc);
+	if (path_join(path, sizeof(path), c->data_dir, "tls") != 0 ||
+	    (mkdir(path, 0750) != 0 && errno != EEXIST))
+		return fail("cannot create the tls directory", -errno);
+	if (path_join(path, sizeof(path), c->data_dir, "tls/cert.pem") != 0 ||
+	    path_join(key_path, sizeof(key_path), c->data_dir, "tls/key.pem") !=
+	        0)
+		return fail("path", -ENAMETOOLONG);
+	rc = selfsigned_create(path, key_path, realm);
+	if (rc != 0 && rc != -EEXIST)
+		return fail("cannot create the TLS certificate", rc);
+	rc = keys_load(c->data_dir, &c->keys);
+	if (rc != 0)
+		return fail("cannot load the master key", rc);
+	rc = db_open(&c->db, c->data_dir);
+	if (rc != 0)
+		return fail("cannot create the database", rc);
+	rc = settings_set(c->db, SETTINGS_SIP_REALM, sv_cstr(realm));
+	if (rc != 0)
+		return fail("cannot store the realm", rc);
+	snprintf(c->realm, sizeof(c->realm), "%s", realm);
+	printf("initialised %s (realm %s); no account has a default "
+	       "secret\n",
+	    c->data_dir, realm);
+	if (demo) {
+		/* R-AUTH-1: generated, strong, shown once. */
+		printf("demo extensions (secrets shown once, keep them):\n");
+		for (int ext = DEMO_FIRST; ext <= DEMO_LAST; ext++) {
+			char e[8], name[32], secret[SECRET_MAX_LEN + 1];
+
+			snprintf(e, sizeof(e), "%d", ext);
+			snprintf(name, sizeof(name), "Demo %d", ext);
+			rc = secret_generate(
+			    secret, sizeof(secret), SECRET_GEN_DEFAULT_LEN);
+			if (rc != 0)
+				return fail("cannot generate a secret", rc);
+			rc = store_user(
+			    c, sv_cstr(e), sv_cstr(name), secret, true);
+			if (rc != 0)
+				return rc;
+			printf("  %s  %s\n", e, secret);
+			keys_wipe(secret, sizeof(secret));
+		}
+	}
+	return 0;
+}
+
+static int
+print_user(void *arg, const struct user_info *u)
+{
+	(void)arg;
+	printf("%-12s %-9s %s\n", u->ext, u->enabled ? "enabled" : "disabled",
+	    u->display_name);
+	return 0;
+}
+
+static int
+cmd_user(struct cli *c, int argc, char **argv)
+{
+	struct secret_source src = {0};
+	const char *name = NULL;
+	char secret[SECRET_MAX_LEN + 2];
+	struct sv ext;
+	int rc;
+
+	if (argc < 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "list") == 0 && argc == 1) {
+		rc = open_store(c);
+		if (rc != 0)
+			return rc;
+		printf("%-12s %-9s %s\n", "EXTENSION", "STATE", "NAME");
+		rc = users_list(c->db, print_user, NULL);
+		return rc == 0 ? 0 : fail("cannot list users", rc);
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	ext = sv_cstr(argv[1]);
+	if (!users_ext_valid(ext)) {
+		fprintf(stderr,
+		    "rempart: invalid extension '%s' (1-32 "
+		    "letters, digits, '.', '_' or '-')\n",
+		    argv[1]);
+		return EXIT_USAGE;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+			name = argv[++i];
+		else if (strcmp(argv[i], "--secret") == 0 && i + 1 < argc)
+			src.given = argv[++i];
+		else if (strcmp(argv[i], "--secret-stdin") == 0)
+			src.from_stdin = true;
+		else if (strcmp(argv[i], "--generate-secret") == 0)
+			src.generate = true;
+		else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (strcmp(argv[0], "disable") == 0 || strcmp(argv[0], "enable") == 0) {
+		if (argc != 2) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		rc = open_store(c);
+		if (rc != 0)
+			return rc;
+		rc = users_set_enabled(
+		    c->db, ext, argv[0][0] == 'e', (int64_t)time(NULL));
+		if (rc == -ENOENT) {
+			fprintf(stderr, "rempart: no extension %s\n", argv[1]);
+			return EXIT_FAIL;
+		}
+		if (rc != 0)
+			return fail("cannot update the user", rc);
+		notify_daemon(c);
+		printf("extension %s %sd\n", argv[1], argv[0]);
+		return 0;
+	}
+	if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "passwd") != 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (argv[0][0] == 'a' &&
+	    (name == NULL || !users_name_valid(sv_cstr(name)))) {
+		fprintf(stderr, "rempart: user add needs --name NAME (1-64 "
+		                "printable characters)\n");
+		return EXIT_USAGE;
+	}
+	rc = obtain_secret(&src, ext, secret, sizeof(secret));
+	if (rc != 0)
+		return rc;
+	rc = open_store(c);
+	if (rc == 0)
+		rc = store_user(c, ext, sv_cstr(name != NULL ? name : ""),
+		    secret, argv[0][0] == 'a');
+	if (rc == 0) {
+		notify_daemon(c);
+		if (src.generate)
+			printf("extension %s: secret %s (shown once)\n",
+			    argv[1], secret);
+		else
+			printf("extension %s: secret set\n", argv[1]);
+	}
+	keys_wipe(secret, sizeof(secret));
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c = {.data_dir = "./var"};
+	int i = 1, rc;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+			c.data_dir = argv[++i];
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("rempart %s\n", RP_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(
+			    stderr, "rempart: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	umask(077);
+	if (strcmp(argv[i], "init") == 0)
+		rc = cmd_init(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "user") == 0)
+		rc = cmd_user(&c, argc - i - 1, argv + i + 1);
+	else {
+		fprintf(stderr, "rempart: unknown command '%s'\n", argv[i]);
+		usage(stderr);
+		rc = EXIT_USAGE;
+	}
+	close_store(&c);
+	return rc;
+}

@@ -1,0 +1,719 @@
+/* The SIP server on the signalling loop. */
+#include "pbx/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "pbx/directory.h"
+#include "sip/auth.h"
+#include "sip/build.h"
+#include "sip/digest.h"
+#include "sip/msg.h"
+#include "sip/registrar.h"
+#include "sip/transaction.h"
+#include "sip/transport.h"
+#include "store/bindings.h"
+#include "store/db.h"
+#include "store/keys.h"
+#include "store/settings.h"
+#include "store/writer.h"
+
+/* Methods this server answers itself so far. */
+#define ALLOW_METHODS "REGISTER, OPTIONS"
+#define TAG_LEN 16
+#define PEER_TEXT_MAX 64
+
+struct server {
+	struct loop *loop;
+	struct server_config cfg;
+	struct keys *keys;
+	struct db *db;
+	struct writer *writer;
+	struct directory *dir;
+	struct sip_auth *auth;
+	struct registrar *reg;
+	struct sip_txn_layer *txn;
+	struct sip_transport *tp;
+	struct sip_msg msg; /* parse space for each incoming message */
+	struct buf out;     /* a response being built */
+	struct buf hdrs;    /* extra header lines for it */
+};
+
+static uint64_t
+wall_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static const char *const transport_names[] = {
+    [SIP_TXN_TP_UDP] = "udp",
+    [SIP_TXN_TP_TCP] = "tcp",
+    [SIP_TXN_TP_TLS] = "tls",
+    [SIP_TXN_TP_WS] = "ws",
+    [SIP_TXN_TP_WSS] = "wss",
+};
+
+/* "udp:192.0.2.1:5060", "tls:[2001:db8::1]:5061": how a binding's peer is
+ * stored. */
+static void
+peer_to_text(const struct sip_txn_peer *p, char out[PEER_TEXT_MAX])
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (p->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *a =
+		    (const struct sockaddr_in *)&p->addr;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		port = ntohs(a->sin_port);
+		snprintf(out, PEER_TEXT_MAX, "%s:%s:%u",
+		    transport_names[p->transport], ip, port);
+	} else {
+		const struct sockaddr_in6 *a =
+		    (const struct sockaddr_in6 *)&p->addr;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		port = ntohs(a->sin6_port);
+		snprintf(out, PEER_TEXT_MAX, "%s:[%s]:%u",
+		    transport_names[p->transport], ip, port);
+	}
+}
+
+static int
+peer_from_text(struct sv text, struct sip_txn_peer *p)
+{
+	char tmp[PEER_TEXT_MAX];
+	char *ip, *port_text, *end;
+	unsigned long port = 0;
+	bool found = false;
+
+	if (text.len == 0 || text.len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, text.p, text.len);
+	tmp[text.len] = '\0';
+	memset(p, 0, sizeof(*p));
+	ip = strchr(tmp, ':');
+	if (ip == NULL)
+		return -EINVAL;
+	*ip++ = '\0';
+	for (size_t i = 0; i < RP_ARRAY_LEN(transport_names); i++) {
+		if (strcmp(tmp, transport_names[i]) == 0) {
+			p->transport = (enum sip_txn_transport)i;
+			found = true;
+		}
+	}
+	port_text = strrchr(ip, ':');
+	if (!found || port_text == NULL)
+		return -EINVAL;
+	*port_text++ = '\0';
+	for (end = port_text; *end >= '0' && *end <= '9' && port < 65536; end++)
+		port = port * 10 + (unsigned long)(*end - '0');
+	if (*end != '\0' || port == 0 || port > 65535)
+		return -EINVAL;
+	p->reliable = p->transport != SIP_TXN_TP_UDP;
+	if (ip[0] == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&p->addr;
+		size_t n = strlen(ip);
+
+		if (n < 3 || ip[n - 1] != ']')
+			return -EINVAL;
+		ip[n - 1] = '\0';
+		if (inet_pton(AF_INET6, ip + 1, &a->sin6_addr) != 1)
+			return -EINVAL;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		p->addr_len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&p->addr;
+
+		if (inet_pton(AF_INET, ip, &a->sin_addr) != 1)
+			return -EINVAL;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		p->addr_len = sizeof(*a);
+	}
+	return 0;
+}
+
+/* The source IP as text: what a nonce is bound to. */
+static size_t
+peer_ip(const struct sip_txn_peer *p, char out[INET6_ADDRSTRLEN])
+{
+	const void *a =
+	    p->addr.ss_family == AF_INET
+	        ? (const void *)&((const struct sockaddr_in *)&p->addr)
+	              ->sin_addr
+	        : (const void *)&((const struct sockaddr_in6 *)&p->addr)
+	              ->sin6_addr;
+
+	if (inet_ntop(p->addr.ss_family, a, out, INET6_ADDRSTRLEN) == NULL)
+		out[0] = '\0';
+	return strlen(out);
+}
+
+static void
+new_tag(char out[TAG_LEN + 1])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char r[TAG_LEN];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		memset(r, 0, sizeof(r));
+	for (size_t i = 0; i < TAG_LEN; i++)
+		out[i] = alphabet[r[i] % (sizeof(alphabet) - 1)];
+	out[TAG_LEN] = '\0';
+}
+
+/* ---- responses ---- */
+
+/* Builds "status + copied headers + s->hdrs + empty body" in s->out. */
+static int
+build_reply(
+    struct server *s, struct sip_msg *req, uint16_t status, const char *reason)
+{
+	char tag[TAG_LEN + 1];
+	int rc;
+
+	new_tag(tag);
+	buf_reset(&s->out);
+	rc = sip_build_response(
+	    &s->out, req, status, sv_cstr(reason), sv_cstr(tag));
+	if (rc != 0)
+		return rc;
+	buf_append_sv(&s->out, buf_view(&s->hdrs));
+	return sip_build_body(&s->out, SV_NULL, SV_NULL);
+}
+
+static void
+reply(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
+    uint16_t status, const char *reason)
+{
+	int rc = build_reply(s, req, status, reason);
+
+	if (rc == 0)
+		rc = sip_txn_respond(t, buf_view(&s->out));
+	if (rc != 0)
+		log_warn("sip", "msg=\"response not sent\" status=%u err=%d",
+		    status, rc);
+	buf_reset(&s->hdrs);
+}
+
+static void
+challenge(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
+    const struct sip_txn_peer *from, bool stale)
+{
+	char ip[INET6_ADDRSTRLEN];
+	size_t n = peer_ip(from, ip);
+	int rc;
+
+	buf_reset(&s->hdrs);
+	rc = sip_auth_challenge(
+	    s->auth, &s->hdrs, false, stale, sv_make(ip, n), wall_s());
+	if (rc != 0) {
+		buf_reset(&s->hdrs);
+		reply(s, t, req, 500, "");
+		return;
+	}
+	reply(s, t, req, 401, "");
+}
+
+/* ---- REGISTER ---- */
+
+/* The Digest credentials for our realm, if the request carries some. */
+static bool
+find_credentials(struct server *s, struct sip_msg *req, struct sip_digest *d)
+{
+	struct sv value;
+	int pos = -1;
+
+	while (
+	    sip_msg_next_field(req, SIP_HDR_AUTHORIZATION, &pos, &value) == 1) {
+		if (sip_digest_parse(value, d) == 0 && d->is_digest &&
+		    sv_eq(d->realm, sip_auth_realm(s->auth)))
+			return true;
+	}
+	return false;
+}
+
+static void
+handle_register(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
+    const struct sip_txn_peer *from)
+{
+	struct registrar_reply rr;
+	struct sip_digest cred;
+	struct sip_auth_request areq;
+	enum sip_auth_why why = SIP_AUTH_WHY_NONE;
+	enum sip_auth_result res;
+	char ip[INET6_ADDRSTRLEN];
+	size_t iplen = peer_ip(from, ip);
+	int rc;
+
+	if (!find_credentials(s, req, &cred)) {
+		challenge(s, t, req, from, false);
+		return;
+	}
+	areq = (struct sip_auth_request){
+	    .cred = &cred,
+	    .method = req->method_name,
+	    /* NULL for an unknown or disabled user: the check does the
+	     * same work and fails the same way (R-AUTH-5). */
+	    .ha1 = directory_find(s->dir, cred.username),
+	    .client = sv_make(ip, iplen),
+	    .now_s = wall_s(),
+	};
+	res = sip_auth_check(s->auth, &areq, &why);
+	if (res == SIP_AUTH_STALE) {
+		challenge(s, t, req, from, true);
+		return;
+	}
+	if (res != SIP_AUTH_OK) {
+		char user[LOG_SV_BUF];
+
+		log_warn("security",
+		    "event=auth_failure src=%s transport=%s user=\"%s\" "
+		    "reason=%s",
+		    ip, transport_names[from->transport],
+		    log_sv(cred.username, user), sip_auth_why_name(why));
+		challenge(s, t, req, from, false);
+		return;
+	}
+	rc = registrar_handle(
+	    s->reg, req, from, cred.username, wall_s(), &s->hdrs, &rr);
+	if (rc != 0) {
+		buf_reset(&s->hdrs);
+		reply(s, t, req, 500, "");
+		return;
+	}
+	reply(s, t, req, rr.status, rr.reason);
+}
+
+/* ---- request routing ---- */
+
+/* RFC 3261 §8.2.2.3: we support no option tags yet, so any Require is
+ * refused with 420 listing what we do not support. */
+static bool
+refuse_require(struct server *s, struct sip_txn_server *t, struct sip_msg *req)
+{
+	struct sip_hdr_iter it;
+	struct sv v;
+	bool any = false;
+
+	if (req->method == SIP_METHOD_ACK || req->method == SIP_METHOD_CANCEL)
+		return false;
+	buf_reset(&s->hdrs);
+	sip_hdr_iter_init(&it, req, SIP_HDR_REQUIRE);
+	while (sip_hdr_iter_next(&it, &v) == 1) {
+		buf_append_cstr(&s->hdrs, any ? ", " : "Unsupported: ");
+		buf_append_sv(&s->hdrs, v);
+		any = true;
+	}
+	if (!any)
+		return false;
+	buf_append_cstr(&s->hdrs, "\r\n");
+	reply(s, t, req, 420, "");
+	return true;
+}
+
+static void
+on_request(void *ctx, struct sip_txn_server *t, struct sip_msg *req,
+    const struct sip_txn_peer *from)
+{
+	struct server *s = ctx;
+	const struct sip_uri *ruri;
+	struct sip_txn_server *invite;
+	struct sip_error err;
+
+	if (sip_msg_parse_all(req, &err) != 0) {
+		reply(s, t, req, err.status, err.reason);
+		return;
+	}
+	if (sip_msg_ruri(req, &ruri, &err) != 0)
+		return;
+	if (ruri->scheme != SIP_URI_SIP && ruri->scheme != SIP_URI_SIPS &&
+	    ruri->scheme != SIP_URI_TEL) {
+		reply(s, t, req, 416, "");
+		return;
+	}
+	if (refuse_require(s, t, req))
+		return;
+	switch (req->method) {
+	case SIP_METHOD_OPTIONS:
+		buf_append_cstr(&s->hdrs, "Allow: " ALLOW_METHODS "\r\n"
+		                          "Accept: application/sdp\r\n");
+		reply(s, t, req, 200, "");
+		break;
+	case SIP_METHOD_REGISTER:
+		handle_register(s, t, req, from);
+		break;
+	case SIP_METHOD_CANCEL:
+		/* No INVITE is served yet, so nothing can be cancelled. */
+		if (sip_txn_server_find_invite(s->txn, req, &invite) == 0)
+			reply(s, t, req, 200, "");
+		else
+			reply(s, t, req, 481, "");
+		break;
+	default:
+		buf_append_cstr(&s->hdrs, "Allow: " ALLOW_METHODS "\r\n");
+		reply(s, t, req, 501, "");
+		break;
+	}
+}
+
+/* A request the transaction layer could not take (a broken mandatory
+ * header): answered statelessly with 400 when a response can be built
+ * at all, dropped otherwise. */
+static void
+stateless_400(
+    struct server *s, struct sip_msg *req, const struct sip_txn_peer *from)
+{
+	if (req->method == SIP_METHOD_ACK)
+		return;
+	buf_reset(&s->hdrs);
+	if (build_reply(s, req, 400, "Bad Request") == 0)
+		(void)sip_txn_layer_send(s->txn, from, buf_view(&s->out));
+}
+
+static void
+on_message(void *ctx, struct sv bytes, const struct sip_txn_peer *from)
+{
+	struct server *s = ctx;
+	struct sip_error err;
+	int rc;
+
+	if (sip_msg_parse(&s->msg, bytes, NULL, &err) != 0) {
+		char ip[INET6_ADDRSTRLEN];
+
+		peer_ip(from, ip);
+		log_debug("sip",
+		    "msg=\"unparsable message dropped\" src=%s "
+		    "status=%u reason=\"%s\"",
+		    ip, err.status, err.reason);
+		return;
+	}
+	if (!s->msg.is_request) {
+		(void)sip_txn_receive_response(s->txn, &s->msg, from);
+		return;
+	}
+	rc = sip_txn_receive_request(s->txn, &s->msg, bytes, from);
+	if (rc == -EBADMSG)
+		stateless_400(s, &s->msg, from);
+}
+
+/* ---- persistence of registrations (store writer thread) ---- */
+
+struct binding_job {
+	bool remove;
+	struct binding_record rec;
+	char text[]; /* the record's strings */
+};
+
+static int
+job_run(struct db *db, void *arg)
+{
+	struct binding_job *j = arg;
+
+	if (j->remove)
+		return bindings_delete(db, j->rec.aor, j->rec.contact);
+	return bindings_save(db, &j->rec);
+}
+
+static void
+job_done(void *arg, int rc)
+{
+	if (rc != 0)
+		log_warn(
+		    "store", "msg=\"registration not persisted\" err=%d", rc);
+	free(arg);
+}
+
+static struct sv
+copy_into(char **at, struct sv v)
+{
+	struct sv out = sv_make(*at, v.len);
+
+	if (v.len > 0)
+		memcpy(*at, v.p, v.len);
+	*at += v.len;
+	return out;
+}
+
+static void
+post_binding(struct server *s, const struct registrar_binding *b, bool remove)
+{
+	char source[PEER_TEXT_MAX];
+	size_t srclen, need;
+	struct binding_job *j;
+	char *at;
+
+	peer_to_text(&b->peer, source);
+	srclen = strlen(source);
+	need = b->aor.len + b->contact.len + b->call_id.len +
+	       b->user_agent.len + srclen;
+	j = mem_alloc(sizeof(*j) + need);
+	if (j == NULL) {
+		log_warn("store",
+		    "msg=\"registration not persisted\" "
+		    "err=%d",
+		    -ENOMEM);
+		return;
+	}
+	at = j->text;
+	j->remove = remove;
+	j->rec.aor = copy_into(&at, b->aor);
+	j->rec.contact = copy_into(&at, b->contact);
+	j->rec.call_id = copy_into(&at, b->call_id);
+	j->rec.user_agent = copy_into(&at, b->user_agent);
+	j->rec.source = copy_into(&at, sv_make(source, srclen));
+	j->rec.expires_at = (int64_t)b->expires_at_wall_s;
+	j->rec.q = b->q;
+	j->rec.cseq = b->cseq;
+	j->rec.updated_at = (int64_t)wall_s();
+	if (writer_post(s->writer, job_run, j, job_done, j) != 0) {
+		log_warn("store", "msg=\"registration not persisted\" "
+		                  "err=queue");
+		free(j);
+	}
+}
+
+static void
+binding_saved(void *arg, const struct registrar_binding *b)
+{
+	post_binding(arg, b, false);
+}
+
+static void
+binding_removed(
+    void *arg, const struct registrar_binding *b, enum registrar_removal why)
+{
+	(void)why;
+	post_binding(arg, b, true);
+}
+
+static int
+restore_binding(void *arg, const struct binding_record *r)
+{
+	struct server *s = arg;
+	struct registrar_binding b = {
+	    .aor = r->aor,
+	    .contact = r->contact,
+	    .q = (uint16_t)(r->q > 1000 ? 1000 : r->q),
+	    .cseq = r->cseq,
+	    .call_id = r->call_id,
+	    .user_agent = r->user_agent,
+	    .expires_at_wall_s =
+	        r->expires_at > 0 ? (uint64_t)r->expires_at : 0,
+	};
+	int rc;
+
+	if (peer_from_text(r->source, &b.peer) != 0)
+		return 0; /* unusable row: skipped */
+	rc = registrar_restore(s->reg, &b, wall_s());
+	if (rc != 0 && rc != -ETIMEDOUT)
+		log_warn(
+		    "store", "msg=\"registration not restored\" err=%d", rc);
+	return 0;
+}
+
+/* ---- loop plumbing ---- */
+
+static void
+writer_ready(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct server *s = arg;
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	writer_run_completions(s->writer);
+}
+
+static void
+on_stop(struct loop *l, int signo, void *arg)
+{
+	(void)arg;
+	log_info("server", "msg=\"stopping\" signal=%d", signo);
+	loop_stop(l);
+}
+
+static void
+on_reload(struct loop *l, int signo, void *arg)
+{
+	struct server *s = arg;
+	struct directory *d;
+	int rc;
+
+	(void)l;
+	(void)signo;
+	rc = directory_load(&d, s->db, s->keys);
+	if (rc != 0) {
+		log_error(
+		    "server", "msg=\"reload failed, users kept\" err=%d", rc);
+		return;
+	}
+	directory_free(s->dir);
+	s->dir = d;
+	log_info(
+	    "server", "msg=\"users reloaded\" count=%zu", directory_count(d));
+}
+
+static int
+open_store(struct server *s)
+{
+	char realm[SETTINGS_VALUE_MAX + 1];
+	int rc;
+
+	rc = keys_load(s->cfg.data_dir, &s->keys);
+	if (rc != 0) {
+		log_error("server",
+		    "msg=\"cannot load the master key; run "
+		    "'rempart init'\" data=%s err=%d",
+		    s->cfg.data_dir, rc);
+		return rc;
+	}
+	rc = db_open(&s->db, s->cfg.data_dir);
+	if (rc == 0)
+		rc = settings_get(
+		    s->db, SETTINGS_SIP_REALM, realm, sizeof(realm));
+	if (rc == 0)
+		rc = directory_load(&s->dir, s->db, s->keys);
+	if (rc == 0)
+		rc = sip_auth_new(&s->auth, sv_cstr(realm), NULL, NULL);
+	if (rc != 0) {
+		log_error("server", "msg=\"cannot open the store\" err=%d", rc);
+		return rc;
+	}
+	log_info("server", "msg=\"store open\" realm=%s users=%zu", realm,
+	    directory_count(s->dir));
+	return 0;
+}
+
+static int
+start_sip(struct server *s)
+{
+	static const struct sip_txn_tu tu_template = {.request = on_request};
+	struct registrar_hooks hooks = {
+	    .saved = binding_saved,
+	    .removed = binding_removed,
+	    .arg = s,
+	};
+	struct sip_transport_config tcfg = {
+	    .on_message = on_message,
+	    .ctx = s,
+	    .tls_allow_1_2 = s->cfg.tls_allow_1_2,
+	};
+	struct sip_txn_tu tu = tu_template;
+	char cert[4096], key[4096];
+	int rc;
+
+	tu.ctx = s;
+	snprintf(cert, sizeof(cert), "%s/tls/cert.pem", s->cfg.data_dir);
+	snprintf(key, sizeof(key), "%s/tls/key.pem", s->cfg.data_dir);
+	for (unsigned i = 0; i < s->cfg.nlisten; i++) {
+		if (s->cfg.listen[i].transport == SIP_TXN_TP_TLS) {
+			tcfg.tls_cert_file = cert;
+			tcfg.tls_key_file = key;
+		}
+	}
+	rc = registrar_new(&s->reg, s->loop, NULL, &hooks);
+	if (rc == 0)
+		rc = bindings_load_all(
+		    s->db, (int64_t)wall_s(), restore_binding, s);
+	if (rc == 0)
+		rc = sip_transport_new(&s->tp, s->loop, &tcfg);
+	if (rc == 0)
+		rc = sip_txn_layer_new(
+		    &s->txn, s->loop, NULL, sip_transport_send, s->tp, &tu);
+	if (rc != 0) {
+		log_error("server", "msg=\"cannot start SIP\" err=%d", rc);
+		return rc;
+	}
+	log_info("server", "msg=\"registrations restored\" count=%zu",
+	    registrar_count(s->reg));
+	for (unsigned i = 0; i < s->cfg.nlisten; i++) {
+		const struct server_listen *ls = &s->cfg.listen[i];
+
+		rc = sip_transport_listen(s->tp,
+		    (enum sip_txn_transport)ls->transport, ls->addr, ls->port);
+		if (rc != 0) {
+			log_error("server",
+			    "msg=\"cannot listen\" "
+			    "transport=%s addr=%s port=%u "
+			    "err=%d",
+			    transport_names[ls->transport], ls->addr, ls->port,
+			    rc);
+			return rc;
+		}
+		log_info("server", "msg=listening transport=%s addr=%s port=%u",
+		    transport_names[ls->transport], ls->addr,
+		    sip_transport_port(s->tp,
+		        (enum sip_txn_transport)ls->transport,
+		        strchr(ls->addr, ':') != NULL ? AF_INET6 : AF_INET));
+	}
+	return 0;
+}
+
+int
+server_new(struct server **out, struct loop *l, const struct server_config *cfg)
+{
+	struct server *s = mem_calloc(1, sizeof(*s));
+	int rc;
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->loop = l;
+	s->cfg = *cfg;
+	buf_init(&s->out, SIP_MSG_MAX);
+	buf_init(&s->hdrs, SIP_MSG_MAX);
+	rc = open_store(s);
+	if (rc == 0)
+		rc = writer_new(&s->writer, s->db);
+	if (rc == 0)
+		rc = loop_add_fd(l, writer_completion_fd(s->writer), EPOLLIN,
+		    writer_ready, s);
+	if (rc == 0)
+		rc = start_sip(s);
+	if (rc == 0)
+		rc = loop_on_signal(l, SIGTERM, on_stop, s);
+	if (rc == 0)
+		rc = loop_on_signal(l, SIGINT, on_stop, s);
+	if (rc == 0)
+		rc = loop_on_signal(l, SIGHUP, on_reload, s);
+	if (rc != 0) {
+		server_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+server_free(struct server *s)
+{
+	if (s == NULL)
+		return;
+	sip_txn_layer_free(s->txn);
+	sip_transport_free(s->tp);
+	registrar_free(s->reg);
+	if (s->writer != NULL) {
+		loop_del_fd(s->loop, writer_completion_fd(s->writer));
+		writer_free(s->writer);
+	}
+	sip_auth_free(s->auth);
+	directory_free(s->dir);
+	db_close(s->db);
+	keys_free(s->keys);
+	buf_release(&s->out);
+	buf_release(&s->hdrs);
+	free(s);
+}

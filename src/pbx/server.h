@@ -1,0 +1,40 @@
+/* The SIP server: transports, transactions, digest authentication and
+ * the registrar, on one signalling loop (DESIGN.md "Threads"). It owns
+ * the store writer through which registrations are persisted. */
+#ifndef RP_PBX_SERVER_H
+#define RP_PBX_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/compiler.h"
+#include "core/loop.h"
+
+#define SERVER_LISTEN_MAX 8
+
+struct server_listen {
+	int transport; /* enum sip_txn_transport */
+	const char *addr;
+	uint16_t port;
+};
+
+struct server_config {
+	const char *data_dir;
+	struct server_listen listen[SERVER_LISTEN_MAX];
+	unsigned nlisten;
+	bool tls_allow_1_2;
+};
+
+struct server;
+
+/* Opens the data directory (master key, database, users, saved
+ * registrations), binds every listener and arms the signal handlers
+ * (SIGTERM/SIGINT stop the loop, SIGHUP reloads the users). Returns 0 or
+ * a negative errno, having logged why. Thread: the loop's. */
+int server_new(struct server **out, struct loop *l,
+    const struct server_config *cfg) RP_MUST_CHECK;
+/* Stops listening, flushes pending store writes and frees everything.
+ * NULL is fine. */
+void server_free(struct server *s);
+
+#endif
