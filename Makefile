@@ -26,8 +26,14 @@ $(BUILD)/check/build.ninja:
 	    -Dc_args=-fno-sanitize-recover=all \
 	    -Dc_link_args=-fno-sanitize-recover=all
 
+# First run: a data directory with a master key, a self-signed TLS
+# certificate and demo extensions 100-105 whose generated secrets are
+# printed once. Then the server, in the foreground, on UDP/TCP 5060 and
+# TLS 5061.
 run: deps $(BUILD)/release/build.ninja
 	ninja -C $(BUILD)/release
+	@if [ ! -f $(DATA)/keys/master.key ]; then \
+	    $(BUILD)/release/src/main/rempart --data $(DATA) init --demo; fi
 	$(BUILD)/release/src/main/rempartd --data $(DATA)
 
 check: deps $(BUILD)/check/build.ninja

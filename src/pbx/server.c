@@ -380,8 +380,9 @@ stateless_400(
 	if (req->method == SIP_METHOD_ACK)
 		return;
 	buf_reset(&s->hdrs);
-	if (build_reply(s, req, 400, "Bad Request") == 0)
-		(void)sip_txn_layer_send(s->txn, from, buf_view(&s->out));
+	if (build_reply(s, req, 400, "Bad Request") == 0 &&
+	    sip_txn_layer_send(s->txn, from, buf_view(&s->out)) != 0)
+		log_debug("sip", "msg=\"stateless 400 not sent\"");
 }
 
 static void
@@ -402,7 +403,9 @@ on_message(void *ctx, struct sv bytes, const struct sip_txn_peer *from)
 		return;
 	}
 	if (!s->msg.is_request) {
-		(void)sip_txn_receive_response(s->txn, &s->msg, from);
+		/* Responses to nothing we sent are dropped (RFC 3261 §18.1.2). */
+		if (sip_txn_receive_response(s->txn, &s->msg, from) < 0)
+			log_debug("sip", "msg=\"response dropped\"");
 		return;
 	}
 	rc = sip_txn_receive_request(s->txn, &s->msg, bytes, from);
