@@ -209,3 +209,24 @@ def test_unknown_method_and_require(daemon, data):
     r = c.recv()
     assert status_of(r) == 420
     assert header(parse(r)[1], "Unsupported") == ["foo, bar"]
+
+
+def test_cli_changes_reach_the_running_daemon(daemon, data):
+    """A user added or disabled with the CLI takes effect at once: the
+    CLI signals the daemon, which reloads its users."""
+    r = data.cli("user", "add", "300", "--name", "New", "--generate-secret")
+    assert r.returncode == 0, r.stderr
+    secret = re.search(r"secret (\S+) \(shown once\)", r.stdout).group(1)
+    deadline = time.time() + 5
+    while "users reloaded" not in daemon.log.read_text():
+        assert time.time() < deadline, daemon.log.read_text()
+        time.sleep(0.05)
+    c = Client(daemon.udp)
+    assert status_of(c.register("300", secret, data.realm)[0]) == 200
+    assert data.cli("user", "disable", "300").returncode == 0
+    deadline = time.time() + 5
+    while daemon.log.read_text().count("users reloaded") < 2:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    c = Client(daemon.udp)
+    assert status_of(c.register("300", secret, data.realm)[0]) == 401
