@@ -6,6 +6,32 @@
 
 #include "core/sv.h"
 
+/* Designated initialisers for building such tables:
+ * static const bool t[256] = {SIP_CHARS_ALPHANUM, ['-'] = true}; */
+#define SIP_CHARS_ALPHA_LOWER                                                  \
+	['a'] = true, ['b'] = true, ['c'] = true, ['d'] = true, ['e'] = true,  \
+	['f'] = true, ['g'] = true, ['h'] = true, ['i'] = true, ['j'] = true,  \
+	['k'] = true, ['l'] = true, ['m'] = true, ['n'] = true, ['o'] = true,  \
+	['p'] = true, ['q'] = true, ['r'] = true, ['s'] = true, ['t'] = true,  \
+	['u'] = true, ['v'] = true, ['w'] = true, ['x'] = true, ['y'] = true,  \
+	['z'] = true
+#define SIP_CHARS_ALPHA_UPPER                                                  \
+	['A'] = true, ['B'] = true, ['C'] = true, ['D'] = true, ['E'] = true,  \
+	['F'] = true, ['G'] = true, ['H'] = true, ['I'] = true, ['J'] = true,  \
+	['K'] = true, ['L'] = true, ['M'] = true, ['N'] = true, ['O'] = true,  \
+	['P'] = true, ['Q'] = true, ['R'] = true, ['S'] = true, ['T'] = true,  \
+	['U'] = true, ['V'] = true, ['W'] = true, ['X'] = true, ['Y'] = true,  \
+	['Z'] = true
+#define SIP_CHARS_DIGIT                                                        \
+	['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true,  \
+	['5'] = true, ['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true
+#define SIP_CHARS_ALPHANUM                                                     \
+	SIP_CHARS_ALPHA_LOWER, SIP_CHARS_ALPHA_UPPER, SIP_CHARS_DIGIT
+#define SIP_CHARS_MARK                                                         \
+	['-'] = true, ['_'] = true, ['.'] = true, ['!'] = true, ['~'] = true,  \
+	['*'] = true, ['\''] = true, ['('] = true, [')'] = true
+#define SIP_CHARS_UNRESERVED SIP_CHARS_ALPHANUM, SIP_CHARS_MARK
+
 /* token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" /
  * "~" */
 extern const bool sip_chars_token[256];
