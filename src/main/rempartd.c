@@ -23,7 +23,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: rempartd [--data DIR] [--listen TRANSPORT:ADDR:PORT]...\n"
 	    "                [--user NAME] [--log-json] [--debug]\n"
-	    "                [--tls-allow-1.2] [--version] [--help]\n"
+	    "                [--tls-allow-1.2] [--min-expires S] "
+	    "[--max-expires S]\n"
+	    "                [--version] [--help]\n"
 	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
 	    "literal.\n"
 	    "  Default: udp and tcp on 0.0.0.0:5060, tls on 0.0.0.0:5061.\n");
@@ -72,6 +74,24 @@ parse_listen(char *arg, struct server_listen *out)
 	}
 	out->addr = addr;
 	out->port = (uint16_t)p;
+	return 0;
+}
+
+static int
+parse_seconds(const char *text, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (*text == '\0')
+		return -EINVAL;
+	for (; *text != '\0'; text++) {
+		if (*text < '0' || *text > '9' || v > 86400)
+			return -EINVAL;
+		v = v * 10 + (uint32_t)(*text - '0');
+	}
+	if (v == 0 || v > 86400)
+		return -EINVAL;
+	*out = v;
 	return 0;
 }
 
@@ -141,6 +161,22 @@ main(int argc, char **argv)
 			json = true;
 		} else if (strcmp(a, "--debug") == 0) {
 			level = LOG_DEBUG;
+		} else if ((strcmp(a, "--min-expires") == 0 ||
+		               strcmp(a, "--max-expires") == 0) &&
+		           i + 1 < argc) {
+			uint32_t v;
+
+			if (parse_seconds(argv[++i], &v) != 0) {
+				fprintf(stderr,
+				    "rempartd: %s needs seconds "
+				    "(1-86400)\n",
+				    a);
+				return EXIT_USAGE;
+			}
+			if (a[2] == 'm' && a[3] == 'i')
+				cfg.min_expires_s = v;
+			else
+				cfg.max_expires_s = v;
 		} else if (strcmp(a, "--tls-allow-1.2") == 0) {
 			cfg.tls_allow_1_2 = true;
 		} else if (strcmp(a, "--version") == 0) {
@@ -181,13 +217,15 @@ main(int argc, char **argv)
 		loop_free(l);
 		return 1;
 	}
+	/* The pid file is written while we may still write the data
+	 * directory as root; the CLI reads it to signal reloads. */
+	if (write_pid(cfg.data_dir) != 0)
+		log_warn("server", "msg=\"cannot write the pid file\"");
 	if (user != NULL && drop_privileges(user) != 0) {
 		server_free(s);
 		loop_free(l);
 		return 1;
 	}
-	if (write_pid(cfg.data_dir) != 0)
-		log_warn("server", "msg=\"cannot write the pid file\"");
 	log_info("server", "msg=started version=%s", RP_VERSION);
 	rc = loop_run(l);
 	server_free(s);

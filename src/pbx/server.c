@@ -403,7 +403,8 @@ on_message(void *ctx, struct sv bytes, const struct sip_txn_peer *from)
 		return;
 	}
 	if (!s->msg.is_request) {
-		/* Responses to nothing we sent are dropped (RFC 3261 §18.1.2). */
+		/* Responses to nothing we sent are dropped (RFC 3261 §18.1.2).
+		 */
 		if (sip_txn_receive_response(s->txn, &s->msg, from) < 0)
 			log_debug("sip", "msg=\"response dropped\"");
 		return;
@@ -616,10 +617,20 @@ start_sip(struct server *s)
 	    .tls_allow_1_2 = s->cfg.tls_allow_1_2,
 	};
 	struct sip_txn_tu tu = tu_template;
+	struct registrar_config rcfg;
 	char cert[4096], key[4096];
 	int rc;
 
 	tu.ctx = s;
+	registrar_config_default(&rcfg);
+	if (s->cfg.min_expires_s != 0)
+		rcfg.min_expires_s = s->cfg.min_expires_s;
+	if (s->cfg.max_expires_s != 0)
+		rcfg.max_expires_s = s->cfg.max_expires_s;
+	if (rcfg.default_expires_s < rcfg.min_expires_s)
+		rcfg.default_expires_s = rcfg.min_expires_s;
+	if (rcfg.default_expires_s > rcfg.max_expires_s)
+		rcfg.default_expires_s = rcfg.max_expires_s;
 	snprintf(cert, sizeof(cert), "%s/tls/cert.pem", s->cfg.data_dir);
 	snprintf(key, sizeof(key), "%s/tls/key.pem", s->cfg.data_dir);
 	for (unsigned i = 0; i < s->cfg.nlisten; i++) {
@@ -628,7 +639,7 @@ start_sip(struct server *s)
 			tcfg.tls_key_file = key;
 		}
 	}
-	rc = registrar_new(&s->reg, s->loop, NULL, &hooks);
+	rc = registrar_new(&s->reg, s->loop, &rcfg, &hooks);
 	if (rc == 0)
 		rc = bindings_load_all(
 		    s->db, (int64_t)wall_s(), restore_binding, s);

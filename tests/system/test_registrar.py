@@ -230,3 +230,64 @@ def test_cli_changes_reach_the_running_daemon(daemon, data):
         time.sleep(0.05)
     c = Client(daemon.udp)
     assert status_of(c.register("300", secret, data.realm)[0]) == 401
+
+
+def query_contacts(port, data, user):
+    """The contacts bound to a user, by an authenticated REGISTER query
+    (no Contact header: RFC 3261 §10.2.3)."""
+    from sipclient import digest_params, digest_response
+    q = Client(port)
+    q.send(q.request("REGISTER", f"sip:{data.realm}", user, data.realm,
+                     contact=False))
+    chal = q.recv()
+    p = digest_params(header(parse(chal)[1], "WWW-Authenticate")[0])
+    uri = f"sip:{data.realm}"
+    resp = digest_response(p["algorithm"], user, p["realm"],
+                           data.secrets[user], "REGISTER", uri, p["nonce"],
+                           "00000001", "q1")
+    q.send(q.request("REGISTER", uri, user, data.realm, [
+        f'Authorization: Digest username="{user}", realm="{p["realm"]}", '
+        f'nonce="{p["nonce"]}", uri="{uri}", response="{resp}", '
+        f'algorithm={p["algorithm"]}, qop=auth, nc=00000001, cnonce="q1"'],
+        contact=False))
+    ok = q.recv()
+    assert status_of(ok) == 200, ok
+    q.close()
+    return header(parse(ok)[1], "Contact")
+
+
+def test_binding_expires(rempartd, data):
+    """A binding disappears when its interval runs out."""
+    from conftest import Daemon
+    d = Daemon(rempartd, data, extra=["--min-expires", "1"])
+    try:
+        c = Client(d.udp)
+        resp, _, _ = c.register("100", data.secrets["100"], data.realm,
+                                expires=2)
+        assert status_of(resp) == 200
+        assert len(query_contacts(d.udp, data, "100")) == 1
+        time.sleep(3)
+        assert query_contacts(d.udp, data, "100") == []
+    finally:
+        assert d.stop() == 0
+
+
+def test_privilege_drop(rempartd, data):
+    """Started as root with --user, the daemon runs as that user and
+    still serves and persists registrations."""
+    import os
+    from conftest import Daemon
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root, as CI runs")
+    d = Daemon(rempartd, data, extra=["--user", "nobody"])
+    try:
+        status = open(f"/proc/{d.proc.pid}/status").read()
+        uid = re.search(r"^Uid:\s+(\d+)", status, re.M).group(1)
+        assert uid == str(__import__("pwd").getpwnam("nobody").pw_uid)
+        c = Client(d.udp)
+        assert status_of(c.register("101", data.secrets["101"],
+                                    data.realm)[0]) == 200
+        time.sleep(0.3)
+    finally:
+        assert d.stop() == 0
+    assert "not persisted" not in d.log.read_text(), d.log.read_text()
