@@ -338,8 +338,12 @@ on_request(void *ctx, struct sip_txn_server *t, struct sip_msg *req,
 		reply(s, t, req, err.status, err.reason);
 		return;
 	}
-	if (sip_msg_ruri(req, &ruri, &err) != 0)
+	/* Every request gets a final answer, or its transaction would
+	 * live until shutdown. */
+	if (sip_msg_ruri(req, &ruri, &err) != 0) {
+		reply(s, t, req, err.status, err.reason);
 		return;
+	}
 	if (ruri->scheme != SIP_URI_SIP && ruri->scheme != SIP_URI_SIPS &&
 	    ruri->scheme != SIP_URI_TEL) {
 		reply(s, t, req, 416, "");

@@ -50,7 +50,7 @@ struct table {
 
 /* What a server transaction is matched by (§17.2.3), as views into the
  * request's bytes. */
-struct keys {
+struct match_keys {
 	enum sip_method method;
 	struct sv method_name;
 	bool rfc3261; /* the branch carries the magic cookie */
@@ -88,7 +88,7 @@ struct sip_txn_server {
 	struct sip_txn_layer *layer;
 	enum txn_state state;
 	bool invite;
-	struct keys k;
+	struct match_keys k;
 	struct sip_txn_peer peer;
 	struct loop_timer retx;  /* G */
 	struct loop_timer timer; /* automatic 100, H, I, J */
@@ -232,7 +232,7 @@ hash_branch(const struct sip_txn_layer *layer, struct sv branch)
  * 2543 also the Request-URI and To tag). sip_txn_receive_request()
  * bounds how many such entries may pile up. */
 static uint64_t
-hash_server(const struct sip_txn_layer *layer, const struct keys *k)
+hash_server(const struct sip_txn_layer *layer, const struct match_keys *k)
 {
 	struct hstate h;
 
@@ -490,7 +490,7 @@ rebase(struct sv *v, struct sv from, const char *to)
 }
 
 static bool
-keys_rebase(struct keys *k, struct sv from, const char *to)
+match_keys_rebase(struct match_keys *k, struct sv from, const char *to)
 {
 	struct sv *views[] = {&k->method_name, &k->branch, &k->via_transport,
 	    &k->via_host, &k->via_params, &k->ruri, &k->call_id, &k->from_tag,
@@ -503,7 +503,8 @@ keys_rebase(struct keys *k, struct sv from, const char *to)
 }
 
 static int
-keys_get(const struct sip_txn_layer *layer, struct sip_msg *m, struct keys *k)
+match_keys_get(
+    const struct sip_txn_layer *layer, struct sip_msg *m, struct match_keys *k)
 {
 	const struct sip_via *via;
 	const struct sip_addr *from, *to;
@@ -536,7 +537,7 @@ keys_get(const struct sip_txn_layer *layer, struct sip_msg *m, struct keys *k)
 }
 
 static bool
-method_is(const struct keys *t, enum sip_method want, struct sv want_name)
+method_is(const struct match_keys *t, enum sip_method want, struct sv want_name)
 {
 	if (t->method != want)
 		return false;
@@ -564,8 +565,8 @@ uri_same(struct sv a, struct sv b)
 
 /* §17.2.3, first rule set: branch, sent-by and method. */
 static bool
-match_rfc3261(const struct keys *t, const struct keys *k, enum sip_method want,
-    struct sv want_name)
+match_rfc3261(const struct match_keys *t, const struct match_keys *k,
+    enum sip_method want, struct sv want_name)
 {
 	return t->rfc3261 && sv_ieq(t->branch, k->branch) &&
 	       sv_ieq(t->via_host, k->via_host) && t->via_port == k->via_port &&
@@ -575,10 +576,10 @@ match_rfc3261(const struct keys *t, const struct keys *k, enum sip_method want,
 /* §17.2.3, RFC 2543 rules: Request-URI, tags, Call-ID, CSeq and top Via;
  * an ACK's To tag is compared with the one of our response. */
 static bool
-match_legacy(const struct sip_txn_server *srv, const struct keys *k,
+match_legacy(const struct sip_txn_server *srv, const struct match_keys *k,
     enum sip_method want, struct sv want_name)
 {
-	const struct keys *t = &srv->k;
+	const struct match_keys *t = &srv->k;
 	struct sv to_tag =
 	    k->method == SIP_METHOD_ACK ? srv->resp_to_tag : t->to_tag;
 
@@ -593,7 +594,7 @@ match_legacy(const struct sip_txn_server *srv, const struct keys *k,
 
 /* *same (when not NULL) counts the entries with k's exact hash. */
 static struct sip_txn_server *
-srv_find(const struct sip_txn_layer *layer, const struct keys *k,
+srv_find(const struct sip_txn_layer *layer, const struct match_keys *k,
     enum sip_method want, struct sv want_name, size_t *same)
 {
 	if (same != NULL)
@@ -752,7 +753,7 @@ srv_on_timer(struct loop *l, void *arg)
 
 /* A request that matched t: absorb it (§17.2.1, §17.2.2). */
 static int
-srv_absorb(struct sip_txn_server *t, const struct keys *k)
+srv_absorb(struct sip_txn_server *t, const struct match_keys *k)
 {
 	struct sip_txn_layer *layer = t->layer;
 
@@ -795,8 +796,9 @@ refuse(struct sip_txn_layer *layer, struct sip_msg *req,
 }
 
 static int
-srv_new(struct sip_txn_layer *layer, struct sip_msg *req, const struct keys *k,
-    const struct sip_txn_peer *from, struct sip_txn_server **out)
+srv_new(struct sip_txn_layer *layer, struct sip_msg *req,
+    const struct match_keys *k, const struct sip_txn_peer *from,
+    struct sip_txn_server **out)
 {
 	struct sip_txn_server *t;
 
@@ -808,7 +810,7 @@ srv_new(struct sip_txn_layer *layer, struct sip_msg *req, const struct keys *k,
 	memcpy(t->raw, req->raw.p, req->raw.len);
 	t->raw_len = req->raw.len;
 	t->k = *k;
-	if (!keys_rebase(&t->k, req->raw, t->raw)) {
+	if (!match_keys_rebase(&t->k, req->raw, t->raw)) {
 		free(t);
 		return -EINVAL;
 	}
@@ -844,14 +846,14 @@ sip_txn_receive_request(struct sip_txn_layer *layer, struct sip_msg *req,
 {
 	struct sip_txn_server *t;
 	enum sip_method want;
-	struct keys k;
+	struct match_keys k;
 	size_t same;
 	int rc;
 
 	if (layer == NULL || req == NULL || from == NULL || !req->is_request ||
 	    !view_inside(req->raw, raw))
 		return -EINVAL;
-	rc = keys_get(layer, req, &k);
+	rc = match_keys_get(layer, req, &k);
 	if (rc != 0)
 		return rc;
 	want = k.method == SIP_METHOD_ACK ? SIP_METHOD_INVITE : k.method;
@@ -991,14 +993,14 @@ sip_txn_server_find_invite(struct sip_txn_layer *layer, struct sip_msg *cancel,
     struct sip_txn_server **out)
 {
 	struct sip_txn_server *t;
-	struct keys k;
+	struct match_keys k;
 	int rc;
 
 	if (layer == NULL || cancel == NULL || out == NULL ||
 	    !cancel->is_request || cancel->method != SIP_METHOD_CANCEL)
 		return -EINVAL;
 	*out = NULL;
-	rc = keys_get(layer, cancel, &k);
+	rc = match_keys_get(layer, cancel, &k);
 	if (rc != 0)
 		return rc;
 	t = srv_find(layer, &k, SIP_METHOD_INVITE, SV_NULL, NULL);
