@@ -114,6 +114,8 @@ conn_close(struct conn *c)
 
 	loop_timer_stop(tp->loop, &c->idle);
 	loop_del_fd(tp->loop, c->fd);
+	if (tp->cfg.closed != NULL)
+		tp->cfg.closed(tp->cfg.ctx, &c->addr);
 	if (c->ssl != NULL) {
 		SSL_free(c->ssl);
 	}
@@ -501,8 +503,16 @@ accept_event(struct loop *l, int fd, uint32_t events, void *arg)
 
 		if (cfd < 0)
 			return; /* EAGAIN, or out of descriptors */
-		if (conn_new(ls, cfd, &addr, len) != 0)
+		if (ls->tp->cfg.admit != NULL &&
+		    !ls->tp->cfg.admit(ls->tp->cfg.ctx, &addr, ls->kind)) {
 			close(cfd);
+			continue;
+		}
+		if (conn_new(ls, cfd, &addr, len) != 0) {
+			close(cfd);
+			if (ls->tp->cfg.closed != NULL)
+				ls->tp->cfg.closed(ls->tp->cfg.ctx, &addr);
+		}
 	}
 }
 
@@ -538,8 +548,13 @@ udp_event(struct loop *l, int fd, uint32_t events, void *arg)
 			struct sv bytes =
 			    sv_make(tp->iovs[i].iov_base, tp->msgs[i].msg_len);
 
-			/* Truncated datagrams and keep-alives carry no
-			 * message. */
+			/* The guard first, before a single byte is read;
+			 * then truncated datagrams and keep-alives, which
+			 * carry no message. */
+			if (tp->cfg.admit != NULL &&
+			    !tp->cfg.admit(
+			        tp->cfg.ctx, &tp->addrs[i], SIP_TXN_TP_UDP))
+				continue;
 			if ((tp->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
 			    sip_frame_datagram(bytes) != SIP_FRAME_MESSAGE)
 				continue;

@@ -42,6 +42,16 @@ typedef void (*sip_transport_msg_cb)(
 typedef void (*sip_transport_error_cb)(void *ctx,
     const struct sip_txn_peer *from, uint16_t status, const char *reason);
 
+/* Called before anything else is done with a datagram, or with a stream
+ * connection just accepted: false drops the datagram or closes the
+ * connection without a word (the perimeter guard, R-NET-2, R-NET-3).
+ * May be NULL. */
+typedef bool (*sip_transport_admit_cb)(void *ctx,
+    const struct sockaddr_storage *addr, enum sip_txn_transport kind);
+/* A stream connection that was admitted has closed. May be NULL. */
+typedef void (*sip_transport_closed_cb)(
+    void *ctx, const struct sockaddr_storage *addr);
+
 struct sip_transport_config {
 	uint32_t idle_ms;                /* 0: SIP_TRANSPORT_IDLE_MS_DEFAULT */
 	uint32_t max_conns;              /* 0: SIP_TRANSPORT_CONNS_DEFAULT */
@@ -52,6 +62,8 @@ struct sip_transport_config {
 	bool tls_allow_1_2; /* TLS 1.2 too; never older */
 	sip_transport_msg_cb on_message;
 	sip_transport_error_cb on_error;
+	sip_transport_admit_cb admit;
+	sip_transport_closed_cb closed;
 	void *ctx;
 };
 
