@@ -25,7 +25,7 @@ usage(FILE *f)
 	    "                [--user NAME] [--log-json] [--debug]\n"
 	    "                [--tls-allow-1.2] [--min-expires S] "
 	    "[--max-expires S]\n"
-	    "                [--version] [--help]\n"
+	    "                [--trusted CIDR,CIDR...] [--version] [--help]\n"
 	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
 	    "literal.\n"
 	    "  Default: udp and tcp on 0.0.0.0:5060, tls on 0.0.0.0:5061.\n");
@@ -177,6 +177,8 @@ main(int argc, char **argv)
 				cfg.min_expires_s = v;
 			else
 				cfg.max_expires_s = v;
+		} else if (strcmp(a, "--trusted") == 0 && i + 1 < argc) {
+			cfg.trusted = argv[++i];
 		} else if (strcmp(a, "--tls-allow-1.2") == 0) {
 			cfg.tls_allow_1_2 = true;
 		} else if (strcmp(a, "--version") == 0) {

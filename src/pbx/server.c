@@ -15,6 +15,8 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "pbx/directory.h"
+#include "policy/cidr.h"
+#include "policy/guard.h"
 #include "sip/auth.h"
 #include "sip/build.h"
 #include "sip/digest.h"
@@ -44,6 +46,8 @@ struct server {
 	struct registrar *reg;
 	struct sip_txn_layer *txn;
 	struct sip_transport *tp;
+	struct guard *guard;
+	struct loop_timer guard_tick;
 	struct sip_msg msg; /* parse space for each incoming message */
 	struct buf out;     /* a response being built */
 	struct buf hdrs;    /* extra header lines for it */
@@ -175,6 +179,139 @@ new_tag(char out[TAG_LEN + 1])
 	out[TAG_LEN] = '\0';
 }
 
+/* ---- perimeter guard (R-NET-1..4) ---- */
+
+static const char *const guard_event_names[] = {
+    [GUARD_EV_NONE] = "none",
+    [GUARD_EV_BAN] = "ban",
+    [GUARD_EV_UNBAN] = "unban",
+    [GUARD_EV_THROTTLE] = "throttle",
+    [GUARD_EV_SCANNER] = "scanner",
+    [GUARD_EV_USER_UNDER_ATTACK] = "user_under_attack",
+    [GUARD_EV_ACL_REFUSED] = "acl_refused",
+};
+
+/* One security log line per guard event. */
+static void
+report(struct server *s, const struct guard_events *ev)
+{
+	(void)s;
+	for (unsigned i = 0; i < ev->n; i++) {
+		const struct guard_event *e = &ev->ev[i];
+		char ip[INET6_ADDRSTRLEN + 1] = "";
+		char user[LOG_SV_BUF];
+
+		if (cidr_addr_format(&e->addr, ip, sizeof(ip)) != 0)
+			ip[0] = '\0';
+		log_warn("security",
+		    "event=%s src=%s user=\"%s\" reason=\"%s\" count=%u "
+		    "bans=%u",
+		    guard_event_names[e->kind], ip, log_sv(e->user, user),
+		    e->reason != NULL ? e->reason : "", e->count, e->bans);
+	}
+}
+
+static bool
+guard_addr(const struct sockaddr_storage *ss, struct cidr_addr *out)
+{
+	return cidr_addr_from_sockaddr(ss, out) == 0;
+}
+
+/* The transport's admit hook: datagrams and new connections, before a
+ * byte is parsed. */
+static bool
+admit(void *ctx, const struct sockaddr_storage *ss, enum sip_txn_transport kind)
+{
+	struct server *s = ctx;
+	struct guard_events ev = {0};
+	struct cidr_addr a;
+	enum guard_verdict v;
+
+	if (!guard_addr(ss, &a))
+		return false;
+	if (kind == SIP_TXN_TP_UDP)
+		v = guard_packet(s->guard, &a, loop_now_ms(s->loop), &ev);
+	else
+		v = guard_conn_open(s->guard, &a, loop_now_ms(s->loop));
+	report(s, &ev);
+	return v == GUARD_PASS;
+}
+
+static void
+conn_closed(void *ctx, const struct sockaddr_storage *ss)
+{
+	struct server *s = ctx;
+	struct cidr_addr a;
+
+	if (guard_addr(ss, &a))
+		guard_conn_close(s->guard, &a);
+}
+
+/* After parsing and before any transaction exists, so that a dropped
+ * request leaves no state behind. Stream messages also pay the packet
+ * check here (the transport admits streams per connection). */
+static bool
+guard_admits_request(
+    struct server *s, struct sip_msg *m, const struct sip_txn_peer *from)
+{
+	struct guard_request_info info = {.method = GUARD_M_OTHER};
+	struct guard_events ev = {0};
+	const struct sip_addr *to;
+	struct cidr_addr a;
+	enum guard_verdict v;
+
+	if (!guard_addr(&from->addr, &a))
+		return false;
+	if (from->transport != SIP_TXN_TP_UDP &&
+	    guard_packet(s->guard, &a, loop_now_ms(s->loop), &ev) !=
+	        GUARD_PASS) {
+		report(s, &ev);
+		return false;
+	}
+	switch (m->method) {
+	case SIP_METHOD_REGISTER:
+		info.method = GUARD_M_REGISTER;
+		break;
+	case SIP_METHOD_INVITE:
+		info.method = GUARD_M_INVITE;
+		break;
+	case SIP_METHOD_OPTIONS:
+		info.method = GUARD_M_OPTIONS;
+		break;
+	default:
+		break;
+	}
+	if (sip_msg_header(m, SIP_HDR_USER_AGENT, &info.user_agent) != 0)
+		info.user_agent = SV_NULL;
+	if (info.method != GUARD_M_INVITE && sip_msg_to(m, &to, NULL) == 0)
+		info.target = to->uri.user;
+	v = guard_request(s->guard, &a, &info, loop_now_ms(s->loop), &ev);
+	report(s, &ev);
+	return v == GUARD_PASS;
+}
+
+static void
+ban_ended(void *ctx, const struct guard_ban_info *ban)
+{
+	struct guard_events ev = {.n = 1};
+
+	ev.ev[0] = (struct guard_event){.kind = GUARD_EV_UNBAN,
+	    .reason = "ban expired",
+	    .addr = ban->addr,
+	    .bans = ban->count};
+	report(ctx, &ev);
+}
+
+static void
+guard_tick(struct loop *l, void *arg)
+{
+	struct server *s = arg;
+
+	(void)guard_expire(s->guard, loop_now_ms(l), 4096, ban_ended, s);
+	if (loop_timer_start(s->loop, &s->guard_tick, 1000) != 0)
+		log_warn("server", "msg=\"guard timer not armed\"");
+}
+
 /* ---- responses ---- */
 
 /* Builds "status + copied headers + s->hdrs + empty body" in s->out. */
@@ -278,15 +415,30 @@ handle_register(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 		return;
 	}
 	if (res != SIP_AUTH_OK) {
+		struct guard_events ev = {0};
+		struct cidr_addr a;
 		char user[LOG_SV_BUF];
 
+		/* Unknown users and wrong passwords count alike (R-NET-2). */
+		if (guard_addr(&from->addr, &a)) {
+			(void)guard_auth_failure(s->guard, &a, cred.username,
+			    loop_now_ms(s->loop), &ev);
+		}
 		log_warn("security",
 		    "event=auth_failure src=%s transport=%s user=\"%s\" "
 		    "reason=%s",
 		    ip, transport_names[from->transport],
 		    log_sv(cred.username, user), sip_auth_why_name(why));
+		report(s, &ev);
 		challenge(s, t, req, from, false);
 		return;
+	}
+	{
+		struct cidr_addr a;
+
+		if (guard_addr(&from->addr, &a))
+			guard_auth_success(
+			    s->guard, &a, cred.username, loop_now_ms(s->loop));
 	}
 	rc = registrar_handle(
 	    s->reg, req, from, cred.username, wall_s(), &s->hdrs, &rr);
@@ -413,6 +565,8 @@ on_message(void *ctx, struct sv bytes, const struct sip_txn_peer *from)
 			log_debug("sip", "msg=\"response dropped\"");
 		return;
 	}
+	if (!guard_admits_request(s, &s->msg, from))
+		return;
 	rc = sip_txn_receive_request(s->txn, &s->msg, bytes, from);
 	if (rc == -EBADMSG)
 		stateless_400(s, &s->msg, from);
@@ -617,6 +771,8 @@ start_sip(struct server *s)
 	};
 	struct sip_transport_config tcfg = {
 	    .on_message = on_message,
+	    .admit = admit,
+	    .closed = conn_closed,
 	    .ctx = s,
 	    .tls_allow_1_2 = s->cfg.tls_allow_1_2,
 	};
@@ -681,6 +837,47 @@ start_sip(struct server *s)
 	return 0;
 }
 
+static int
+start_guard(struct server *s)
+{
+	struct guard_config gcfg;
+	struct cidr_set *trusted = NULL;
+	int rc;
+
+	guard_config_defaults(&gcfg);
+	rc = cidr_set_new(&trusted);
+	if (rc == 0 && s->cfg.trusted != NULL) {
+		/* "a,b,c": the same parser as a blocklist, one per line. */
+		char lines[1024];
+		size_t n = strlen(s->cfg.trusted);
+
+		if (n >= sizeof(lines)) {
+			rc = -EINVAL;
+		} else {
+			for (size_t i = 0; i <= n; i++)
+				lines[i] = s->cfg.trusted[i] == ','
+				               ? '\n'
+				               : s->cfg.trusted[i];
+			rc = cidr_set_add_lines(
+			    trusted, sv_make(lines, n), NULL, NULL, NULL, NULL);
+		}
+	}
+	if (rc == 0) {
+		gcfg.trusted = trusted;
+		rc = guard_new(&s->guard, &gcfg);
+	}
+	cidr_set_free(trusted);
+	if (rc != 0) {
+		log_error("server",
+		    "msg=\"cannot start the guard (bad "
+		    "--trusted?)\" err=%d",
+		    rc);
+		return rc;
+	}
+	loop_timer_init(&s->guard_tick, guard_tick, s);
+	return loop_timer_start(s->loop, &s->guard_tick, 1000);
+}
+
 int
 server_new(struct server **out, struct loop *l, const struct server_config *cfg)
 {
@@ -694,6 +891,8 @@ server_new(struct server **out, struct loop *l, const struct server_config *cfg)
 	buf_init(&s->out, SIP_MSG_MAX);
 	buf_init(&s->hdrs, SIP_MSG_MAX);
 	rc = open_store(s);
+	if (rc == 0)
+		rc = start_guard(s);
 	if (rc == 0)
 		rc = writer_new(&s->writer, s->db);
 	if (rc == 0)
@@ -722,6 +921,10 @@ server_free(struct server *s)
 		return;
 	sip_txn_layer_free(s->txn);
 	sip_transport_free(s->tp);
+	if (s->guard != NULL) {
+		loop_timer_stop(s->loop, &s->guard_tick);
+		guard_free(s->guard);
+	}
 	registrar_free(s->reg);
 	if (s->writer != NULL) {
 		loop_del_fd(s->loop, writer_completion_fd(s->writer));

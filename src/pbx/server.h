@@ -23,6 +23,9 @@ struct server_config {
 	struct server_listen listen[SERVER_LISTEN_MAX];
 	unsigned nlisten;
 	bool tls_allow_1_2;
+	/* Networks the perimeter guard never bans nor throttles, as
+	 * "CIDR,CIDR,..." (NULL: none). */
+	const char *trusted;
 	/* Registration intervals (0: the registrar's defaults). */
 	uint32_t min_expires_s;
 	uint32_t max_expires_s;

@@ -49,14 +49,16 @@ def digest_response(alg, user, realm, secret, method, uri, nonce, nc,
 
 
 class Client:
-    def __init__(self, port, transport="udp", host="127.0.0.1"):
+    def __init__(self, port, transport="udp", host="127.0.0.1",
+                 bind="127.0.0.1"):
         self.transport = transport
         self.server = (host, port)
         if transport == "udp":
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind(("127.0.0.1", 0))
+            self.sock.bind((bind, 0))
         else:
-            raw = socket.create_connection(self.server, timeout=5)
+            raw = socket.create_connection(self.server, timeout=5,
+                                           source_address=(bind, 0))
             if transport == "tls":
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
                 ctx.check_hostname = False

@@ -1,0 +1,82 @@
+"""The perimeter guard against real attack tools (sipvicious) and
+scripted password guessing. R-NET-2, R-NET-4, R-AUTH-5."""
+import re
+import socket
+import subprocess
+
+import pytest
+
+from conftest import Daemon
+from sipclient import Client, status_of
+
+
+def svtool(tool, *args, timeout=60):
+    return subprocess.run([tool, *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def found_extensions(output):
+    """Extensions svwar lists in its result table ("| 100 | reqauth |")."""
+    return set(re.findall(r"^\|\s*(\d+)\s*\|", output, re.M))
+
+
+# sipvicious sends from 127.0.0.1 whatever its -b option says; the
+# legitimate phones of these tests therefore use 127.0.0.3.
+@pytest.mark.parametrize("method", ["REGISTER", "INVITE", "OPTIONS"])
+def test_svwar_cannot_tell_which_extensions_exist(daemon, data, method):
+    """The range 95-110 holds the demo extensions 100-105: the scanner
+    must not be able to single them out, and gets banned."""
+    r = svtool("svwar", "-m", method, "-e", "95-110", "-p",
+               str(daemon.udp), "--force", "-t", "0.5",
+               "--maximumtime", "20", "127.0.0.1")
+    found = found_extensions(r.stdout + r.stderr)
+    assert found in (set(), {str(n) for n in range(95, 111)}), r.stdout
+    log = daemon.log.read_text()
+    assert re.search(r"event=ban src=127\.0\.0\.1 .*scanner", log), log
+    phone = Client(daemon.udp, bind="127.0.0.3")
+    assert status_of(phone.register("100", data.secrets["100"],
+                                    data.realm)[0]) == 200
+
+
+def test_password_guessing_is_banned(daemon, data):
+    """Wrong passwords from one source: banned within 5 attempts, while a
+    phone on another address keeps registering."""
+    attacker = Client(daemon.udp, bind="127.0.0.2")
+    answered = 0
+    for i in range(8):
+        try:
+            resp, _, _ = attacker.register("100", f"guess-{i}-Password!",
+                                           data.realm)
+            assert status_of(resp) == 401
+            answered += 1
+        except socket.timeout:
+            break
+    assert answered <= 5, f"{answered} guesses answered"
+    phone = Client(daemon.udp, bind="127.0.0.3")
+    assert status_of(phone.register("100", data.secrets["100"],
+                                    data.realm)[0]) == 200
+    assert "event=ban src=127.0.0.2" in daemon.log.read_text()
+
+
+def test_svcrack_is_stopped(daemon, data):
+    r = svtool("svcrack", "-u", "101", "-r", "1000-1200", "-p",
+               str(daemon.udp), "127.0.0.1", timeout=90)
+    assert data.secrets["101"] not in r.stdout
+    assert re.search(r"event=ban src=127\.0\.0\.1 .*scanner",
+                     daemon.log.read_text())
+    phone = Client(daemon.udp, bind="127.0.0.3")
+    assert status_of(phone.register("101", data.secrets["101"],
+                                    data.realm)[0]) == 200
+
+
+def test_trusted_network_is_never_banned(rempartd, data):
+    d = Daemon(rempartd, data, extra=["--trusted", "127.0.0.4/32"])
+    try:
+        c = Client(d.udp, bind="127.0.0.4")
+        for i in range(8):
+            resp, _, _ = c.register("102", f"wrong-{i}-Password!",
+                                    data.realm)
+            assert status_of(resp) == 401
+        assert "event=ban" not in d.log.read_text()
+    finally:
+        assert d.stop() == 0
