@@ -5,6 +5,7 @@
  * SIGHUP to the pid in DATA/rempartd.pid. Exit codes: 0 done, 1 the
  * operation failed, 2 bad usage. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/seclog.h"
 #include "core/sv.h"
 #include "policy/secret.h"
 #include "rempart_version.h"
 #include "selfsigned.h"
 #include "sip/auth.h"
 #include "sip/host.h"
+#include "store/bans.h"
 #include "store/db.h"
 #include "store/keys.h"
 #include "store/settings.h"
@@ -28,6 +31,14 @@
 #define EXIT_USAGE 2
 #define DEMO_FIRST 100
 #define DEMO_LAST 105
+/* An admin ban without --for or --permanent lasts a day. */
+#define BAN_DEFAULT_SECS (24 * 3600)
+/* Longest --for: ten years; past that, use --permanent. */
+#define BAN_MAX_SECS (3650LL * 24 * 3600)
+#define BAN_DEFAULT_REASON "manual"
+#define TAIL_DEFAULT_LINES 20
+#define TAIL_MAX_LINES 1000000u
+#define TAIL_POLL_NS 200000000L
 
 struct cli {
 	const char *data_dir;
@@ -51,6 +62,15 @@ usage(FILE *f)
 	    "--generate-secret)\n"
 	    "  user list\n"
 	    "  user disable EXT | user enable EXT\n"
+	    "  bans list\n"
+	    "  bans add ADDR[/PREFIX] [--for DURATION | --permanent] "
+	    "[--reason TEXT]\n"
+	    "                                  DURATION: N followed by s, m, "
+	    "h, d or w\n"
+	    "                                  (default 1d)\n"
+	    "  bans remove ADDR[/PREFIX]\n"
+	    "  security tail [-n N] [--follow] the last N (20) lines of the "
+	    "security log\n"
 	    "  --version, --help\n");
 }
 
@@ -70,7 +90,7 @@ path_join(char *out, size_t size, const char *dir, const char *name)
 	return (n < 0 || (size_t)n >= size) ? -ENAMETOOLONG : 0;
 }
 
-/* Asks a running daemon to reload users; quiet when none runs. */
+/* Asks a running daemon to reload users and bans; quiet when none runs. */
 static void
 notify_daemon(const struct cli *c)
 {
@@ -425,6 +445,440 @@ cmd_user(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* The data directory holds a master key once 'init' ran. */
+static int
+check_initialised(const struct cli *c)
+{
+	char path[4096];
+	int rc = path_join(
+	    path, sizeof(path), c->data_dir, KEYS_DIR_NAME "/" KEYS_FILE_NAME);
+
+	if (rc != 0)
+		return fail(c->data_dir, rc);
+	if (access(path, F_OK) != 0) {
+		fprintf(stderr,
+		    "rempart: %s is not initialised: run "
+		    "'rempart --data %s init' first\n",
+		    c->data_dir, c->data_dir);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* "1h", "30m", "7d": a positive count and one unit (s, m, h, d, w).
+ * Returns 0 or -EINVAL. */
+static int
+parse_duration(const char *text, int64_t *secs)
+{
+	static const struct {
+		char unit;
+		int64_t secs;
+	} units[] = {
+	    {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+	struct sv s = sv_cstr(text);
+	uint32_t n;
+
+	if (s.len < 2)
+		return -EINVAL;
+	if (sv_to_u32(sv_head(s, s.len - 1), UINT32_MAX, &n) != 0 || n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < RP_ARRAY_LEN(units); i++) {
+		if (units[i].unit != s.p[s.len - 1])
+			continue;
+		if ((int64_t)n > BAN_MAX_SECS / units[i].secs)
+			return -EINVAL;
+		*secs = (int64_t)n * units[i].secs;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* "2024-05-01T12:00:00Z", or "permanent" for 0. */
+static const char *
+format_until(int64_t until, char *out, size_t size)
+{
+	time_t t = (time_t)until;
+	struct tm tm;
+
+	if (until == 0)
+		return "permanent";
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return "?";
+	return out;
+}
+
+/* A reason given on the command line: printable, bounded. */
+static bool
+reason_valid(const char *r)
+{
+	size_t n = strlen(r);
+
+	if (n == 0 || n > BANS_REASON_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)r[i] < 0x20 || r[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static int
+print_ban(void *arg, const struct ban_record *b)
+{
+	char until[32];
+
+	(void)arg;
+	printf("%-39.*s %-20s %5u %-6.*s %.*s\n", SV_ARG(b->addr),
+	    format_until(b->until, until, sizeof(until)), b->count,
+	    SV_ARG(b->source), SV_ARG(b->reason));
+	return 0;
+}
+
+/* Opens the security log before a change is made, so that a change is
+ * never made that could not be logged (R-ADMIN-4). */
+static int
+open_seclog(const struct cli *c, struct seclog **out)
+{
+	int rc = seclog_open(out, c->data_dir);
+
+	return rc == 0 ? 0 : fail("cannot open the security log", rc);
+}
+
+static int
+log_admin_event(
+    struct seclog *log, enum seclog_kind kind, const char *addr, uint32_t count)
+{
+	struct seclog_event ev = {
+	    .kind = kind,
+	    .src_ip = sv_cstr(addr),
+	    .reason = SV("admin"),
+	    .count = count,
+	};
+	int rc = seclog_write(log, &ev);
+
+	return rc == 0 ? 0 : fail("cannot write the security log", rc);
+}
+
+static int
+bans_add(struct cli *c, const char *addr, int argc, char **argv)
+{
+	struct seclog *log = NULL;
+	const char *reason = BAN_DEFAULT_REASON, *dur = NULL;
+	char until_text[32];
+	bool permanent = false;
+	int64_t secs = BAN_DEFAULT_SECS, now = (int64_t)time(NULL);
+	struct ban_record b;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--for") == 0 && i + 1 < argc &&
+		    dur == NULL)
+			dur = argv[++i];
+		else if (strcmp(argv[i], "--permanent") == 0)
+			permanent = true;
+		else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+			reason = argv[++i];
+		else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (dur != NULL && permanent) {
+		fprintf(stderr, "rempart: give --for or --permanent, not "
+		                "both\n");
+		return EXIT_USAGE;
+	}
+	if (dur != NULL && parse_duration(dur, &secs) != 0) {
+		fprintf(stderr,
+		    "rempart: invalid duration '%s' (a positive number "
+		    "followed by s, m, h, d or w, at most 10 years)\n",
+		    dur);
+		return EXIT_USAGE;
+	}
+	if (!reason_valid(reason)) {
+		fprintf(stderr,
+		    "rempart: the reason must be 1-%u printable "
+		    "characters\n",
+		    BANS_REASON_MAX);
+		return EXIT_USAGE;
+	}
+	b = (struct ban_record){
+	    .addr = sv_cstr(addr),
+	    .until = permanent ? 0 : now + secs,
+	    .count = 1,
+	    .reason = sv_cstr(reason),
+	    .source = SV(BANS_SOURCE_ADMIN),
+	    .created_at = now,
+	    .updated_at = now,
+	};
+	rc = open_store(c);
+	if (rc == 0)
+		rc = open_seclog(c, &log);
+	if (rc != 0)
+		goto out;
+	rc = bans_upsert(c->db, &b);
+	if (rc == -EINVAL) {
+		fprintf(stderr, "rempart: invalid reason (not UTF-8)\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (rc != 0) {
+		rc = fail("cannot store the ban", rc);
+		goto out;
+	}
+	notify_daemon(c);
+	rc = log_admin_event(log, SECLOG_BAN, addr, b.count);
+	if (permanent)
+		printf("banned %s permanently\n", addr);
+	else
+		printf("banned %s until %s\n", addr,
+		    format_until(b.until, until_text, sizeof(until_text)));
+out:
+	seclog_close(log);
+	return rc;
+}
+
+static int
+bans_remove(struct cli *c, const char *addr)
+{
+	struct seclog *log = NULL;
+	int rc;
+
+	rc = open_store(c);
+	if (rc == 0)
+		rc = open_seclog(c, &log);
+	if (rc != 0)
+		goto out;
+	rc = bans_delete(c->db, sv_cstr(addr));
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no ban for %s\n", addr);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (rc != 0) {
+		rc = fail("cannot remove the ban", rc);
+		goto out;
+	}
+	notify_daemon(c);
+	rc = log_admin_event(log, SECLOG_UNBAN, addr, 0);
+	printf("unbanned %s\n", addr);
+out:
+	seclog_close(log);
+	return rc;
+}
+
+static int
+cmd_bans(struct cli *c, int argc, char **argv)
+{
+	char addr[BANS_ADDR_STRLEN];
+	int rc;
+
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		rc = open_store(c);
+		if (rc != 0)
+			return rc;
+		printf("%-39s %-20s %5s %-6s %s\n", "ADDRESS", "UNTIL", "COUNT",
+		    "SOURCE", "REASON");
+		rc = bans_list(c->db, (int64_t)time(NULL), print_ban, NULL);
+		return rc == 0 ? 0 : fail("cannot list bans", rc);
+	}
+	if (argc < 2 ||
+	    (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "remove") != 0)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* The normalised form is the one stored, logged and shown. */
+	if (bans_addr_normalise(sv_cstr(argv[1]), addr) != 0) {
+		fprintf(stderr,
+		    "rempart: invalid address '%s' (an IPv4 or IPv6 "
+		    "address, or a network such as 192.0.2.0/24)\n",
+		    argv[1]);
+		return EXIT_USAGE;
+	}
+	if (argv[0][0] == 'a')
+		return bans_add(c, addr, argc - 2, argv + 2);
+	if (argc != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return bans_remove(c, addr);
+}
+
+/* Copies [from, to) of fd to stdout. Control bytes other than the line
+ * feed, which the log never holds, are shown as '?' so that a damaged
+ * file cannot drive the terminal. Returns 0 or a negative errno. */
+static int
+copy_out(int fd, off_t from, off_t to)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while (from < to) {
+		size_t want = (size_t)(to - from) < sizeof(buf)
+		                  ? (size_t)(to - from)
+		                  : sizeof(buf);
+
+		n = pread(fd, buf, want, from);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			if (((unsigned char)buf[i] < 0x20 && buf[i] != '\n') ||
+			    buf[i] == 0x7f)
+				buf[i] = '?';
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			return -EIO;
+		from += n;
+	}
+	return fflush(stdout) == 0 ? 0 : -EIO;
+}
+
+/* The offset where the last 'lines' lines of fd (of 'size' bytes)
+ * start; a last line without its '\n' counts as a line. */
+static int
+tail_start(int fd, off_t size, uint32_t lines, off_t *start)
+{
+	char buf[8192];
+	off_t pos = size, end = size;
+	uint32_t seen = 0;
+	ssize_t n;
+
+	*start = size;
+	if (lines == 0 || size == 0)
+		return 0;
+	if (pread(fd, buf, 1, size - 1) == 1 && buf[0] == '\n')
+		end = size - 1; /* the last line's own terminator */
+	pos = end;
+	while (pos > 0) {
+		size_t want =
+		    pos < (off_t)sizeof(buf) ? (size_t)pos : sizeof(buf);
+
+		n = pread(fd, buf, want, pos - (off_t)want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)want)
+			return n < 0 ? -errno : -EIO;
+		for (size_t i = want; i > 0; i--) {
+			if (buf[i - 1] != '\n')
+				continue;
+			if (++seen == lines) {
+				*start = pos - (off_t)want + (off_t)i;
+				return 0;
+			}
+		}
+		pos -= (off_t)want;
+	}
+	*start = 0;
+	return 0;
+}
+
+static int
+open_log_file(const char *path, int *fd, struct stat *st)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (*fd < 0)
+		return -errno;
+	if (fstat(*fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Prints what is appended to the log, following it across rotations,
+ * until the process is interrupted. *fd may be replaced. */
+static int
+follow_log(const char *path, int *fd, off_t pos)
+{
+	const struct timespec pause = {0, TAIL_POLL_NS};
+	struct stat st, now;
+	int rc, nfd;
+
+	for (;;) {
+		if (fstat(*fd, &st) != 0)
+			return -errno;
+		if (st.st_size < pos)
+			pos = 0; /* truncated */
+		rc = copy_out(*fd, pos, st.st_size);
+		if (rc != 0)
+			return rc;
+		pos = st.st_size;
+		/* Rotated: the old file is drained, go to the new one. */
+		if (stat(path, &now) == 0 &&
+		    (now.st_ino != st.st_ino || now.st_dev != st.st_dev) &&
+		    open_log_file(path, &nfd, &now) == 0) {
+			close(*fd);
+			*fd = nfd;
+			pos = 0;
+			continue;
+		}
+		(void)nanosleep(&pause, NULL);
+	}
+}
+
+static int
+cmd_security(struct cli *c, int argc, char **argv)
+{
+	char path[4096];
+	uint32_t lines = TAIL_DEFAULT_LINES;
+	bool follow = false;
+	struct stat st;
+	off_t start;
+	int rc, fd;
+
+	if (argc < 1 || strcmp(argv[0], "tail") != 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+			if (sv_to_u32(sv_cstr(argv[++i]), TAIL_MAX_LINES,
+			        &lines) != 0) {
+				fprintf(stderr,
+				    "rempart: invalid line count '%s' "
+				    "(0-%u)\n",
+				    argv[i], TAIL_MAX_LINES);
+				return EXIT_USAGE;
+			}
+		} else if (strcmp(argv[i], "--follow") == 0 ||
+		           strcmp(argv[i], "-f") == 0) {
+			follow = true;
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	rc = check_initialised(c);
+	if (rc != 0)
+		return rc;
+	if (path_join(path, sizeof(path), c->data_dir,
+	        SECLOG_DIR_NAME "/" SECLOG_FILE_NAME) != 0)
+		return fail(c->data_dir, -ENAMETOOLONG);
+	rc = open_log_file(path, &fd, &st);
+	if (rc == -ENOENT && !follow)
+		return 0; /* nothing logged yet */
+	if (rc == -ENOENT) {
+		/* Wait for the first line. */
+		const struct timespec pause = {0, TAIL_POLL_NS};
+
+		while ((rc = open_log_file(path, &fd, &st)) == -ENOENT)
+			(void)nanosleep(&pause, NULL);
+	}
+	if (rc != 0)
+		return fail(path, rc);
+	rc = tail_start(fd, st.st_size, lines, &start);
+	if (rc == 0)
+		rc = copy_out(fd, start, st.st_size);
+	if (rc == 0 && follow)
+		rc = follow_log(path, &fd, st.st_size);
+	close(fd);
+	return rc == 0 ? 0 : fail("cannot read the security log", rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -456,6 +910,10 @@ main(int argc, char **argv)
 		rc = cmd_init(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "user") == 0)
 		rc = cmd_user(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "bans") == 0)
+		rc = cmd_bans(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "security") == 0)
+		rc = cmd_security(&c, argc - i - 1, argv + i + 1);
 	else {
 		fprintf(stderr, "rempart: unknown command '%s'\n", argv[i]);
 		usage(stderr);

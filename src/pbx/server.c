@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/seclog.h"
 #include "pbx/directory.h"
 #include "policy/cidr.h"
 #include "policy/guard.h"
@@ -24,6 +25,7 @@
 #include "sip/registrar.h"
 #include "sip/transaction.h"
 #include "sip/transport.h"
+#include "store/bans.h"
 #include "store/bindings.h"
 #include "store/db.h"
 #include "store/keys.h"
@@ -39,7 +41,8 @@ struct server {
 	struct loop *loop;
 	struct server_config cfg;
 	struct keys *keys;
-	struct db *db;
+	struct db *db;  /* the store writer's once it starts */
+	struct db *rdb; /* a reload's own connection, NULL between reloads */
 	struct writer *writer;
 	struct directory *dir;
 	struct sip_auth *auth;
@@ -48,6 +51,7 @@ struct server {
 	struct sip_transport *tp;
 	struct guard *guard;
 	struct loop_timer guard_tick;
+	struct seclog *seclog;
 	struct sip_msg msg; /* parse space for each incoming message */
 	struct buf out;     /* a response being built */
 	struct buf hdrs;    /* extra header lines for it */
@@ -181,6 +185,8 @@ new_tag(char out[TAG_LEN + 1])
 
 /* ---- perimeter guard (R-NET-1..4) ---- */
 
+static void job_done(void *arg, int rc);
+
 static const char *const guard_event_names[] = {
     [GUARD_EV_NONE] = "none",
     [GUARD_EV_BAN] = "ban",
@@ -191,11 +197,96 @@ static const char *const guard_event_names[] = {
     [GUARD_EV_ACL_REFUSED] = "acl_refused",
 };
 
-/* One security log line per guard event. */
+static const enum seclog_kind seclog_kinds[] = {
+    [GUARD_EV_NONE] = SECLOG_THROTTLE,
+    [GUARD_EV_BAN] = SECLOG_BAN,
+    [GUARD_EV_UNBAN] = SECLOG_UNBAN,
+    [GUARD_EV_THROTTLE] = SECLOG_THROTTLE,
+    [GUARD_EV_SCANNER] = SECLOG_SCANNER,
+    [GUARD_EV_USER_UNDER_ATTACK] = SECLOG_USER_UNDER_ATTACK,
+    [GUARD_EV_ACL_REFUSED] = SECLOG_ACL_REFUSED,
+};
+
+/* A JSON line in DATA/log/security.log (R-ADMIN-4, R-FRAUD-4): one
+ * write() to an O_APPEND file, cheap enough for the loop thread. */
+static void
+security_log(struct server *s, enum seclog_kind kind, struct sv ip,
+    const struct sip_txn_peer *from, struct sv user, const char *reason,
+    uint32_t count)
+{
+	struct seclog_event e = {
+	    .kind = kind,
+	    .src_ip = ip,
+	    .user = user,
+	    .reason = sv_cstr(reason != NULL ? reason : ""),
+	    .count = count,
+	};
+
+	if (from != NULL) {
+		e.transport = sv_cstr(transport_names[from->transport]);
+		e.src_port = ntohs(
+		    from->addr.ss_family == AF_INET
+		        ? ((const struct sockaddr_in *)&from->addr)->sin_port
+		        : ((const struct sockaddr_in6 *)&from->addr)
+		              ->sin6_port);
+	}
+	if (s->seclog != NULL && seclog_write(s->seclog, &e) != 0)
+		log_warn("security", "msg=\"security log write failed\"");
+}
+
+struct ban_job {
+	bool remove;
+	struct ban_record rec;
+	char addr[BANS_ADDR_STRLEN];
+	char reason[64];
+};
+
+static int
+ban_job_run(struct db *db, void *arg)
+{
+	struct ban_job *j = arg;
+	int rc;
+
+	if (!j->remove)
+		return bans_upsert(db, &j->rec);
+	rc = bans_delete(db, j->rec.addr);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Bans outlive restarts: each one the guard decides, or lifts, is
+ * written through the store writer. */
+static void
+persist_ban(struct server *s, const struct guard_event *e, const char *ip)
+{
+	struct ban_job *j = mem_calloc(1, sizeof(*j));
+	uint64_t now_ms = loop_now_ms(s->loop);
+
+	if (j == NULL)
+		return;
+	j->remove = e->kind == GUARD_EV_UNBAN;
+	snprintf(j->addr, sizeof(j->addr), "%s", ip);
+	snprintf(j->reason, sizeof(j->reason), "%s",
+	    e->reason != NULL ? e->reason : "auto");
+	j->rec.addr = sv_cstr(j->addr);
+	j->rec.reason = sv_cstr(j->reason);
+	j->rec.source = SV(BANS_SOURCE_AUTO);
+	j->rec.count = e->bans != 0 ? e->bans : 1;
+	j->rec.until =
+	    (int64_t)(wall_s() + (e->until_ms > now_ms
+	                                 ? (e->until_ms - now_ms + 999) / 1000
+	                                 : 0));
+	j->rec.created_at = (int64_t)wall_s();
+	j->rec.updated_at = j->rec.created_at;
+	if (writer_post(s->writer, ban_job_run, j, job_done, j) != 0) {
+		log_warn("store", "msg=\"ban not persisted\"");
+		free(j);
+	}
+}
+
+/* One security log line per guard event, and bans persisted. */
 static void
 report(struct server *s, const struct guard_events *ev)
 {
-	(void)s;
 	for (unsigned i = 0; i < ev->n; i++) {
 		const struct guard_event *e = &ev->ev[i];
 		char ip[INET6_ADDRSTRLEN + 1] = "";
@@ -208,6 +299,12 @@ report(struct server *s, const struct guard_events *ev)
 		    "bans=%u",
 		    guard_event_names[e->kind], ip, log_sv(e->user, user),
 		    e->reason != NULL ? e->reason : "", e->count, e->bans);
+		security_log(s, seclog_kinds[e->kind], sv_cstr(ip), NULL,
+		    e->user, e->reason,
+		    e->kind == GUARD_EV_BAN ? e->bans : e->count);
+		if ((e->kind == GUARD_EV_BAN || e->kind == GUARD_EV_UNBAN) &&
+		    ip[0] != '\0' && s->writer != NULL)
+			persist_ban(s, e, ip);
 	}
 }
 
@@ -429,6 +526,8 @@ handle_register(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 		    "reason=%s",
 		    ip, transport_names[from->transport],
 		    log_sv(cred.username, user), sip_auth_why_name(why));
+		security_log(s, SECLOG_AUTH_FAILURE, sv_make(ip, iplen), from,
+		    cred.username, sip_auth_why_name(why), 1);
 		report(s, &ev);
 		challenge(s, t, req, from, false);
 		return;
@@ -700,6 +799,97 @@ writer_ready(struct loop *l, int fd, uint32_t events, void *arg)
 	writer_run_completions(s->writer);
 }
 
+/* ---- bans kept in the store ---- */
+
+/* Permanent bans map to a century on the guard's clock. */
+#define BAN_FOREVER_MS (100ull * 365 * 86400 * 1000)
+
+struct ban_load {
+	struct server *s;
+	struct cidr_set *addrs; /* single addresses banned in the store */
+	struct cidr_set *nets;  /* networks: the guard's blocklist */
+	size_t stale_n;
+	struct cidr_addr stale[256]; /* guard bans the store no longer has */
+};
+
+static int
+load_ban(void *arg, const struct ban_record *b)
+{
+	struct ban_load *bl = arg;
+	struct server *s = bl->s;
+	uint64_t now_ms = loop_now_ms(s->loop), now_w = wall_s();
+	uint64_t until_ms;
+	struct cidr net;
+	int rc;
+
+	if (cidr_parse(b->addr, &net) != 0)
+		return 0;
+	if (net.prefix_len != (net.net.family == AF_INET ? 32 : 128)) {
+		if (cidr_set_add(bl->nets, &net) != 0)
+			return -ENOMEM;
+		return 0;
+	}
+	if (cidr_set_add(bl->addrs, &net) != 0)
+		return -ENOMEM;
+	if (b->until == 0)
+		until_ms = now_ms + BAN_FOREVER_MS;
+	else if ((uint64_t)b->until > now_w)
+		until_ms = now_ms + ((uint64_t)b->until - now_w) * 1000;
+	else
+		return 0;
+	rc = guard_restore_ban(
+	    s->guard, &net.net, until_ms, b->count, b->reason, now_ms);
+	if (rc != 0 && rc != -EPERM && rc != -ETIME)
+		log_warn("security", "msg=\"ban not restored\" err=%d", rc);
+	return 0;
+}
+
+static void
+find_stale(void *ctx, const struct guard_ban_info *ban)
+{
+	struct ban_load *bl = ctx;
+
+	if (!cidr_set_contains(bl->addrs, &ban->addr) &&
+	    bl->stale_n < RP_ARRAY_LEN(bl->stale))
+		bl->stale[bl->stale_n++] = ban->addr;
+}
+
+/* Makes the guard's bans what the store says: at start, and on SIGHUP
+ * after `rempart bans add|remove`. Networks become the blocklist. */
+static void
+reload_bans(struct server *s)
+{
+	struct ban_load *bl = mem_calloc(1, sizeof(*bl));
+	int rc;
+
+	if (bl == NULL)
+		return;
+	bl->s = s;
+	rc = cidr_set_new(&bl->addrs);
+	if (rc == 0)
+		rc = cidr_set_new(&bl->nets);
+	if (rc == 0)
+		rc = bans_list(s->rdb, (int64_t)wall_s(), load_ban, bl);
+	if (rc == 0) {
+		guard_foreach_ban(
+		    s->guard, loop_now_ms(s->loop), find_stale, bl);
+		for (size_t i = 0; i < bl->stale_n; i++) {
+			struct guard_events ev = {0};
+
+			if (guard_unban(s->guard, &bl->stale[i],
+			        loop_now_ms(s->loop), &ev) == 0)
+				report(s, &ev);
+		}
+		guard_set_blocklist(s->guard, bl->nets);
+		bl->nets = NULL;
+	} else {
+		log_warn("security", "msg=\"bans not loaded\" err=%d", rc);
+	}
+	cidr_set_free(bl->addrs);
+	cidr_set_free(bl->nets);
+	free(bl);
+}
+
 static void
 on_stop(struct loop *l, int signo, void *arg)
 {
@@ -717,7 +907,19 @@ on_reload(struct loop *l, int signo, void *arg)
 
 	(void)l;
 	(void)signo;
-	rc = directory_load(&d, s->db, s->keys);
+	if (s->seclog != NULL && seclog_reopen(s->seclog) != 0)
+		log_warn("security", "msg=\"security log not reopened\"");
+	/* A connection of its own: the writer thread owns s->db, and a
+	 * fresh one reads the latest commits of the CLI. */
+	rc = db_open(&s->rdb, s->cfg.data_dir);
+	if (rc != 0) {
+		log_error("server", "msg=\"reload failed\" err=%d", rc);
+		return;
+	}
+	reload_bans(s);
+	rc = directory_load(&d, s->rdb, s->keys);
+	db_close(s->rdb);
+	s->rdb = NULL;
 	if (rc != 0) {
 		log_error(
 		    "server", "msg=\"reload failed, users kept\" err=%d", rc);
@@ -744,6 +946,8 @@ open_store(struct server *s)
 		return rc;
 	}
 	rc = db_open(&s->db, s->cfg.data_dir);
+	if (rc == 0)
+		rc = seclog_open(&s->seclog, s->cfg.data_dir);
 	if (rc == 0)
 		rc = settings_get(
 		    s->db, SETTINGS_SIP_REALM, realm, sizeof(realm));
@@ -893,8 +1097,13 @@ server_new(struct server **out, struct loop *l, const struct server_config *cfg)
 	rc = open_store(s);
 	if (rc == 0)
 		rc = start_guard(s);
-	if (rc == 0)
+	if (rc == 0) {
+		/* Before the writer takes the connection over. */
+		s->rdb = s->db;
+		reload_bans(s);
+		s->rdb = NULL;
 		rc = writer_new(&s->writer, s->db);
+	}
 	if (rc == 0)
 		rc = loop_add_fd(l, writer_completion_fd(s->writer), EPOLLIN,
 		    writer_ready, s);
@@ -932,6 +1141,7 @@ server_free(struct server *s)
 	}
 	sip_auth_free(s->auth);
 	directory_free(s->dir);
+	seclog_close(s->seclog);
 	db_close(s->db);
 	keys_free(s->keys);
 	buf_release(&s->out);

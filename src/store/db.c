@@ -74,6 +74,20 @@ static const char *const db_migrations[] = {
     "CREATE TABLE settings ("
     " key TEXT PRIMARY KEY NOT NULL,"
     " value TEXT);",
+    /* 2: bans of offending sources (R-NET-2), kept across restarts
+     * (R-OPS-3). addr is a normalised address or network
+     * (store/bans.h); until is in seconds since the epoch, 0 for a
+     * permanent ban; count is how many times the source was banned, for
+     * the escalation; source is 'auto' (the guard) or 'admin'. */
+    "CREATE TABLE bans ("
+    " addr TEXT PRIMARY KEY NOT NULL,"
+    " until INTEGER NOT NULL CHECK (until >= 0),"
+    " count INTEGER NOT NULL CHECK (count >= 1),"
+    " reason TEXT NOT NULL,"
+    " source TEXT NOT NULL CHECK (source IN ('auto', 'admin')),"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE INDEX bans_until ON bans (until);",
 };
 
 _Static_assert(RP_ARRAY_LEN(db_migrations) == DB_SCHEMA_VERSION,

@@ -80,3 +80,57 @@ def test_trusted_network_is_never_banned(rempartd, data):
         assert "event=ban" not in d.log.read_text()
     finally:
         assert d.stop() == 0
+
+
+def options_answered(port, bind):
+    c = Client(port, bind=bind)
+    c.send(c.request("OPTIONS", "sip:rempart.test", "100", "rempart.test"))
+    try:
+        return status_of(c.recv(timeout=1.5)) == 200
+    except socket.timeout:
+        return False
+    finally:
+        c.close()
+
+
+def wait_for(predicate, seconds=5):
+    import time
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_bans_survive_restart_and_admin_lifts_them(daemon, data):
+    import json
+    attacker = Client(daemon.udp, bind="127.0.0.2")
+    for i in range(6):
+        try:
+            attacker.register("100", f"guess-{i}-Password!", data.realm)
+        except socket.timeout:
+            break
+    assert not options_answered(daemon.udp, "127.0.0.2")
+    # The ban reaches the store through the writer thread.
+    assert wait_for(lambda: "127.0.0.2" in data.cli("bans", "list").stdout)
+    daemon.restart()
+    assert not options_answered(daemon.udp, "127.0.0.2")
+    assert options_answered(daemon.udp, "127.0.0.3")
+    # The admin lifts it; the running daemon follows at once.
+    r = data.cli("bans", "remove", "127.0.0.2")
+    assert r.returncode == 0, r.stderr
+    assert wait_for(lambda: options_answered(daemon.udp, "127.0.0.2"))
+    # And bans a network by hand.
+    r = data.cli("bans", "add", "127.0.0.8/29", "--for", "1h")
+    assert r.returncode == 0, r.stderr
+    assert wait_for(lambda: not options_answered(daemon.udp, "127.0.0.9"))
+    assert options_answered(daemon.udp, "127.0.0.3")
+    # Every security event is a JSON line a SIEM can read.
+    lines = (data.path / "log" / "security.log").read_text().splitlines()
+    events = [json.loads(l) for l in lines]
+    kinds = {e["event"] for e in events}
+    assert {"auth_failure", "ban", "unban"} <= kinds, kinds
+    fail = next(e for e in events if e["event"] == "auth_failure")
+    assert fail["src_ip"] == "127.0.0.2" and fail["user"] == "100"
+    assert fail["transport"] == "udp" and fail["src_port"] > 0
