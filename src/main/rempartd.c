@@ -25,7 +25,9 @@ usage(FILE *f)
 	    "                [--user NAME] [--log-json] [--debug]\n"
 	    "                [--tls-allow-1.2] [--min-expires S] "
 	    "[--max-expires S]\n"
-	    "                [--trusted CIDR,CIDR...] [--version] [--help]\n"
+	    "                [--trusted CIDR,CIDR...] "
+	    "[--digest both|md5|sha256]\n"
+	    "                [--version] [--help]\n"
 	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
 	    "literal.\n"
 	    "  Default: udp and tcp on 0.0.0.0:5060, tls on 0.0.0.0:5061.\n");
@@ -177,6 +179,20 @@ main(int argc, char **argv)
 				cfg.min_expires_s = v;
 			else
 				cfg.max_expires_s = v;
+		} else if (strcmp(a, "--digest") == 0 && i + 1 < argc) {
+			const char *d = argv[++i];
+
+			if (strcmp(d, "both") == 0)
+				cfg.digest = SERVER_DIGEST_BOTH;
+			else if (strcmp(d, "md5") == 0)
+				cfg.digest = SERVER_DIGEST_MD5;
+			else if (strcmp(d, "sha256") == 0)
+				cfg.digest = SERVER_DIGEST_SHA256;
+			else {
+				fprintf(stderr, "rempartd: --digest is both, "
+				                "md5 or sha256\n");
+				return EXIT_USAGE;
+			}
 		} else if (strcmp(a, "--trusted") == 0 && i + 1 < argc) {
 			cfg.trusted = argv[++i];
 		} else if (strcmp(a, "--tls-allow-1.2") == 0) {

@@ -411,6 +411,21 @@ guard_tick(struct loop *l, void *arg)
 
 /* ---- responses ---- */
 
+static bool
+digest_offered(const struct server *s, enum sip_digest_alg alg)
+{
+	bool md5 = alg == SIP_DIGEST_ALG_MD5 || alg == SIP_DIGEST_ALG_ABSENT;
+
+	switch (s->cfg.digest) {
+	case SERVER_DIGEST_MD5:
+		return md5;
+	case SERVER_DIGEST_SHA256:
+		return alg == SIP_DIGEST_ALG_SHA256;
+	default:
+		return md5 || alg == SIP_DIGEST_ALG_SHA256;
+	}
+}
+
 /* Builds "status + copied headers + s->hdrs + empty body" in s->out. */
 static int
 build_reply(
@@ -447,14 +462,26 @@ static void
 challenge(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
     const struct sip_txn_peer *from, bool stale)
 {
+	static const enum sip_digest_alg algs[] = {
+	    SIP_DIGEST_ALG_SHA256, SIP_DIGEST_ALG_MD5};
 	char ip[INET6_ADDRSTRLEN];
+	char nonce[SIP_AUTH_NONCE_LEN + 1];
 	size_t n = peer_ip(from, ip);
 	int rc;
 
 	buf_reset(&s->hdrs);
-	rc = sip_auth_challenge(
-	    s->auth, &s->hdrs, false, stale, sv_make(ip, n), wall_s());
-	if (rc != 0) {
+	rc = sip_auth_nonce(
+	    s->auth, sv_make(ip, n), wall_s(), nonce, sizeof(nonce));
+	/* One header per algorithm offered, all with the same nonce. */
+	for (size_t i = 0; rc == 0 && i < RP_ARRAY_LEN(algs); i++) {
+		if (!digest_offered(s, algs[i]))
+			continue;
+		buf_append_cstr(&s->hdrs, "WWW-Authenticate: ");
+		rc = sip_auth_challenge_value(
+		    s->auth, &s->hdrs, algs[i], sv_cstr(nonce), stale);
+		buf_append_cstr(&s->hdrs, "\r\n");
+	}
+	if (rc != 0 || buf_error(&s->hdrs) != 0) {
 		buf_reset(&s->hdrs);
 		reply(s, t, req, 500, "");
 		return;
@@ -493,7 +520,7 @@ handle_register(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 	size_t iplen = peer_ip(from, ip);
 	int rc;
 
-	if (!find_credentials(s, req, &cred)) {
+	if (!find_credentials(s, req, &cred) || !digest_offered(s, cred.alg)) {
 		challenge(s, t, req, from, false);
 		return;
 	}

@@ -26,6 +26,14 @@ struct server_config {
 	/* Networks the perimeter guard never bans nor throttles, as
 	 * "CIDR,CIDR,..." (NULL: none). */
 	const char *trusted;
+	/* Digest algorithms offered and accepted. Both by default, SHA-256
+	 * first (RFC 8760); MD5 only is for phones whose stack gives up on
+	 * a challenge it cannot use, SHA-256 only refuses MD5 altogether. */
+	enum server_digest {
+		SERVER_DIGEST_BOTH,
+		SERVER_DIGEST_MD5,
+		SERVER_DIGEST_SHA256,
+	} digest;
 	/* Registration intervals (0: the registrar's defaults). */
 	uint32_t min_expires_s;
 	uint32_t max_expires_s;

@@ -10,12 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "store/bans.h"
 #include "store/db.h"
+#include "store/keys.h"
+#include "store/settings.h"
+#include "store/users.h"
 
 #define NOW 1700000000
 
@@ -576,8 +581,132 @@ test_migrate_from_v1(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM bans"), 1);
 }
 
+/* What a reload reads: users_list() calls users_get() for each row. */
+struct reader {
+	struct db *db;
+	const struct keys *k;
+	unsigned n;
+};
+
+static int
+read_user(void *arg, const struct user_info *u)
+{
+	struct reader *r = arg;
+	struct user_record rec;
+
+	assert_int_equal(users_get(r->db, r->k, sv_cstr(u->ext), &rec), 0);
+	users_record_wipe(&rec);
+	r->n++;
+	return 0;
+}
+
+/* Runs the daemon's reload reads on 'db'; returns the number of active
+ * bans and sets *users. */
+static unsigned
+reload_reads(struct db *db, const struct keys *k, unsigned *users)
+{
+	struct reader r = {db, k, 0};
+	struct seen s = {0};
+	char realm[SETTINGS_VALUE_MAX + 1];
+	int64_t v;
+
+	assert_int_equal(db_schema_version(db, &v), 0);
+	assert_int_equal(v, DB_SCHEMA_VERSION);
+	assert_int_equal(
+	    settings_get(db, SETTINGS_SIP_REALM, realm, sizeof(realm)), 0);
+	assert_int_equal(bans_list(db, NOW, collect, &s), 0);
+	assert_int_equal(users_list(db, read_user, &r), 0);
+	assert_int_equal(db_tx_depth(db), 0);
+	*users = r.n;
+	return s.n;
+}
+
+static const uint8_t cli_md5[USERS_HA1_MD5_LEN] = {1};
+static const uint8_t cli_sha[USERS_HA1_SHA256_LEN] = {2};
+
+/* The CLI's side of test_reader_sees_other_process: its own process
+ * and connection ban ADDR and add user EXT, then exit. */
+static int
+cli_main(const char *dir, const char *addr, const char *ext)
+{
+	struct ban_record b = ban(addr, 0, 1);
+	struct keys *k = NULL;
+	struct db *db = NULL;
+	int err;
+
+	err = keys_load(dir, &k);
+	if (err == 0)
+		err = db_open(&db, dir);
+	if (err == 0)
+		err = bans_upsert(db, &b);
+	if (err == 0)
+		err = users_add(
+		    db, k, sv_cstr(ext), SV("cli"), cli_md5, cli_sha, NOW);
+	db_close(db);
+	keys_free(k);
+	return err == 0 ? 0 : 1;
+}
+
+/* Runs cli_main() in a new process, as 'rempart bans add' would. */
+static void
+run_cli(const char *dir, const char *addr, const char *ext)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl("/proc/self/exe", "store_bans", "--cli", dir, addr, ext,
+		    (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* R-OPS-3, R-NET-2: long-lived connections of one process (the daemon's
+ * store writer and its reload reader) keep seeing what another process
+ * (the CLI) commits. Opening the second connection must not drop the
+ * first one's file locks: a process that finds no lock believes it is
+ * alone, and on close it checkpoints and deletes the WAL and its index
+ * under the daemon's feet, leaving the daemon on a stale snapshot. */
+static void
+test_reader_sees_other_process(void **state)
+{
+	struct fixture *f = *state;
+	struct ban_record b = ban("192.0.2.1", 0, 1);
+	struct keys *k;
+	struct db *writer;
+	unsigned users;
+
+	assert_int_equal(keys_init(f->dir), 0);
+	assert_int_equal(keys_load(f->dir, &k), 0);
+	assert_int_equal(
+	    settings_set(f->db, SETTINGS_SIP_REALM, SV("example.org")), 0);
+	assert_int_equal(bans_upsert(f->db, &b), 0);
+	assert_int_equal(
+	    users_add(f->db, k, SV("100"), SV("A"), cli_md5, cli_sha, NOW), 0);
+	assert_int_equal(reload_reads(f->db, k, &users), 1);
+	assert_int_equal(users, 1);
+	assert_int_equal(db_open(&writer, f->dir), 0);
+	assert_int_equal(reload_reads(writer, k, &users), 1);
+
+	run_cli(f->dir, "192.0.2.2", "101");
+	assert_int_equal(reload_reads(f->db, k, &users), 2);
+	assert_int_equal(users, 2);
+	assert_int_equal(reload_reads(writer, k, &users), 2);
+
+	run_cli(f->dir, "192.0.2.3", "102");
+	assert_int_equal(reload_reads(f->db, k, &users), 3);
+	assert_int_equal(users, 3);
+	assert_int_equal(reload_reads(writer, k, &users), 3);
+	db_close(writer);
+	keys_free(k);
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_normalise),
@@ -595,7 +724,11 @@ main(void)
 	        test_schema_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_migrate_from_v1, setup_empty, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_reader_sees_other_process, setup, teardown),
 	};
 
+	if (argc == 5 && strcmp(argv[1], "--cli") == 0)
+		return cli_main(argv[2], argv[3], argv[4]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

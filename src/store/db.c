@@ -156,53 +156,79 @@ db_make_path(char *out, size_t size, const char *dir, const char *name)
 	return 0;
 }
 
+/* Gives a file we have just created mode 0600 whatever the umask, and
+ * closes it. No connection can hold a lock on a file this call made. */
+static int
+db_new_file_mode(int fd)
+{
+	int err = fchmod(fd, 0600) != 0 ? -errno : 0;
+
+	close(fd);
+	return err;
+}
+
 /* Makes sure 'path' is a regular file (not a symlink) with mode 0600,
  * creating it when 'create' is set; a missing file is fine otherwise.
  * Creating it ourselves, rather than letting the engine do it, is what
  * fixes the mode whatever the umask; the engine gives the -wal and -shm
- * files the mode of the database file. */
+ * files the mode of the database file.
+ * An existing file is never opened here. The engine locks with POSIX
+ * advisory locks, and closing any descriptor of a file drops every such
+ * lock the process holds on it, those of its other connections included
+ * (the store writer's, a long-lived reader's). Another process, the CLI,
+ * would then believe itself alone: on close it checkpoints and deletes
+ * the WAL and its index while our connections still map them, and they
+ * keep reading a stale snapshot from then on. */
 static int
 db_secure_file(const char *path, bool create)
 {
 	struct stat st;
-	int fd, err = 0;
+	int fd, err;
 
-	fd = open(path,
-	    O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
-	if (fd < 0) {
+	if (create) {
+		fd = open(path,
+		    O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0)
+			return db_new_file_mode(fd);
+		err = -errno;
+		if (err != -EEXIST)
+			goto fail;
+	}
+	if (lstat(path, &st) != 0) {
 		err = -errno;
 		if (!create && err == -ENOENT)
 			return 0;
-		log_error("store",
-		    "msg=\"cannot open database file\" path=%s "
-		    "errno=%d",
-		    path, -err);
-		return err;
+		goto fail;
 	}
-	if (fstat(fd, &st) != 0) {
-		err = -errno;
-		goto out;
+	if (S_ISLNK(st.st_mode)) {
+		err = -ELOOP;
+		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		log_error("store",
 		    "msg=\"database path is not a regular "
 		    "file\" path=%s",
 		    path);
-		err = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	if ((st.st_mode & 07777) != 0600) {
-		if ((st.st_mode & 077) != 0)
-			log_warn("store",
-			    "msg=\"database file was group or "
-			    "world accessible, mode set to 0600\" path=%s "
-			    "old_mode=%04o",
-			    path, (unsigned)(st.st_mode & 07777));
-		if (fchmod(fd, 0600) != 0)
-			err = -errno;
-	}
-out:
-	close(fd);
+	if ((st.st_mode & 07777) == 0600)
+		return 0;
+	if ((st.st_mode & 077) != 0)
+		log_warn("store",
+		    "msg=\"database file was group or "
+		    "world accessible, mode set to 0600\" path=%s "
+		    "old_mode=%04o",
+		    path, (unsigned)(st.st_mode & 07777));
+	/* By path, for the reason above: the C library uses at most an
+	 * O_PATH descriptor, whose close leaves locks alone. */
+	if (fchmodat(AT_FDCWD, path, 0600, AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	return 0;
+fail:
+	log_error("store",
+	    "msg=\"cannot open database file\" path=%s "
+	    "errno=%d",
+	    path, -err);
 	return err;
 }
 

@@ -291,3 +291,40 @@ def test_privilege_drop(rempartd, data):
     finally:
         assert d.stop() == 0
     assert "not persisted" not in d.log.read_text(), d.log.read_text()
+
+
+@pytest.mark.parametrize("mode,offered", [("md5", ["MD5"]),
+                                          ("sha256", ["SHA-256"])])
+def test_digest_setting(rempartd, data, mode, offered):
+    """--digest chooses the algorithms offered; one not offered is
+    refused when a client answers with it anyway."""
+    from conftest import Daemon
+    from sipclient import digest_params
+    d = Daemon(rempartd, data, extra=["--digest", mode])
+    try:
+        c = Client(d.udp)
+        c.send(c.request("REGISTER", f"sip:{data.realm}", "100", data.realm))
+        chal = c.recv()
+        algs = [digest_params(v)["algorithm"]
+                for v in header(parse(chal)[1], "WWW-Authenticate")]
+        assert algs == offered
+        resp, _, _ = c.register("100", data.secrets["100"], data.realm,
+                                alg=offered[0])
+        assert status_of(resp) == 200
+        if mode == "sha256":
+            # MD5 credentials computed anyway are not accepted.
+            from sipclient import digest_response
+            p = digest_params(header(parse(chal)[1],
+                                     "WWW-Authenticate")[0])
+            uri = f"sip:{data.realm}"
+            r = digest_response("MD5", "100", p["realm"],
+                                data.secrets["100"], "REGISTER", uri,
+                                p["nonce"], "00000001", "c5")
+            c.send(c.request("REGISTER", uri, "100", data.realm, [
+                f'Authorization: Digest username="100", '
+                f'realm="{p["realm"]}", nonce="{p["nonce"]}", uri="{uri}", '
+                f'response="{r}", algorithm=MD5, qop=auth, nc=00000001, '
+                f'cnonce="c5"']))
+            assert status_of(c.recv()) == 401
+    finally:
+        assert d.stop() == 0
