@@ -881,6 +881,40 @@ find_stale(void *ctx, const struct guard_ban_info *ban)
 		bl->stale[bl->stale_n++] = ban->addr;
 }
 
+static void
+blocklist_bad_line(void *ctx, unsigned line, const char *reason)
+{
+	(void)ctx;
+	log_warn("security",
+	    "msg=\"blocklist line ignored\" line=%u "
+	    "reason=\"%s\"",
+	    line, reason);
+}
+
+/* DATA/blocklist.txt: addresses and networks, one per line, in the
+ * format public SIP blocklists use (R-NET-2). A small file read at start
+ * and on SIGHUP only. No file is an empty list. */
+static int
+load_blocklist(struct server *s, struct cidr_set **out)
+{
+	char path[4096];
+	int rc;
+
+	if (snprintf(path, sizeof(path), "%s/blocklist.txt", s->cfg.data_dir) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	rc = cidr_set_load(path, out, blocklist_bad_line, s);
+	if (rc == -ENOENT)
+		return cidr_set_new(out);
+	if (rc == 0)
+		log_info("security", "msg=\"blocklist loaded\" entries=%zu",
+		    cidr_set_count(*out));
+	else
+		log_error(
+		    "security", "msg=\"blocklist not loaded\" err=%d", rc);
+	return rc;
+}
+
 /* Makes the guard's bans what the store says: at start, and on SIGHUP
  * after `rempart bans add|remove`. Networks become the blocklist. */
 static void
@@ -894,7 +928,7 @@ reload_bans(struct server *s)
 	bl->s = s;
 	rc = cidr_set_new(&bl->addrs);
 	if (rc == 0)
-		rc = cidr_set_new(&bl->nets);
+		rc = load_blocklist(s, &bl->nets);
 	if (rc == 0)
 		rc = bans_list(s->rdb, (int64_t)wall_s(), load_ban, bl);
 	if (rc == 0) {

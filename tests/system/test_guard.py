@@ -134,3 +134,23 @@ def test_bans_survive_restart_and_admin_lifts_them(daemon, data):
     fail = next(e for e in events if e["event"] == "auth_failure")
     assert fail["src_ip"] == "127.0.0.2" and fail["user"] == "100"
     assert fail["transport"] == "udp" and fail["src_port"] > 0
+
+
+def test_blocklist_file(rempartd, data):
+    """DATA/blocklist.txt, in the format public SIP blocklists use, is
+    loaded at start and on reload; bad lines are skipped, not fatal."""
+    (data.path / "blocklist.txt").write_text(
+        "# known abusers\n127.0.0.12\n127.0.0.16/30 ; a range\n"
+        "not-an-address\n\n")
+    d = Daemon(rempartd, data)
+    try:
+        assert not options_answered(d.udp, "127.0.0.12")
+        assert not options_answered(d.udp, "127.0.0.17")
+        assert options_answered(d.udp, "127.0.0.3")
+        assert "blocklist line ignored" in d.log.read_text()
+        (data.path / "blocklist.txt").write_text("127.0.0.3\n")
+        d.proc.send_signal(__import__("signal").SIGHUP)
+        assert wait_for(lambda: not options_answered(d.udp, "127.0.0.3"))
+        assert options_answered(d.udp, "127.0.0.12")
+    finally:
+        assert d.stop() == 0
