@@ -24,6 +24,7 @@
 #define UDP_BATCH 8
 #define LISTENERS_MAX 16
 #define READ_CHUNK 16384
+#define UDP_RCVBUF_BYTES (4 * 1024 * 1024)
 
 struct listener {
 	struct sip_transport *tp;
@@ -737,6 +738,17 @@ sip_transport_listen(struct sip_transport *tp, enum sip_txn_transport kind,
 	if (fd < 0)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (kind == SIP_TXN_TP_UDP) {
+		/* A flood fills the kernel's queue before the guard sees a
+		 * packet: a deep queue keeps room for everyone else's.
+		 * SO_RCVBUFFORCE goes past rmem_max when we may (root). */
+		int size = UDP_RCVBUF_BYTES;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+		        sizeof(size)) != 0)
+			(void)setsockopt(
+			    fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
 	if (ss.ss_family == AF_INET6)
 		(void)setsockopt(
 		    fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));

@@ -123,14 +123,30 @@ class Client:
         lines.append("Content-Length: 0")
         return "\r\n".join(lines) + "\r\n\r\n"
 
+    def transact(self, data, timeout=5):
+        """Sends a request and returns the answer; over UDP it is sent
+        again on RFC 3261 Timer E (500 ms, doubling) like a phone."""
+        self.send(data)
+        if self.transport != "udp":
+            return self.recv(timeout)
+        wait, waited = 0.5, 0.0
+        while True:
+            try:
+                return self.recv(min(wait, timeout - waited))
+            except socket.timeout:
+                waited += wait
+                if waited >= timeout:
+                    raise
+                wait = min(wait * 2, 4.0)
+                self.send(data)
+
     def register(self, user, secret, realm, expires=600, alg="SHA-256",
                  nc="00000001"):
         """REGISTER, answer the challenge, return (final response,
         challenge params used)."""
         uri = f"sip:{realm}"
-        self.send(self.request("REGISTER", uri, user, realm,
-                               [f"Expires: {expires}"]))
-        first = self.recv()
+        first = self.transact(self.request("REGISTER", uri, user, realm,
+                                           [f"Expires: {expires}"]))
         assert status_of(first) == 401, first
         chal = None
         for v in header(parse(first)[1], "WWW-Authenticate"):
@@ -146,6 +162,6 @@ class Client:
                 f'uri="{uri}", response="{resp}", algorithm={alg}, '
                 f'qop=auth, nc={nc}, cnonce="{cnonce}", '
                 f'opaque="{chal["opaque"]}"')
-        self.send(self.request("REGISTER", uri, user, realm,
-                               [f"Expires: {expires}", auth]))
-        return self.recv(), chal, auth
+        return (self.transact(self.request("REGISTER", uri, user, realm,
+                                           [f"Expires: {expires}", auth])),
+                chal, auth)

@@ -154,3 +154,50 @@ def test_blocklist_file(rempartd, data):
         assert options_answered(d.udp, "127.0.0.12")
     finally:
         assert d.stop() == 0
+
+
+def test_flood_from_one_source(daemon, data, tmp_path):
+    """R-NET-3: SIPp floods 10,000 requests/s for 10 s from 127.0.0.2;
+    a phone on 127.0.0.3 keeps >= 99 % successful registrations and the
+    server stays responsive."""
+    import os
+    import threading
+    import time
+    scenario = os.path.join(os.path.dirname(__file__), "sipp", "flood.xml")
+    flood = subprocess.Popen(
+        ["sipp", "-sf", scenario, "-i", "127.0.0.2", "-p", "0",
+         "-r", "10000", "-m", "100000", "-timeout", "40s", "-nostdin",
+         "-trace_stat", "-stf", str(tmp_path / "flood.csv"),
+         f"127.0.0.1:{daemon.udp}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    results = []
+    failures = []
+    try:
+        time.sleep(0.5)
+        deadline = time.time() + 9
+        while time.time() < deadline:
+            c = Client(daemon.udp, bind="127.0.0.3")
+            try:
+                resp, _, _ = c.register("100", data.secrets["100"],
+                                        data.realm)
+                results.append(status_of(resp) == 200)
+                if not results[-1]:
+                    failures.append(resp[:200])
+            except (socket.timeout, AssertionError) as e:
+                results.append(False)
+                failures.append(repr(e)[:300])
+            finally:
+                c.close()
+    finally:
+        try:
+            flood.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            flood.kill()
+            flood.wait()
+    assert len(results) >= 20, results
+    ok = sum(results) / len(results)
+    assert ok >= 0.99, f"{sum(results)}/{len(results)}: {failures}"
+    assert daemon.alive()
+    assert options_answered(daemon.udp, "127.0.0.3")
+    log = daemon.log.read_text()
+    assert "event=ban src=127.0.0.2" in log, log[-2000:]
