@@ -170,6 +170,14 @@ peer_ip(const struct sip_txn_peer *p, char out[INET6_ADDRSTRLEN])
 	return strlen(out);
 }
 
+static uint16_t
+peer_port(const struct sip_txn_peer *p)
+{
+	return ntohs(p->addr.ss_family == AF_INET
+	                 ? ((const struct sockaddr_in *)&p->addr)->sin_port
+	                 : ((const struct sockaddr_in6 *)&p->addr)->sin6_port);
+}
+
 static void
 new_tag(char out[TAG_LEN + 1])
 {
@@ -428,16 +436,19 @@ digest_offered(const struct server *s, enum sip_digest_alg alg)
 
 /* Builds "status + copied headers + s->hdrs + empty body" in s->out. */
 static int
-build_reply(
-    struct server *s, struct sip_msg *req, uint16_t status, const char *reason)
+build_reply(struct server *s, struct sip_msg *req,
+    const struct sip_txn_peer *from, uint16_t status, const char *reason)
 {
 	char tag[TAG_LEN + 1];
+	char ip[INET6_ADDRSTRLEN];
+	size_t ipn = peer_ip(from, ip);
 	int rc;
 
 	new_tag(tag);
 	buf_reset(&s->out);
-	rc = sip_build_response(
-	    &s->out, req, status, sv_cstr(reason), sv_cstr(tag));
+	/* RFC 3581: the top Via tells the phone where we saw it from. */
+	rc = sip_build_response_nat(&s->out, req, status, sv_cstr(reason),
+	    sv_cstr(tag), sv_make(ip, ipn), peer_port(from));
 	if (rc != 0)
 		return rc;
 	buf_append_sv(&s->out, buf_view(&s->hdrs));
@@ -448,7 +459,7 @@ static void
 reply(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
     uint16_t status, const char *reason)
 {
-	int rc = build_reply(s, req, status, reason);
+	int rc = build_reply(s, req, sip_txn_server_peer(t), status, reason);
 
 	if (rc == 0)
 		rc = sip_txn_respond(t, buf_view(&s->out));
@@ -662,7 +673,7 @@ stateless_400(
 	if (req->method == SIP_METHOD_ACK)
 		return;
 	buf_reset(&s->hdrs);
-	if (build_reply(s, req, 400, "Bad Request") == 0 &&
+	if (build_reply(s, req, from, 400, "Bad Request") == 0 &&
 	    sip_txn_layer_send(s->txn, from, buf_view(&s->out)) != 0)
 		log_debug("sip", "msg=\"stateless 400 not sent\"");
 }

@@ -4,6 +4,8 @@
 #include <errno.h>
 
 #include "sip/chars.h"
+#include "sip/param.h"
+#include "sip/via.h"
 
 static const struct {
 	uint16_t code;
@@ -214,9 +216,87 @@ copy_unfolded(struct buf *b, struct sv name, struct sv value, struct sv tag)
 	return finish(b);
 }
 
+/* The top Via value with RFC 3581's parameters: a bare "rport" is
+ * dropped and "received" / "rport=PORT" added. Written into 'out'. */
+static int
+nat_via(struct buf *out, struct sv top, struct sv ip, uint16_t port)
+{
+	struct sv rest = top;
+	struct sip_via via;
+	long semi;
+
+	if (sip_via_parse(top, &via) != 0 || ip.len == 0)
+		return -EINVAL;
+	semi = sv_find_char(rest, ';');
+	buf_append_sv(out, semi < 0 ? rest : sv_head(rest, (size_t)semi));
+	if (semi >= 0) {
+		struct sv params = sv_skip(rest, (size_t)semi);
+		struct sip_param p;
+		struct sv start = params;
+
+		while (sip_param_next(&params, &p) == 1) {
+			if (!(sv_ieq(p.name, SV("rport")) ||
+			        sv_ieq(p.name, SV("received")))) {
+				struct sv whole = sv_make(
+				    start.p, (size_t)(params.p - start.p));
+
+				buf_append_sv(out, sv_trim(whole));
+			}
+			start = params;
+		}
+	}
+	buf_append_cstr(out, ";received=");
+	buf_append_sv(out, ip);
+	if (via.rport) {
+		buf_append_cstr(out, ";rport=");
+		buf_append_u64(out, port);
+	}
+	return buf_error(out);
+}
+
+/* Every Via value on a line of its own (RFC 3261 §7.3.1 allows it), the
+ * top one with RFC 3581's parameters. */
+static int
+copy_vias_nat(struct buf *b, struct sip_msg *req, struct sv ip, uint16_t port)
+{
+	struct sip_hdr_iter it;
+	struct buf top;
+	struct sv v;
+	bool first = true;
+	int rc;
+
+	sip_hdr_iter_init(&it, req, SIP_HDR_VIA);
+	while ((rc = sip_hdr_iter_next(&it, &v)) == 1) {
+		if (!first) {
+			rc = copy_unfolded(b, SV("Via"), v, SV_NULL);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		first = false;
+		buf_init(&top, SIP_HEADER_LEN_MAX);
+		rc = nat_via(&top, v, ip, port);
+		if (rc == 0)
+			rc = copy_unfolded(
+			    b, SV("Via"), buf_view(&top), SV_NULL);
+		buf_release(&top);
+		if (rc != 0)
+			return rc;
+	}
+	return rc < 0 ? -EINVAL : 0;
+}
+
 int
 sip_build_response(struct buf *b, struct sip_msg *req, uint16_t status,
     struct sv reason, struct sv to_tag)
+{
+	return sip_build_response_nat(
+	    b, req, status, reason, to_tag, SV_NULL, 0);
+}
+
+int
+sip_build_response_nat(struct buf *b, struct sip_msg *req, uint16_t status,
+    struct sv reason, struct sv to_tag, struct sv ip, uint16_t port)
 {
 	static const struct {
 		enum sip_hdr_id id;
@@ -244,6 +324,12 @@ sip_build_response(struct buf *b, struct sip_msg *req, uint16_t status,
 		struct sv v;
 		int pos = -1;
 
+		if (copied[i].id == SIP_HDR_VIA && ip.len > 0) {
+			rc = copy_vias_nat(b, req, ip, port);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
 		while (sip_msg_next_field(req, copied[i].id, &pos, &v) == 1) {
 			rc = copy_unfolded(
 			    b, sv_cstr(copied[i].name), v, SV_NULL);

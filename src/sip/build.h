@@ -48,6 +48,14 @@ int sip_build_body(
 int sip_build_response(struct buf *b, struct sip_msg *req, uint16_t status,
     struct sv reason, struct sv to_tag) RP_MUST_CHECK;
 
+/* Like sip_build_response(), and RFC 3581: the top Via gets
+ * ";received=IP" and, when the request asked with a bare "rport", the
+ * source port as its value ("rport=PORT"). 'ip' is the source address
+ * as text (IPv6 without brackets). Returns as sip_build_response(). */
+int sip_build_response_nat(struct buf *b, struct sip_msg *req, uint16_t status,
+    struct sv reason, struct sv to_tag, struct sv ip,
+    uint16_t port) RP_MUST_CHECK;
+
 /* The standard reason phrase of a status code ("Not Found"), or
  * "Unknown" for codes without one. */
 const char *sip_reason_phrase(uint16_t status);

@@ -53,6 +53,53 @@ test_response(void **state)
 	buf_release(&b);
 }
 
+/* RFC 3581: received and rport in the top Via of the answer. */
+static void
+test_response_nat(void **state)
+{
+	const struct sip_via *via;
+	struct sip_error err;
+	struct sip_hdr_iter it;
+	struct sv v;
+	struct buf b;
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&req,
+			     SV("OPTIONS sip:a@b SIP/2.0\r\n"
+				"Via: SIP/2.0/UDP 10.0.0.5:5070;rport;"
+				"branch=z9hG4bKn1;received=1.1.1.1, "
+				"SIP/2.0/UDP p2;branch=z9hG4bKn2\r\n"
+				"From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\n"
+				"Call-ID: n\r\nCSeq: 1 OPTIONS\r\n\r\n"),
+			     NULL, &err),
+	    0);
+	buf_init(&b, 0);
+	assert_int_equal(sip_build_response_nat(&b, &req, 200, SV_NULL,
+			     SV("t"), SV("203.0.113.7"), 40123),
+	    0);
+	assert_int_equal(sip_build_body(&b, SV_NULL, SV_NULL), 0);
+	assert_int_equal(sip_msg_parse(&resp, buf_view(&b), NULL, &err), 0);
+	assert_int_equal(sip_msg_parse_all(&resp, &err), 0);
+	assert_int_equal(sip_msg_via(&resp, &via, &err), 0);
+	assert_true(sv_eq(via->received, SV("203.0.113.7")));
+	assert_int_equal(via->rport_value, 40123);
+	assert_true(sv_eq(via->branch, SV("z9hG4bKn1")));
+	sip_hdr_iter_init(&it, &resp, SIP_HDR_VIA);
+	assert_int_equal(sip_hdr_iter_next(&it, &v), 1);
+	assert_int_equal(sip_hdr_iter_next(&it, &v), 1);
+	assert_true(sv_eq(v, SV("SIP/2.0/UDP p2;branch=z9hG4bKn2")));
+	/* Without rport in the request, only received is added. */
+	assert_int_equal(sip_msg_parse(&req, SV(REQ), NULL, &err), 0);
+	buf_reset(&b);
+	assert_int_equal(sip_build_response_nat(&b, &req, 200, SV_NULL,
+			     SV("t"), SV("2001:db8::7"), 5060),
+	    0);
+	assert_non_null(strstr(b.data, "branch=z9hG4bK1;received=2001:db8::7"
+				       "\r\n"));
+	assert_null(strstr(b.data, "rport"));
+	buf_release(&b);
+}
+
 static void
 test_request_and_body(void **state)
 {
@@ -151,6 +198,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_response),
+	    cmocka_unit_test(test_response_nat),
 	    cmocka_unit_test(test_request_and_body),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_out_of_memory),

@@ -328,3 +328,13 @@ def test_digest_setting(rempartd, data, mode, offered):
             assert status_of(c.recv()) == 401
     finally:
         assert d.stop() == 0
+
+
+def test_rport_and_received(daemon, data):
+    """RFC 3581: the answer's top Via says where the request came from."""
+    c = Client(daemon.udp)
+    c.send(c.request("OPTIONS", f"sip:{data.realm}", "100", data.realm))
+    resp = c.recv()
+    top = header(parse(resp)[1], "Via")[0]
+    assert f";received=127.0.0.1;rport={c.local[1]}" in top, top
+    assert top.count("rport") == 1
