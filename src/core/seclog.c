@@ -93,50 +93,6 @@ seclog_put_uescape(struct seclog_out *o, uint32_t cp)
 	seclog_put(o, e, sizeof(e));
 }
 
-/* Length of the UTF-8 sequence at s.p[i], 0 if invalid (overlong forms,
- * surrogates and code points past U+10FFFF included); *cp gets the code
- * point. */
-static size_t
-seclog_utf8_seq(struct sv s, size_t i, uint32_t *cp)
-{
-	unsigned char c = (unsigned char)s.p[i];
-	size_t need;
-	uint32_t v, min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 2;
-		v = c & 0x1fu;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		v = c & 0x0fu;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		v = c & 0x07u;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (s.len - i < need)
-		return 0;
-	for (size_t k = 1; k < need; k++) {
-		unsigned char cc = (unsigned char)s.p[i + k];
-
-		if ((cc & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (cc & 0x3fu);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return need;
-}
-
 /* Code points written escaped although JSON allows them raw: controls,
  * which a terminal running 'rempart security tail' would obey, line
  * separators, which some readers take for line ends, and the bidi
@@ -163,7 +119,7 @@ seclog_put_string(struct seclog_out *o, struct sv s)
 	}
 	seclog_put(o, "\"", 1);
 	while (i < lim) {
-		n = seclog_utf8_seq(s, i, &cp);
+		n = sv_utf8_seq(s, i, &cp);
 		if (n == 0) {
 			/* Not UTF-8: the byte itself, escaped. */
 			seclog_put_uescape(o, (unsigned char)s.p[i]);

@@ -130,6 +130,11 @@ int sv_hex_value(char c);
 /* True if every byte of s is in the 256-entry table 'set'. */
 bool sv_all_in(struct sv s, const bool set[256]);
 
+/* Length of the UTF-8 sequence at s.p[i] (i < s.len), or 0 when it is
+ * invalid: a stray or missing continuation byte, an overlong form, a
+ * surrogate or a code point past U+10FFFF. *cp gets the code point. */
+size_t sv_utf8_seq(struct sv s, size_t i, uint32_t *cp);
+
 /* A new NUL-terminated copy of s (free with free()); NULL when out of
  * memory. */
 char *sv_strdup(struct sv s);

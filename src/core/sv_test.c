@@ -69,6 +69,29 @@ test_to_u32(void **state)
 }
 
 static void
+test_utf8(void **state)
+{
+	uint32_t cp = 0;
+
+	(void)state;
+	assert_int_equal(sv_utf8_seq(SV("a"), 0, &cp), 1);
+	assert_int_equal(cp, 'a');
+	assert_int_equal(sv_utf8_seq(SV("\xc3\xa9"), 0, &cp), 2);
+	assert_int_equal(cp, 0xe9);
+	assert_int_equal(sv_utf8_seq(SV("\xe2\x82\xac"), 0, &cp), 3);
+	assert_int_equal(cp, 0x20ac);
+	assert_int_equal(sv_utf8_seq(SV("\xf0\x9f\x93\x9e"), 0, &cp), 4);
+	assert_int_equal(cp, 0x1f4de);
+	assert_int_equal(sv_utf8_seq(SV("\xc0\x80"), 0, &cp), 0); /* overlong */
+	assert_int_equal(sv_utf8_seq(SV("\xe0\x80\x80"), 0, &cp), 0);
+	assert_int_equal(sv_utf8_seq(SV("\xed\xa0\x80"), 0, &cp), 0);
+	assert_int_equal(sv_utf8_seq(SV("\xf4\x90\x80\x80"), 0, &cp), 0);
+	assert_int_equal(sv_utf8_seq(SV("\xe2\x82"), 0, &cp), 0); /* cut */
+	assert_int_equal(sv_utf8_seq(SV("\x80"), 0, &cp), 0);
+	assert_int_equal(sv_utf8_seq(SV("x\xc3\xa9"), 1, &cp), 2);
+}
+
+static void
 test_strdup(void **state)
 {
 	char *s;
@@ -91,6 +114,7 @@ main(void)
 	    cmocka_unit_test(test_compare),
 	    cmocka_unit_test(test_trim),
 	    cmocka_unit_test(test_to_u32),
+	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_strdup),
 	};
 

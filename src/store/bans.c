@@ -107,50 +107,6 @@ bans_addr_normalise(struct sv text, char out[BANS_ADDR_STRLEN])
 	return 0;
 }
 
-/* Length of the UTF-8 sequence at s[i], 0 if invalid (overlong forms,
- * surrogates and code points past U+10FFFF included); *cp gets the code
- * point. */
-static size_t
-bans_utf8_seq(struct sv s, size_t i, uint32_t *cp)
-{
-	unsigned char c = (unsigned char)s.p[i];
-	size_t need;
-	uint32_t v, min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 2;
-		v = c & 0x1fu;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		v = c & 0x0fu;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		v = c & 0x07u;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (s.len - i < need)
-		return 0;
-	for (size_t k = 1; k < need; k++) {
-		unsigned char cc = (unsigned char)s.p[i + k];
-
-		if ((cc & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (cc & 0x3fu);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return need;
-}
-
 /* Reasons are shown on terminals by 'rempart bans list': valid UTF-8
  * with no C0 or C1 control character and no DEL. */
 static int
@@ -162,7 +118,7 @@ bans_check_reason(struct sv r)
 	if (r.len > BANS_REASON_MAX)
 		return -E2BIG;
 	for (size_t i = 0; i < r.len; i += n) {
-		n = bans_utf8_seq(r, i, &cp);
+		n = sv_utf8_seq(r, i, &cp);
 		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			return -EINVAL;
 	}

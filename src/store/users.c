@@ -29,47 +29,6 @@ users_ext_valid(struct sv ext)
 	return true;
 }
 
-/* Decodes one UTF-8 sequence from s (len > 0 bytes) into *cp and returns
- * its length, or 0 if it is invalid: a stray or missing continuation
- * byte, an overlong form, a surrogate or a value past U+10FFFF. */
-static size_t
-users_utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	uint32_t v, min;
-	size_t n;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		v = s[0] & 0x1fu;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		v = s[0] & 0x0fu;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		v = s[0] & 0x07u;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3fu);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
-}
-
 /* Control characters (C0, DEL, C1), line and paragraph separators, and
  * the invisible bidirectional and format marks that would let a name
  * display as something else in a log, a console or a phone screen. */
@@ -93,14 +52,13 @@ users_char_allowed(uint32_t cp)
 bool
 users_name_valid(struct sv name)
 {
-	const unsigned char *s = (const unsigned char *)name.p;
 	size_t i = 0, chars = 0, n;
 	uint32_t cp;
 
 	if (name.len > USERS_NAME_BYTES_MAX)
 		return false;
 	while (i < name.len) {
-		n = users_utf8_next(s + i, name.len - i, &cp);
+		n = sv_utf8_seq(name, i, &cp);
 		if (n == 0 || !users_char_allowed(cp))
 			return false;
 		if (++chars > USERS_NAME_CHARS_MAX)
