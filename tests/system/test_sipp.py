@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import free_port
+from conftest import Daemon, free_port
 from sipclient import Client, status_of
 
 SCENARIOS = pathlib.Path(__file__).resolve().parent / "sipp"
@@ -26,6 +26,20 @@ def sipp():
     if exe is None:
         pytest.fail("sipp not installed (Debian package sip-tester)")
     return exe
+
+
+@pytest.fixture
+def trusted_daemon(rempartd, data):
+    """The daemon with loopback trusted: the perimeter guard's per-source
+    request limit (50 a second) would throttle a load from one address,
+    and this load is for the registrar, not the guard."""
+    d = Daemon(rempartd, data, extra=["--trusted", "127.0.0.1/32"])
+    yield d
+    rc = d.stop()
+    log = d.log.read_text()
+    assert "ERROR: AddressSanitizer" not in log, log
+    assert "runtime error" not in log, log
+    assert rc == 0, log
 
 
 def users_file(path, users):
@@ -119,16 +133,32 @@ def test_options(sipp, daemon, data, tmp_path):
     assert counts(run) == (1, 0), run
 
 
-def test_register_load(sipp, daemon, data, tmp_path):
+def test_register_load(sipp, trusted_daemon, data, tmp_path):
     """200 digest registrations of the six demo users, 100 a second:
-    every one succeeds and the daemon keeps serving."""
+    every one succeeds at the first try and the daemon keeps serving."""
+    daemon = trusted_daemon
     run = run_sipp(sipp, daemon, data, tmp_path, "register.xml",
                    users=sorted(data.secrets.items()), calls=200, rate=100)
     assert run.rc == 0, run
     assert counts(run) == (200, 0), run
     assert int(run.stats["TotalCallCreated"]) == 200, run
+    # Every request answered in time: SIPp had nothing to resend.
+    assert int(run.stats["Retransmissions(C)"]) == 0, run
     assert daemon.alive()
     c = Client(daemon.udp)
     resp, _, _ = c.register("103", data.secrets["103"], data.realm)
     assert status_of(resp) == 200, resp
     c.close()
+    assert "event=throttle" not in daemon.log.read_text()
+
+
+def test_register_load_within_guard_limits(sipp, daemon, data, tmp_path):
+    """Untrusted, 20 registrations a second (40 requests, under the
+    guard's 50 a second) from one address, as an office behind one NAT:
+    none throttled, none lost."""
+    run = run_sipp(sipp, daemon, data, tmp_path, "register.xml",
+                   users=sorted(data.secrets.items()), calls=60, rate=20)
+    assert run.rc == 0, run
+    assert counts(run) == (60, 0), run
+    assert int(run.stats["Retransmissions(C)"]) == 0, run
+    assert "event=throttle" not in daemon.log.read_text()
