@@ -469,9 +469,10 @@ reply(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 	buf_reset(&s->hdrs);
 }
 
-static void
-challenge(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
-    const struct sip_txn_peer *from, bool stale)
+/* Puts the challenge header lines in s->hdrs: one per algorithm
+ * offered, all with the same nonce. Returns 0 or a negative errno. */
+static int
+build_challenge(struct server *s, const struct sip_txn_peer *from, bool stale)
 {
 	static const enum sip_digest_alg algs[] = {
 	    SIP_DIGEST_ALG_SHA256, SIP_DIGEST_ALG_MD5};
@@ -483,7 +484,6 @@ challenge(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 	buf_reset(&s->hdrs);
 	rc = sip_auth_nonce(
 	    s->auth, sv_make(ip, n), wall_s(), nonce, sizeof(nonce));
-	/* One header per algorithm offered, all with the same nonce. */
 	for (size_t i = 0; rc == 0 && i < RP_ARRAY_LEN(algs); i++) {
 		if (!digest_offered(s, algs[i]))
 			continue;
@@ -492,8 +492,18 @@ challenge(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 		    s->auth, &s->hdrs, algs[i], sv_cstr(nonce), stale);
 		buf_append_cstr(&s->hdrs, "\r\n");
 	}
-	if (rc != 0 || buf_error(&s->hdrs) != 0) {
+	if (rc == 0)
+		rc = buf_error(&s->hdrs);
+	if (rc != 0)
 		buf_reset(&s->hdrs);
+	return rc;
+}
+
+static void
+challenge(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
+    const struct sip_txn_peer *from, bool stale)
+{
+	if (build_challenge(s, from, stale) != 0) {
 		reply(s, t, req, 500, "");
 		return;
 	}
@@ -663,6 +673,31 @@ on_request(void *ctx, struct sip_txn_server *t, struct sip_msg *req,
 	}
 }
 
+/* RFC 3261 §8.2.7: a REGISTER without credentials gets its 401 without
+ * a transaction. Every registration starts so, and a transaction held
+ * 32 s by Timer J for an answer the phone can always ask again would
+ * halve how many registrations the table can carry. A retransmission is
+ * simply challenged again. Anything malformed takes the normal path,
+ * which answers it 400. */
+static bool
+challenge_statelessly(
+    struct server *s, struct sip_msg *req, const struct sip_txn_peer *from)
+{
+	struct sip_digest cred;
+	struct sip_error err;
+
+	if (req->method != SIP_METHOD_REGISTER ||
+	    find_credentials(s, req, &cred) ||
+	    sip_msg_parse_all(req, &err) != 0 ||
+	    build_challenge(s, from, false) != 0)
+		return false;
+	if (build_reply(s, req, from, 401, "") == 0 &&
+	    sip_txn_layer_send(s->txn, from, buf_view(&s->out)) != 0)
+		log_debug("sip", "msg=\"challenge not sent\"");
+	buf_reset(&s->hdrs);
+	return true;
+}
+
 /* A request the transaction layer could not take (a broken mandatory
  * header): answered statelessly with 400 when a response can be built
  * at all, dropped otherwise. */
@@ -703,6 +738,8 @@ on_message(void *ctx, struct sv bytes, const struct sip_txn_peer *from)
 		return;
 	}
 	if (!guard_admits_request(s, &s->msg, from))
+		return;
+	if (challenge_statelessly(s, &s->msg, from))
 		return;
 	rc = sip_txn_receive_request(s->txn, &s->msg, bytes, from);
 	if (rc == -EBADMSG)
