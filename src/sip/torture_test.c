@@ -1180,7 +1180,7 @@ test_mismatch01(void **state)
 }
 
 /* RFC 4475 §3.1.2.18 mismatch02: unknown method NEWMETHOD with "CSeq: 8
- * INVITE"; a 501 Not Implemented is preferred and a 400 is also
+ * INVITE"; a 501 is preferred and a 400 is also
  * acceptable. The parser refuses with 400 and still exposes the method,
  * so an element may answer 501 instead. R-CALL-1 */
 static void
