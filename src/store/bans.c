@@ -152,38 +152,6 @@ bans_text(struct sv v)
 	return v.p != NULL ? v : SV("");
 }
 
-/* Begins a transaction and prepares 'sql' in it. */
-static int
-bans_begin(struct db *db, const char *sql, struct db_stmt **st)
-{
-	int err;
-
-	err = db_tx_begin(db);
-	if (err != 0)
-		return err;
-	err = db_prepare(db, sql, st);
-	if (err != 0)
-		db_tx_rollback(db);
-	return err;
-}
-
-/* Runs one prepared write in its own transaction level; finishes 'st'. */
-static int
-bans_write(struct db *db, struct db_stmt *st, uint64_t *changed)
-{
-	int err;
-
-	err = db_step(st);
-	if (err == 0 && changed != NULL)
-		*changed = db_changes(db);
-	db_finish(st);
-	if (err != 0) {
-		db_tx_rollback(db);
-		return err;
-	}
-	return db_tx_commit(db);
-}
-
 int
 bans_upsert(struct db *db, const struct ban_record *b)
 {
@@ -197,7 +165,7 @@ bans_upsert(struct db *db, const struct ban_record *b)
 	err = bans_addr_normalise(b->addr, addr);
 	if (err != 0)
 		return err;
-	err = bans_begin(db,
+	err = db_write_begin(db,
 	    "INSERT INTO bans (addr, until, count, reason, source,"
 	    " created_at, updated_at)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -215,7 +183,7 @@ bans_upsert(struct db *db, const struct ban_record *b)
 	db_bind_text(st, 5, b->source);
 	db_bind_int64(st, 6, b->created_at);
 	db_bind_int64(st, 7, b->updated_at);
-	return bans_write(db, st, NULL);
+	return db_write_end(db, st, NULL);
 }
 
 int
@@ -229,11 +197,11 @@ bans_delete(struct db *db, struct sv addr)
 	err = bans_addr_normalise(addr, norm);
 	if (err != 0)
 		return err;
-	err = bans_begin(db, "DELETE FROM bans WHERE addr = ?1", &st);
+	err = db_write_begin(db, "DELETE FROM bans WHERE addr = ?1", &st);
 	if (err != 0)
 		return err;
 	db_bind_text(st, 1, sv_cstr(norm));
-	err = bans_write(db, st, &n);
+	err = db_write_end(db, st, &n);
 	if (err == 0 && n == 0)
 		err = -ENOENT;
 	return err;
@@ -246,12 +214,12 @@ bans_purge_expired(struct db *db, int64_t now, uint64_t *removed)
 	uint64_t n = 0;
 	int err;
 
-	err = bans_begin(
+	err = db_write_begin(
 	    db, "DELETE FROM bans WHERE until != 0 AND until <= ?1", &st);
 	if (err != 0)
 		return err;
 	db_bind_int64(st, 1, now);
-	err = bans_write(db, st, &n);
+	err = db_write_end(db, st, &n);
 	if (removed != NULL)
 		*removed = err == 0 ? n : 0;
 	return err;

@@ -39,38 +39,6 @@ bindings_text(struct sv v)
 	return v.p != NULL ? v : SV("");
 }
 
-/* Runs one prepared write in its own transaction level; finishes 'st'. */
-static int
-bindings_write(struct db *db, struct db_stmt *st, uint64_t *changed)
-{
-	int err;
-
-	err = db_step(st);
-	if (err == 0 && changed != NULL)
-		*changed = db_changes(db);
-	db_finish(st);
-	if (err != 0) {
-		db_tx_rollback(db);
-		return err;
-	}
-	return db_tx_commit(db);
-}
-
-/* Begins a transaction and prepares 'sql' in it. */
-static int
-bindings_begin(struct db *db, const char *sql, struct db_stmt **st)
-{
-	int err;
-
-	err = db_tx_begin(db);
-	if (err != 0)
-		return err;
-	err = db_prepare(db, sql, st);
-	if (err != 0)
-		db_tx_rollback(db);
-	return err;
-}
-
 int
 bindings_save(struct db *db, const struct binding_record *b)
 {
@@ -80,7 +48,7 @@ bindings_save(struct db *db, const struct binding_record *b)
 	err = bindings_check(b);
 	if (err != 0)
 		return err;
-	err = bindings_begin(db,
+	err = db_write_begin(db,
 	    "INSERT INTO bindings (aor, contact, expires_at, q, call_id, cseq,"
 	    " source, user_agent, updated_at)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -101,7 +69,7 @@ bindings_save(struct db *db, const struct binding_record *b)
 	db_bind_text(st, 7, bindings_text(b->source));
 	db_bind_text(st, 8, bindings_text(b->user_agent));
 	db_bind_int64(st, 9, b->updated_at);
-	return bindings_write(db, st, NULL);
+	return db_write_end(db, st, NULL);
 }
 
 int
@@ -113,13 +81,13 @@ bindings_delete(struct db *db, struct sv aor, struct sv contact)
 	err = bindings_check_key(aor, contact, true);
 	if (err != 0)
 		return err;
-	err = bindings_begin(
+	err = db_write_begin(
 	    db, "DELETE FROM bindings WHERE aor = ?1 AND contact = ?2", &st);
 	if (err != 0)
 		return err;
 	db_bind_text(st, 1, aor);
 	db_bind_text(st, 2, contact);
-	return bindings_write(db, st, NULL);
+	return db_write_end(db, st, NULL);
 }
 
 int
@@ -131,11 +99,11 @@ bindings_delete_aor(struct db *db, struct sv aor)
 	err = bindings_check_key(aor, SV_NULL, false);
 	if (err != 0)
 		return err;
-	err = bindings_begin(db, "DELETE FROM bindings WHERE aor = ?1", &st);
+	err = db_write_begin(db, "DELETE FROM bindings WHERE aor = ?1", &st);
 	if (err != 0)
 		return err;
 	db_bind_text(st, 1, aor);
-	return bindings_write(db, st, NULL);
+	return db_write_end(db, st, NULL);
 }
 
 int
@@ -145,12 +113,12 @@ bindings_purge_expired(struct db *db, int64_t now, uint64_t *removed)
 	uint64_t n = 0;
 	int err;
 
-	err = bindings_begin(
+	err = db_write_begin(
 	    db, "DELETE FROM bindings WHERE expires_at <= ?1", &st);
 	if (err != 0)
 		return err;
 	db_bind_int64(st, 1, now);
-	err = bindings_write(db, st, &n);
+	err = db_write_end(db, st, &n);
 	if (removed != NULL)
 		*removed = err == 0 ? n : 0;
 	return err;

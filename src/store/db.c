@@ -721,3 +721,33 @@ db_changes(struct db *db)
 
 	return n > 0 ? (uint64_t)n : 0;
 }
+
+int
+db_write_begin(struct db *db, const char *sql, struct db_stmt **st)
+{
+	int err;
+
+	err = db_tx_begin(db);
+	if (err != 0)
+		return err;
+	err = db_prepare(db, sql, st);
+	if (err != 0)
+		db_tx_rollback(db);
+	return err;
+}
+
+int
+db_write_end(struct db *db, struct db_stmt *st, uint64_t *changed)
+{
+	int err;
+
+	err = db_step(st);
+	if (err == 0 && changed != NULL)
+		*changed = db_changes(db);
+	db_finish(st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		return err;
+	}
+	return db_tx_commit(db);
+}

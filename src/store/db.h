@@ -69,6 +69,16 @@ int db_schema_version(struct db *db, int64_t *out) RP_MUST_CHECK;
  * every later begin and commit inside it fails with -EIO until the
  * outermost level is closed. */
 int db_tx_begin(struct db *db) RP_MUST_CHECK;
+/* One write statement in its own transaction level: db_write_begin()
+ * begins the level and prepares 'sql' (rolling back on failure);
+ * db_write_end() steps and finishes 'st', stores the changed row count
+ * in *changed (may be NULL), and commits, or rolls back on error, so a
+ * failure never leaves a half-written row. Return 0 or a negative
+ * errno. */
+int db_write_begin(
+    struct db *db, const char *sql, struct db_stmt **st) RP_MUST_CHECK;
+int db_write_end(
+    struct db *db, struct db_stmt *st, uint64_t *changed) RP_MUST_CHECK;
 int db_tx_commit(struct db *db) RP_MUST_CHECK;
 void db_tx_rollback(struct db *db);
 /* The number of open db_tx_begin() levels. */
