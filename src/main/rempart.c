@@ -6,6 +6,7 @@
  * operation failed, 2 bad usage. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "sip/auth.h"
 #include "sip/host.h"
 #include "store/bans.h"
+#include "store/cdr.h"
 #include "store/db.h"
 #include "store/keys.h"
 #include "store/settings.h"
@@ -39,6 +41,8 @@
 #define TAIL_DEFAULT_LINES 20
 #define TAIL_MAX_LINES 1000000u
 #define TAIL_POLL_NS 200000000L
+/* Longest 'cdr list --limit'. */
+#define CDR_LIMIT_MAX 1000000u
 
 struct cli {
 	const char *data_dir;
@@ -61,6 +65,13 @@ usage(FILE *f)
 	    "  user passwd EXT (--secret S | --secret-stdin | "
 	    "--generate-secret)\n"
 	    "  user list\n"
+	    "  user show EXT\n"
+	    "  user set EXT [--srtp required|optional] [--codecs LIST|any] "
+	    "[--acl LIST|any]\n"
+	    "                                  LIST: comma-separated codec "
+	    "names, or\n"
+	    "                                  addresses and networks "
+	    "(192.0.2.0/24)\n"
 	    "  user disable EXT | user enable EXT\n"
 	    "  bans list\n"
 	    "  bans add ADDR[/PREFIX] [--for DURATION | --permanent] "
@@ -71,6 +82,15 @@ usage(FILE *f)
 	    "  bans remove ADDR[/PREFIX]\n"
 	    "  security tail [-n N] [--follow] the last N (20) lines of the "
 	    "security log\n"
+	    "  cdr list [FILTERS]              call records, oldest first\n"
+	    "  cdr export --csv [FILTERS]      the same as CSV (RFC 4180)\n"
+	    "                                  FILTERS: --since WHEN, --until "
+	    "WHEN,\n"
+	    "                                  --ext EXT, --limit N (the "
+	    "latest N)\n"
+	    "                                  WHEN: 2026-11-23, "
+	    "2026-11-23T10:00[:SS] (UTC)\n"
+	    "                                  or an age: 90m, 2h, 7d\n"
 	    "  --version, --help\n");
 }
 
@@ -344,8 +364,190 @@ static int
 print_user(void *arg, const struct user_info *u)
 {
 	(void)arg;
-	printf("%-12s %-9s %s\n", u->ext, u->enabled ? "enabled" : "disabled",
-	    u->display_name);
+	printf("%-12s %-9s %-8s %s\n", u->ext,
+	    u->enabled ? "enabled" : "disabled",
+	    u->srtp_required ? "required" : "optional", u->display_name);
+	return 0;
+}
+
+/* "2026-11-23T10:00:00Z" for seconds since the epoch. */
+static const char *
+format_utc(int64_t secs, char *out, size_t size)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return "?";
+	return out;
+}
+
+static int
+user_show(struct cli *c, struct sv ext)
+{
+	char created[32], updated[32];
+	struct user_info u;
+	int rc;
+
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	rc = users_get_info(c->db, ext, &u);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no extension %.*s\n", SV_ARG(ext));
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot read the user", rc);
+	printf("extension: %s\n"
+	       "name:      %s\n"
+	       "state:     %s\n"
+	       "srtp:      %s\n"
+	       "codecs:    %s\n"
+	       "acl:       %s\n"
+	       "created:   %s\n"
+	       "updated:   %s\n",
+	    u.ext, u.display_name, u.enabled ? "enabled" : "disabled",
+	    u.srtp_required ? "required" : "optional",
+	    u.codecs[0] != '\0' ? u.codecs : "any",
+	    u.acl[0] != '\0' ? u.acl : "any",
+	    format_utc(u.created_at, created, sizeof(created)),
+	    format_utc(u.updated_at, updated, sizeof(updated)));
+	return 0;
+}
+
+/* What 'user set' changes; NULL or -1 leaves a setting alone. */
+struct user_settings {
+	int srtp_required;
+	const char *codecs;
+	const char *acl;
+	char codecs_norm[USERS_CODECS_STRLEN];
+	char acl_norm[USERS_ACL_STRLEN];
+};
+
+/* "any" (or nothing at all) clears a list. */
+static struct sv
+list_arg(const char *text)
+{
+	return strcmp(text, "any") == 0 ? SV("") : sv_cstr(text);
+}
+
+/* Parses and checks the options of 'user set'. Returns 0 or an exit
+ * code. */
+static int
+user_set_args(struct user_settings *set, int argc, char **argv)
+{
+	int rc;
+
+	*set = (struct user_settings){.srtp_required = -1};
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--srtp") == 0 && i + 1 < argc &&
+		    set->srtp_required < 0) {
+			i++;
+			if (strcmp(argv[i], "required") == 0)
+				set->srtp_required = 1;
+			else if (strcmp(argv[i], "optional") == 0)
+				set->srtp_required = 0;
+			else {
+				fprintf(stderr,
+				    "rempart: invalid --srtp '%s' (required "
+				    "or optional)\n",
+				    argv[i]);
+				return EXIT_USAGE;
+			}
+		} else if (strcmp(argv[i], "--codecs") == 0 && i + 1 < argc &&
+		           set->codecs == NULL) {
+			set->codecs = argv[++i];
+		} else if (strcmp(argv[i], "--acl") == 0 && i + 1 < argc &&
+		           set->acl == NULL) {
+			set->acl = argv[++i];
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (set->srtp_required < 0 && set->codecs == NULL && set->acl == NULL) {
+		fprintf(stderr, "rempart: user set needs --srtp, --codecs or "
+		                "--acl\n");
+		return EXIT_USAGE;
+	}
+	if (set->codecs != NULL) {
+		rc = users_codecs_normalise(
+		    list_arg(set->codecs), set->codecs_norm);
+		if (rc != 0) {
+			fprintf(stderr,
+			    "rempart: invalid --codecs '%s' (up to %d "
+			    "distinct names of 1-%d letters, digits, '.', '_' "
+			    "or '-', comma-separated, or 'any')\n",
+			    set->codecs, USERS_CODECS_MAX,
+			    USERS_CODEC_NAME_MAX);
+			return EXIT_USAGE;
+		}
+	}
+	if (set->acl != NULL) {
+		rc = users_acl_normalise(list_arg(set->acl), set->acl_norm);
+		if (rc != 0) {
+			fprintf(stderr,
+			    "rempart: invalid --acl '%s' (up to %d IPv4 or "
+			    "IPv6 addresses or networks such as 192.0.2.0/24, "
+			    "no bits set past the prefix, comma-separated, or "
+			    "'any')\n",
+			    set->acl, USERS_ACL_MAX);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* Applies the settings in one transaction: all of them or none. */
+static int
+user_set_store(struct cli *c, struct sv ext, const struct user_settings *set)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct user_info u;
+	int rc;
+
+	rc = db_tx_begin(c->db);
+	if (rc != 0)
+		return rc;
+	rc = users_get_info(c->db, ext, &u);
+	if (rc == 0 && (set->srtp_required >= 0 || set->codecs != NULL))
+		rc = users_set_media(c->db, ext,
+		    set->srtp_required >= 0 ? set->srtp_required == 1
+		                            : u.srtp_required,
+		    sv_cstr(set->codecs != NULL ? set->codecs_norm : u.codecs),
+		    now);
+	if (rc == 0 && set->acl != NULL)
+		rc = users_set_acl(c->db, ext, sv_cstr(set->acl_norm), now);
+	if (rc != 0) {
+		db_tx_rollback(c->db);
+		return rc;
+	}
+	return db_tx_commit(c->db);
+}
+
+static int
+user_set(struct cli *c, struct sv ext, int argc, char **argv)
+{
+	struct user_settings set;
+	int rc;
+
+	rc = user_set_args(&set, argc, argv);
+	if (rc != 0)
+		return rc;
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	rc = user_set_store(c, ext, &set);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no extension %.*s\n", SV_ARG(ext));
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot update the user", rc);
+	notify_daemon(c);
+	printf("extension %.*s updated\n", SV_ARG(ext));
 	return 0;
 }
 
@@ -366,7 +568,8 @@ cmd_user(struct cli *c, int argc, char **argv)
 		rc = open_store(c);
 		if (rc != 0)
 			return rc;
-		printf("%-12s %-9s %s\n", "EXTENSION", "STATE", "NAME");
+		printf("%-12s %-9s %-8s %s\n", "EXTENSION", "STATE", "SRTP",
+		    "NAME");
 		rc = users_list(c->db, print_user, NULL);
 		return rc == 0 ? 0 : fail("cannot list users", rc);
 	}
@@ -382,6 +585,15 @@ cmd_user(struct cli *c, int argc, char **argv)
 		    argv[1]);
 		return EXIT_USAGE;
 	}
+	if (strcmp(argv[0], "show") == 0) {
+		if (argc != 2) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		return user_show(c, ext);
+	}
+	if (strcmp(argv[0], "set") == 0)
+		return user_set(c, ext, argc - 2, argv + 2);
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
 			name = argv[++i];
@@ -497,15 +709,9 @@ parse_duration(const char *text, int64_t *secs)
 static const char *
 format_until(int64_t until, char *out, size_t size)
 {
-	time_t t = (time_t)until;
-	struct tm tm;
-
 	if (until == 0)
 		return "permanent";
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return "?";
-	return out;
+	return format_utc(until, out, size);
 }
 
 /* A reason given on the command line: printable, bounded. */
@@ -879,6 +1085,290 @@ cmd_security(struct cli *c, int argc, char **argv)
 	return rc == 0 ? 0 : fail("cannot read the security log", rc);
 }
 
+/* Reads exactly 'n' decimal digits at *p into *out and advances. */
+static bool
+take_digits(const char **p, size_t n, int *out)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = (*p)[i];
+
+		if (ch < '0' || ch > '9')
+			return false;
+		v = v * 10 + (ch - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+/* "2026-11-23", "2026-11-23T10:00" or "2026-11-23T10:00:30", in UTC (a
+ * trailing 'Z' is allowed), into seconds since the epoch. */
+static int
+parse_utc(const char *text, int64_t *secs)
+{
+	const char *p = text;
+	struct tm tm = {0}, back;
+	int year, mon, day, hour = 0, min = 0, sec = 0;
+	time_t t;
+
+	if (!take_digits(&p, 4, &year) || *p++ != '-' ||
+	    !take_digits(&p, 2, &mon) || *p++ != '-' ||
+	    !take_digits(&p, 2, &day))
+		return -EINVAL;
+	if (*p == 'T') {
+		p++;
+		if (!take_digits(&p, 2, &hour) || *p++ != ':' ||
+		    !take_digits(&p, 2, &min))
+			return -EINVAL;
+		if (*p == ':' && (p++, !take_digits(&p, 2, &sec)))
+			return -EINVAL;
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p != '\0' || year < 1970 || mon < 1 || mon > 12 || day < 1 ||
+	    hour > 23 || min > 59 || sec > 59)
+		return -EINVAL;
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* timegm() rolls 2026-02-30 over to March: refuse it instead. */
+	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
+	    back.tm_mday != day || back.tm_mon != mon - 1)
+		return -EINVAL;
+	*secs = (int64_t)t;
+	return 0;
+}
+
+/* WHEN: an absolute UTC time (parse_utc) or an age ("90m": that long
+ * before now). Gives milliseconds since the epoch. */
+static int
+parse_when(const char *text, int64_t now, int64_t *ms)
+{
+	int64_t secs;
+
+	if (parse_utc(text, &secs) == 0) {
+		*ms = secs * 1000;
+		return 0;
+	}
+	if (parse_duration(text, &secs) != 0 || secs > now)
+		return -EINVAL;
+	*ms = (now - secs) * 1000;
+	return 0;
+}
+
+/* Parses the filters shared by 'cdr list' and 'cdr export'. --csv is
+ * accepted (and required) for export only. Returns 0 or an exit code. */
+static int
+cdr_args(int argc, char **argv, bool export, struct cdr_query *q)
+{
+	const char *since = NULL, *until = NULL, *ext = NULL, *limit = NULL;
+	int64_t now = (int64_t)time(NULL);
+	bool csv = false;
+
+	*q = (struct cdr_query){0};
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--since") == 0 && i + 1 < argc && !since)
+			since = argv[++i];
+		else if (strcmp(argv[i], "--until") == 0 && i + 1 < argc &&
+		         !until)
+			until = argv[++i];
+		else if (strcmp(argv[i], "--ext") == 0 && i + 1 < argc && !ext)
+			ext = argv[++i];
+		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc &&
+		         !limit)
+			limit = argv[++i];
+		else if (export && strcmp(argv[i], "--csv") == 0)
+			csv = true;
+		else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (export && !csv) {
+		fprintf(stderr, "rempart: cdr export needs --csv (the only "
+		                "format)\n");
+		return EXIT_USAGE;
+	}
+	if (since != NULL && parse_when(since, now, &q->since_ms) != 0) {
+		fprintf(stderr,
+		    "rempart: invalid --since '%s' (YYYY-MM-DD, "
+		    "YYYY-MM-DDTHH:MM[:SS] in UTC, or an age such as 90m, "
+		    "2h, 7d)\n",
+		    since);
+		return EXIT_USAGE;
+	}
+	if (until != NULL && parse_when(until, now, &q->until_ms) != 0) {
+		fprintf(stderr,
+		    "rempart: invalid --until '%s' (YYYY-MM-DD, "
+		    "YYYY-MM-DDTHH:MM[:SS] in UTC, or an age such as 90m, "
+		    "2h, 7d)\n",
+		    until);
+		return EXIT_USAGE;
+	}
+	/* until 0 means "no bound" to the store: the epoch is not useful. */
+	if (until != NULL && q->until_ms <= q->since_ms) {
+		fprintf(stderr, "rempart: --until must be later than "
+		                "--since\n");
+		return EXIT_USAGE;
+	}
+	if (ext != NULL) {
+		q->ext = sv_cstr(ext);
+		if (!users_ext_valid(q->ext)) {
+			fprintf(stderr,
+			    "rempart: invalid extension '%s' (1-32 "
+			    "letters, digits, '.', '_' or '-')\n",
+			    ext);
+			return EXIT_USAGE;
+		}
+	}
+	if (limit != NULL &&
+	    (sv_to_u32(sv_cstr(limit), CDR_LIMIT_MAX, &q->limit) != 0 ||
+	        q->limit == 0)) {
+		fprintf(stderr, "rempart: invalid --limit '%s' (1-%u)\n", limit,
+		    CDR_LIMIT_MAX);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* "2026-11-23T10:00:00.250Z" (sep 'T', zone "Z") or
+ * "2026-11-23 10:00:00" (sep ' ', no zone, no milliseconds). */
+static const char *
+format_ms(int64_t ms, bool iso, char *out, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	char base[24];
+	struct tm tm;
+	int n;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(base, sizeof(base),
+	        iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		return "?";
+	if (iso)
+		n = snprintf(out, size, "%s.%03dZ", base, (int)(ms % 1000));
+	else
+		n = snprintf(out, size, "%s", base);
+	return n > 0 && (size_t)n < size ? out : "?";
+}
+
+static const char *
+or_dash(const char *s)
+{
+	return s[0] != '\0' ? s : "-";
+}
+
+static int
+print_cdr(void *arg, const struct cdr_record *r)
+{
+	char start[32], dur[32];
+	int64_t secs = r->duration_ms / 1000;
+
+	(void)arg;
+	snprintf(dur, sizeof(dur), "%" PRId64 ":%02d:%02d", secs / 3600,
+	    (int)(secs / 60 % 60), (int)(secs % 60));
+	printf("%-19s %-12s %-16s %-16s %-12s %-11s %4u %9s %-5s %-4s %8" PRIu64
+	       " %6" PRIu64 "\n",
+	    format_ms(r->start_ms, false, start, sizeof(start)),
+	    or_dash(r->caller_ext), or_dash(r->caller_number),
+	    or_dash(r->dialed), or_dash(r->callee),
+	    cdr_disposition_name(r->disposition), r->sip_code, dur,
+	    cdr_transport_name(r->transport), r->media_encrypted ? "yes" : "no",
+	    r->rtp_packets, r->rtp_lost);
+	return 0;
+}
+
+/* One CSV text cell (RFC 4180): quoted when it holds a comma, a quote
+ * or a line break. A cell a spreadsheet would take for a formula gets a
+ * leading apostrophe, so an exported caller number or reason cannot run
+ * as one (CSV injection). */
+static void
+csv_text(const char *s, bool first)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+
+	if (!first)
+		putchar(',');
+	if (quote)
+		putchar('"');
+	if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL)
+		putchar('\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	if (quote)
+		putchar('"');
+}
+
+static int
+export_cdr(void *arg, const struct cdr_record *r)
+{
+	char start[32], answer[32], end[32];
+
+	(void)arg;
+	printf("%" PRId64, r->id);
+	csv_text(r->call_id, false);
+	printf(",%s,%s,%s,%" PRId64,
+	    format_ms(r->start_ms, true, start, sizeof(start)),
+	    r->answered ? format_ms(r->answer_ms, true, answer, sizeof(answer))
+	                : "",
+	    format_ms(r->end_ms, true, end, sizeof(end)), r->duration_ms);
+	csv_text(r->caller_ext, false);
+	csv_text(r->caller_number, false);
+	csv_text(r->dialed, false);
+	csv_text(r->callee, false);
+	printf(",%s,%u", cdr_disposition_name(r->disposition), r->sip_code);
+	csv_text(r->reason, false);
+	printf(",%s,%d,%" PRIu64 ",%" PRIu64 "\r\n",
+	    cdr_transport_name(r->transport), r->media_encrypted ? 1 : 0,
+	    r->rtp_packets, r->rtp_lost);
+	return ferror(stdout) ? -EIO : 0;
+}
+
+static int
+cmd_cdr(struct cli *c, int argc, char **argv)
+{
+	struct cdr_query q;
+	bool export;
+	int rc;
+
+	if (argc < 1 ||
+	    (strcmp(argv[0], "list") != 0 && strcmp(argv[0], "export") != 0)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	export = argv[0][0] == 'e';
+	rc = cdr_args(argc - 1, argv + 1, export, &q);
+	if (rc != 0)
+		return rc;
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	if (export)
+		printf("id,call_id,start,answer,end,duration_ms,caller_ext,"
+		       "caller_number,dialed,callee,disposition,sip_code,"
+		       "reason,transport,media_encrypted,rtp_packets,"
+		       "rtp_lost\r\n");
+	else
+		printf("%-19s %-12s %-16s %-16s %-12s %-11s %4s %9s %-5s %-4s "
+		       "%8s %6s\n",
+		    "START (UTC)", "CALLER", "NUMBER", "DIALED", "CALLEE",
+		    "DISPOSITION", "CODE", "DURATION", "TRANS", "SRTP",
+		    "PACKETS", "LOST");
+	rc = cdr_list(c->db, &q, export ? export_cdr : print_cdr, NULL);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = -EIO;
+	return rc == 0 ? 0 : fail("cannot list call records", rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -914,6 +1404,8 @@ main(int argc, char **argv)
 		rc = cmd_bans(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "security") == 0)
 		rc = cmd_security(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "cdr") == 0)
+		rc = cmd_cdr(&c, argc - i - 1, argv + i + 1);
 	else {
 		fprintf(stderr, "rempart: unknown command '%s'\n", argv[i]);
 		usage(stderr);

@@ -27,6 +27,9 @@ usage(FILE *f)
 	    "[--max-expires S]\n"
 	    "                [--trusted CIDR,CIDR...] "
 	    "[--digest both|md5|sha256]\n"
+	    "                [--media-addr ADDR] [--media-ports MIN-MAX]\n"
+	    "                [--ring-timeout S] [--session-expires S] "
+	    "[--rtp-timeout S]\n"
 	    "                [--version] [--help]\n"
 	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
 	    "literal.\n"
@@ -94,6 +97,40 @@ parse_seconds(const char *text, uint32_t *out)
 	if (v == 0 || v > 86400)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* Digits up to 65535 from *text, moved past them. */
+static int
+parse_port_text(const char **text, unsigned *out)
+{
+	const char *t = *text;
+	unsigned v = 0;
+
+	if (*t < '0' || *t > '9')
+		return -EINVAL;
+	for (; *t >= '0' && *t <= '9'; t++) {
+		v = v * 10 + (unsigned)(*t - '0');
+		if (v > 65535)
+			return -EINVAL;
+	}
+	*text = t;
+	*out = v;
+	return 0;
+}
+
+/* "20000-29999": an even first port, at least two pairs. */
+static int
+parse_port_range(const char *text, uint16_t *lo, uint16_t *hi)
+{
+	unsigned a, b;
+
+	if (parse_port_text(&text, &a) != 0 || *text++ != '-' ||
+	    parse_port_text(&text, &b) != 0 || *text != '\0' || a < 1024 ||
+	    a % 2 != 0 || b < a + 3)
+		return -EINVAL;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
 	return 0;
 }
 
@@ -191,6 +228,34 @@ main(int argc, char **argv)
 			else {
 				fprintf(stderr, "rempartd: --digest is both, "
 				                "md5 or sha256\n");
+				return EXIT_USAGE;
+			}
+		} else if ((strcmp(a, "--ring-timeout") == 0 ||
+		               strcmp(a, "--session-expires") == 0 ||
+		               strcmp(a, "--rtp-timeout") == 0) &&
+		           i + 1 < argc) {
+			uint32_t v;
+
+			if (parse_seconds(argv[++i], &v) != 0) {
+				fprintf(stderr,
+				    "rempartd: %s needs seconds (1-86400)\n",
+				    a);
+				return EXIT_USAGE;
+			}
+			if (a[2] == 'r' && a[3] == 'i')
+				cfg.ring_timeout_s = v;
+			else if (a[2] == 's')
+				cfg.session_expires_s = v;
+			else
+				cfg.rtp_timeout_s = v;
+		} else if (strcmp(a, "--media-addr") == 0 && i + 1 < argc) {
+			cfg.media_addr = argv[++i];
+		} else if (strcmp(a, "--media-ports") == 0 && i + 1 < argc) {
+			if (parse_port_range(argv[++i], &cfg.media_port_min,
+			        &cfg.media_port_max) != 0) {
+				fprintf(stderr,
+				    "rempartd: --media-ports is EVEN-MAX, "
+				    "e.g. 20000-29999 (ports >= 1024)\n");
 				return EXIT_USAGE;
 			}
 		} else if (strcmp(a, "--trusted") == 0 && i + 1 < argc) {

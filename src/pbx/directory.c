@@ -6,59 +6,128 @@
 #include <string.h>
 
 #include "core/mem.h"
-#include "store/users.h"
-
-struct entry {
-	char ext[USERS_EXT_MAX + 1];
-	struct sip_auth_ha1 ha1;
-};
+#include "pbx/offer.h"
 
 struct directory {
-	struct entry *entries;
+	struct directory_user *entries;
 	size_t n;
 	size_t cap;
 	struct db *db;
 	const struct keys *keys;
-	int err;
 };
+
+/* Grows the array without leaving a copy of the HA1s behind, as
+ * realloc() could. */
+static int
+grow(struct directory *d)
+{
+	size_t cap = d->cap != 0 ? d->cap * 2 : 64;
+	struct directory_user *p;
+
+	p = mem_calloc(cap, sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	if (d->n > 0)
+		memcpy(p, d->entries, d->n * sizeof(*p));
+	if (d->entries != NULL)
+		keys_wipe(d->entries, d->cap * sizeof(*d->entries));
+	free(d->entries);
+	d->entries = p;
+	d->cap = cap;
+	return 0;
+}
+
+/* Splits the stored codec list (store/users.h: already normalised). */
+static int
+parse_codecs(struct directory_user *e, const char *list)
+{
+	struct sv rest = sv_cstr(list), item;
+	bool last = rest.len == 0;
+
+	while (!last) {
+		if (!sv_split(&rest, ',', &item)) {
+			item = rest;
+			last = true;
+		}
+		if (item.len == 0 || item.len > USERS_CODEC_NAME_MAX ||
+		    e->codec_count == USERS_CODECS_MAX)
+			return -EBADMSG;
+		memcpy(e->codecs[e->codec_count], item.p, item.len);
+		e->codecs[e->codec_count][item.len] = '\0';
+		e->codec_count++;
+	}
+	return 0;
+}
+
+/* Builds the set of the stored access list; an empty list leaves
+ * e->acl NULL (anywhere). */
+static int
+parse_acl(struct directory_user *e, const char *list)
+{
+	struct sv rest = sv_cstr(list), item;
+	bool last = rest.len == 0;
+	struct cidr net;
+	int rc;
+
+	if (last)
+		return 0;
+	rc = cidr_set_new(&e->acl);
+	if (rc != 0)
+		return rc;
+	while (!last) {
+		if (!sv_split(&rest, ',', &item)) {
+			item = rest;
+			last = true;
+		}
+		if (cidr_parse(item, &net) != 0)
+			return -EBADMSG;
+		rc = cidr_set_add(e->acl, &net);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
 
 static int
 add_user(void *arg, const struct user_info *u)
 {
 	struct directory *d = arg;
+	struct directory_user *e;
 	struct user_record rec;
-	struct entry *e;
 	int rc;
 
 	if (!u->enabled)
 		return 0;
 	if (d->n == d->cap) {
-		size_t cap = d->cap != 0 ? d->cap * 2 : 64;
-		struct entry *p = mem_realloc(d->entries, cap * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		d->entries = p;
-		d->cap = cap;
+		rc = grow(d);
+		if (rc != 0)
+			return rc;
 	}
 	rc = users_get(d->db, d->keys, sv_cstr(u->ext), &rec);
 	if (rc != 0)
 		return rc;
+	/* Counted at once, so directory_free() releases a half-built one. */
 	e = &d->entries[d->n++];
+	memset(e, 0, sizeof(*e));
 	memcpy(e->ext, rec.info.ext, sizeof(e->ext));
+	memcpy(e->display_name, rec.info.display_name, sizeof(e->display_name));
 	memcpy(e->ha1.md5, rec.ha1_md5, sizeof(e->ha1.md5));
 	memcpy(e->ha1.sha256, rec.ha1_sha256, sizeof(e->ha1.sha256));
 	e->ha1.has_md5 = true;
 	e->ha1.has_sha256 = true;
+	e->srtp_required = rec.info.srtp_required;
+	rc = parse_codecs(e, rec.info.codecs);
+	if (rc == 0)
+		rc = parse_acl(e, rec.info.acl);
 	users_record_wipe(&rec);
-	return 0;
+	return rc;
 }
 
 static int
 by_ext(const void *a, const void *b)
 {
-	return strcmp(
-	    ((const struct entry *)a)->ext, ((const struct entry *)b)->ext);
+	return strcmp(((const struct directory_user *)a)->ext,
+	    ((const struct directory_user *)b)->ext);
 }
 
 int
@@ -78,6 +147,13 @@ directory_load(struct directory **out, struct db *db, const struct keys *k)
 	}
 	if (d->n > 1)
 		qsort(d->entries, d->n, sizeof(*d->entries), by_ext);
+	/* Views last: growing and sorting moved the entries. */
+	for (size_t i = 0; i < d->n; i++) {
+		struct directory_user *e = &d->entries[i];
+
+		for (size_t j = 0; j < e->codec_count; j++)
+			e->codec_names[j] = sv_cstr(e->codecs[j]);
+	}
 	*out = d;
 	return 0;
 }
@@ -87,14 +163,16 @@ directory_free(struct directory *d)
 {
 	if (d == NULL)
 		return;
+	for (size_t i = 0; i < d->n; i++)
+		cidr_set_free(d->entries[i].acl);
 	if (d->entries != NULL)
 		keys_wipe(d->entries, d->cap * sizeof(*d->entries));
 	free(d->entries);
 	free(d);
 }
 
-const struct sip_auth_ha1 *
-directory_find(const struct directory *d, struct sv ext)
+const struct directory_user *
+directory_user(const struct directory *d, struct sv ext)
 {
 	size_t lo = 0, hi = d->n;
 
@@ -109,7 +187,7 @@ directory_find(const struct directory *d, struct sv ext)
 		if (c == 0)
 			c = (elen > ext.len) - (elen < ext.len);
 		if (c == 0)
-			return &d->entries[mid].ha1;
+			return &d->entries[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -118,8 +196,50 @@ directory_find(const struct directory *d, struct sv ext)
 	return NULL;
 }
 
+const struct sip_auth_ha1 *
+directory_find(const struct directory *d, struct sv ext)
+{
+	const struct directory_user *u = directory_user(d, ext);
+
+	return u != NULL ? &u->ha1 : NULL;
+}
+
 size_t
 directory_count(const struct directory *d)
 {
 	return d->n;
+}
+
+bool
+directory_acl_allows(
+    const struct directory_user *u, const struct sockaddr_storage *addr)
+{
+	struct cidr_addr a;
+
+	if (u->acl == NULL)
+		return true;
+	if (cidr_addr_from_sockaddr(addr, &a) != 0)
+		return false;
+	return cidr_set_contains(u->acl, &a);
+}
+
+bool
+directory_codec_allowed(const struct directory_user *u, struct sv name)
+{
+	if (u->codec_count == 0)
+		return true;
+	for (size_t i = 0; i < u->codec_count; i++)
+		if (sv_ieq(u->codec_names[i], name))
+			return true;
+	return false;
+}
+
+void
+directory_offer_policy(const struct directory_user *u, struct offer_policy *out)
+{
+	*out = (struct offer_policy){
+	    .srtp_required = u->srtp_required,
+	    .codecs = u->codec_count > 0 ? u->codec_names : NULL,
+	    .codec_count = (unsigned)u->codec_count,
+	};
 }

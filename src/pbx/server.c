@@ -10,11 +10,14 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/seclog.h"
+#include "media/relay.h"
+#include "pbx/call.h"
 #include "pbx/directory.h"
 #include "policy/cidr.h"
 #include "policy/guard.h"
@@ -27,13 +30,14 @@
 #include "sip/transport.h"
 #include "store/bans.h"
 #include "store/bindings.h"
+#include "store/cdr.h"
 #include "store/db.h"
 #include "store/keys.h"
 #include "store/settings.h"
 #include "store/writer.h"
 
-/* Methods this server answers itself so far. */
-#define ALLOW_METHODS "REGISTER, OPTIONS"
+/* Methods this server answers. */
+#define ALLOW_METHODS "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO"
 #define TAG_LEN 16
 #define PEER_TEXT_MAX 64
 
@@ -52,6 +56,9 @@ struct server {
 	struct guard *guard;
 	struct loop_timer guard_tick;
 	struct seclog *seclog;
+	struct media_relay *relay;
+	struct calls *calls;
+	char realm[SETTINGS_VALUE_MAX + 1];
 	struct sip_msg msg; /* parse space for each incoming message */
 	struct buf out;     /* a response being built */
 	struct buf hdrs;    /* extra header lines for it */
@@ -362,6 +369,7 @@ guard_admits_request(
 	struct guard_request_info info = {.method = GUARD_M_OTHER};
 	struct guard_events ev = {0};
 	const struct sip_addr *to;
+	const struct sip_uri *ruri;
 	struct cidr_addr a;
 	enum guard_verdict v;
 
@@ -390,6 +398,11 @@ guard_admits_request(
 		info.user_agent = SV_NULL;
 	if (info.method != GUARD_M_INVITE && sip_msg_to(m, &to, NULL) == 0)
 		info.target = to->uri.user;
+	/* INVITEs to numbers nobody has are a scanner's sweep. */
+	if (info.method == GUARD_M_INVITE && sip_msg_to(m, &to, NULL) == 0 &&
+	    to->tag.len == 0 && sip_msg_ruri(m, &ruri, NULL) == 0 &&
+	    directory_user(s->dir, ruri->user) == NULL)
+		info.target = ruri->user;
 	v = guard_request(s->guard, &a, &info, loop_now_ms(s->loop), &ev);
 	report(s, &ev);
 	return v == GUARD_PASS;
@@ -470,9 +483,12 @@ reply(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 }
 
 /* Puts the challenge header lines in s->hdrs: one per algorithm
- * offered, all with the same nonce. Returns 0 or a negative errno. */
+ * offered, all with the same nonce; Proxy-Authenticate for a proxy
+ * challenge (407), WWW-Authenticate otherwise. Returns 0 or a negative
+ * errno. */
 static int
-build_challenge(struct server *s, const struct sip_txn_peer *from, bool stale)
+build_challenge(
+    struct server *s, const struct sip_txn_peer *from, bool stale, bool proxy)
 {
 	static const enum sip_digest_alg algs[] = {
 	    SIP_DIGEST_ALG_SHA256, SIP_DIGEST_ALG_MD5};
@@ -487,7 +503,8 @@ build_challenge(struct server *s, const struct sip_txn_peer *from, bool stale)
 	for (size_t i = 0; rc == 0 && i < RP_ARRAY_LEN(algs); i++) {
 		if (!digest_offered(s, algs[i]))
 			continue;
-		buf_append_cstr(&s->hdrs, "WWW-Authenticate: ");
+		buf_append_cstr(&s->hdrs, proxy ? "Proxy-Authenticate: "
+		                                : "WWW-Authenticate: ");
 		rc = sip_auth_challenge_value(
 		    s->auth, &s->hdrs, algs[i], sv_cstr(nonce), stale);
 		buf_append_cstr(&s->hdrs, "\r\n");
@@ -501,26 +518,29 @@ build_challenge(struct server *s, const struct sip_txn_peer *from, bool stale)
 
 static void
 challenge(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
-    const struct sip_txn_peer *from, bool stale)
+    const struct sip_txn_peer *from, bool stale, bool proxy)
 {
-	if (build_challenge(s, from, stale) != 0) {
+	if (build_challenge(s, from, stale, proxy) != 0) {
 		reply(s, t, req, 500, "");
 		return;
 	}
-	reply(s, t, req, 401, "");
+	reply(s, t, req, proxy ? 407 : 401, "");
 }
 
-/* ---- REGISTER ---- */
+/* ---- authentication (R-AUTH-4, R-AUTH-5) ---- */
 
-/* The Digest credentials for our realm, if the request carries some. */
+/* The Digest credentials for our realm, if the request carries some:
+ * Authorization for a registrar, Proxy-Authorization for calls. */
 static bool
-find_credentials(struct server *s, struct sip_msg *req, struct sip_digest *d)
+find_credentials(
+    struct server *s, struct sip_msg *req, bool proxy, struct sip_digest *d)
 {
+	enum sip_hdr_id id =
+	    proxy ? SIP_HDR_PROXY_AUTHORIZATION : SIP_HDR_AUTHORIZATION;
 	struct sv value;
 	int pos = -1;
 
-	while (
-	    sip_msg_next_field(req, SIP_HDR_AUTHORIZATION, &pos, &value) == 1) {
+	while (sip_msg_next_field(req, id, &pos, &value) == 1) {
 		if (sip_digest_parse(value, d) == 0 && d->is_digest &&
 		    sv_eq(d->realm, sip_auth_realm(s->auth)))
 			return true;
@@ -528,73 +548,212 @@ find_credentials(struct server *s, struct sip_msg *req, struct sip_digest *d)
 	return false;
 }
 
+/* A failed authentication or refused access: counted by the guard,
+ * logged, and answered with a fresh challenge, the same answer for
+ * every reason (R-AUTH-5, R-NET-4). */
 static void
-handle_register(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
-    const struct sip_txn_peer *from)
+refuse_credentials(struct server *s, struct sip_txn_server *t,
+    struct sip_msg *req, const struct sip_txn_peer *from, struct sv user,
+    enum seclog_kind kind, const char *why, bool proxy)
 {
-	struct registrar_reply rr;
+	struct guard_events ev = {0};
+	struct cidr_addr a;
+	char ip[INET6_ADDRSTRLEN];
+	size_t iplen = peer_ip(from, ip);
+	char ubuf[LOG_SV_BUF];
+
+	/* Unknown users and wrong passwords count alike (R-NET-2). */
+	if (guard_addr(&from->addr, &a))
+		(void)guard_auth_failure(
+		    s->guard, &a, user, loop_now_ms(s->loop), &ev);
+	log_warn("security",
+	    "event=%s src=%s transport=%s user=\"%s\" reason=%s",
+	    kind == SECLOG_ACL_REFUSED ? "acl_refused" : "auth_failure", ip,
+	    transport_names[from->transport], log_sv(user, ubuf), why);
+	security_log(s, kind, sv_make(ip, iplen), from, user, why, 1);
+	report(s, &ev);
+	challenge(s, t, req, from, false, proxy);
+}
+
+/* Checks the request's credentials. On success *user is the
+ * authenticated extension (a view into req) and nothing was answered;
+ * otherwise the request got its challenge and false is returned. */
+static bool
+authenticate(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
+    const struct sip_txn_peer *from, bool proxy, struct sv *user)
+{
+	const struct directory_user *du;
 	struct sip_digest cred;
 	struct sip_auth_request areq;
 	enum sip_auth_why why = SIP_AUTH_WHY_NONE;
 	enum sip_auth_result res;
 	char ip[INET6_ADDRSTRLEN];
 	size_t iplen = peer_ip(from, ip);
-	int rc;
+	struct cidr_addr a;
 
-	if (!find_credentials(s, req, &cred) || !digest_offered(s, cred.alg)) {
-		challenge(s, t, req, from, false);
-		return;
+	if (!find_credentials(s, req, proxy, &cred) ||
+	    !digest_offered(s, cred.alg)) {
+		challenge(s, t, req, from, false, proxy);
+		return false;
 	}
+	du = directory_user(s->dir, cred.username);
 	areq = (struct sip_auth_request){
 	    .cred = &cred,
 	    .method = req->method_name,
 	    /* NULL for an unknown or disabled user: the check does the
 	     * same work and fails the same way (R-AUTH-5). */
-	    .ha1 = directory_find(s->dir, cred.username),
+	    .ha1 = du != NULL ? &du->ha1 : NULL,
 	    .client = sv_make(ip, iplen),
 	    .now_s = wall_s(),
 	};
 	res = sip_auth_check(s->auth, &areq, &why);
 	if (res == SIP_AUTH_STALE) {
-		challenge(s, t, req, from, true);
-		return;
+		challenge(s, t, req, from, true, proxy);
+		return false;
 	}
 	if (res != SIP_AUTH_OK) {
-		struct guard_events ev = {0};
-		struct cidr_addr a;
-		char user[LOG_SV_BUF];
+		refuse_credentials(s, t, req, from, cred.username,
+		    SECLOG_AUTH_FAILURE, sip_auth_why_name(why), proxy);
+		return false;
+	}
+	/* A device outside the user's networks is refused like a wrong
+	 * password: the answer does not tell a right secret from a wrong
+	 * one (R-NET-4). */
+	if (!directory_acl_allows(du, &from->addr)) {
+		refuse_credentials(s, t, req, from, cred.username,
+		    SECLOG_ACL_REFUSED, "source not in the user's networks",
+		    proxy);
+		return false;
+	}
+	if (guard_addr(&from->addr, &a))
+		guard_auth_success(
+		    s->guard, &a, cred.username, loop_now_ms(s->loop));
+	*user = cred.username;
+	return true;
+}
 
-		/* Unknown users and wrong passwords count alike (R-NET-2). */
-		if (guard_addr(&from->addr, &a)) {
-			(void)guard_auth_failure(s->guard, &a, cred.username,
-			    loop_now_ms(s->loop), &ev);
-		}
-		log_warn("security",
-		    "event=auth_failure src=%s transport=%s user=\"%s\" "
-		    "reason=%s",
-		    ip, transport_names[from->transport],
-		    log_sv(cred.username, user), sip_auth_why_name(why));
-		security_log(s, SECLOG_AUTH_FAILURE, sv_make(ip, iplen), from,
-		    cred.username, sip_auth_why_name(why), 1);
-		report(s, &ev);
-		challenge(s, t, req, from, false);
+/* ---- REGISTER ---- */
+
+static void
+handle_register(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
+    const struct sip_txn_peer *from)
+{
+	struct registrar_reply rr;
+	struct sv user;
+	int rc;
+
+	if (!authenticate(s, t, req, from, false, &user))
 		return;
-	}
-	{
-		struct cidr_addr a;
-
-		if (guard_addr(&from->addr, &a))
-			guard_auth_success(
-			    s->guard, &a, cred.username, loop_now_ms(s->loop));
-	}
-	rc = registrar_handle(
-	    s->reg, req, from, cred.username, wall_s(), &s->hdrs, &rr);
+	rc = registrar_handle(s->reg, req, from, user, wall_s(), &s->hdrs, &rr);
 	if (rc != 0) {
 		buf_reset(&s->hdrs);
 		reply(s, t, req, 500, "");
 		return;
 	}
 	reply(s, t, req, rr.status, rr.reason);
+}
+
+/* ---- calls ---- */
+
+static void
+fill_party(struct call_party *p, const struct directory_user *u)
+{
+	*p = (struct call_party){
+	    .ext = sv_cstr(u->ext),
+	    .display_name = sv_cstr(u->display_name),
+	};
+	directory_offer_policy(u, &p->policy);
+}
+
+static void call_record(void *ctx, const struct cdr_record *r);
+
+static bool
+printable_ascii(struct sv v)
+{
+	for (size_t i = 0; i < v.len; i++) {
+		if (v.p[i] < 0x21 || v.p[i] > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+/* A call refused before it existed still leaves its record (R-FRAUD-8). */
+static void
+record_denied(struct server *s, struct sv caller, struct sv dialled,
+    const struct sip_txn_peer *from, uint16_t code, const char *reason)
+{
+	struct cdr_record r = {0};
+	struct timespec ts;
+	char id[TAG_LEN + 1];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	new_tag(id);
+	snprintf(r.call_id, sizeof(r.call_id), "%s", id);
+	if (users_ext_valid(caller))
+		snprintf(r.caller_ext, sizeof(r.caller_ext), "%.*s",
+		    (int)caller.len, caller.p);
+	snprintf(r.caller_number, sizeof(r.caller_number), "%s", r.caller_ext);
+	/* Dialled text as received, when it is printable. */
+	if (dialled.len <= CDR_DIALED_MAX && printable_ascii(dialled))
+		snprintf(r.dialed, sizeof(r.dialed), "%.*s", (int)dialled.len,
+		    dialled.p);
+	r.start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	r.end_ms = r.start_ms;
+	r.disposition = CDR_DENIED;
+	r.sip_code = code;
+	snprintf(r.reason, sizeof(r.reason), "%s", reason);
+	r.transport = from->transport == SIP_TXN_TP_TLS   ? CDR_TRANSPORT_TLS
+	              : from->transport == SIP_TXN_TP_TCP ? CDR_TRANSPORT_TCP
+	                                                  : CDR_TRANSPORT_UDP;
+	call_record(s, &r);
+}
+
+/* A new INVITE: the caller authenticates (407), must call as itself
+ * (R-CRYPTO-4), and the dialled extension is looked up. */
+static void
+handle_invite(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
+    const struct sip_txn_peer *from)
+{
+	struct call_party caller, callee;
+	const struct directory_user *cu, *du;
+	const struct sip_addr *fr;
+	const struct sip_uri *ruri;
+	struct sv user;
+	char ip[INET6_ADDRSTRLEN];
+	size_t iplen;
+
+	if (!authenticate(s, t, req, from, true, &user))
+		return;
+	if (sip_msg_from(req, &fr, NULL) != 0 ||
+	    sip_msg_ruri(req, &ruri, NULL) != 0) {
+		reply(s, t, req, 400, "");
+		return;
+	}
+	if (!sv_eq(fr->uri.user, user)) {
+		char ubuf[LOG_SV_BUF];
+
+		iplen = peer_ip(from, ip);
+		log_warn("security",
+		    "event=identity_mismatch src=%s user=\"%s\"", ip,
+		    log_sv(user, ubuf));
+		security_log(s, SECLOG_AUTH_FAILURE, sv_make(ip, iplen), from,
+		    user, "From does not match the authenticated user", 1);
+		reply(s, t, req, 403, "Identity Mismatch");
+		record_denied(s, user, ruri->user, from, 403,
+		    "From does not match the authenticated user");
+		return;
+	}
+	cu = directory_user(s->dir, user);
+	du = directory_user(s->dir, ruri->user);
+	if (cu == NULL) {
+		reply(s, t, req, 403, "");
+		return;
+	}
+	fill_party(&caller, cu);
+	if (du != NULL)
+		fill_party(&callee, du);
+	calls_invite(s->calls, t, req, &caller, du != NULL ? &callee : NULL,
+	    ruri->user);
 }
 
 /* ---- request routing ---- */
@@ -624,6 +783,31 @@ refuse_require(struct server *s, struct sip_txn_server *t, struct sip_msg *req)
 	return true;
 }
 
+static bool
+has_to_tag(struct sip_msg *req)
+{
+	const struct sip_addr *to;
+
+	return sip_msg_to(req, &to, NULL) == 0 && to->tag.len > 0;
+}
+
+static void
+on_ack(void *ctx, struct sip_msg *ack, const struct sip_txn_peer *from)
+{
+	struct server *s = ctx;
+
+	(void)from;
+	calls_ack(s->calls, ack);
+}
+
+static void
+on_stray(void *ctx, struct sip_msg *resp, const struct sip_txn_peer *from)
+{
+	struct server *s = ctx;
+
+	calls_stray(s->calls, resp, from);
+}
+
 static void
 on_request(void *ctx, struct sip_txn_server *t, struct sip_msg *req,
     const struct sip_txn_peer *from)
@@ -650,6 +834,13 @@ on_request(void *ctx, struct sip_txn_server *t, struct sip_msg *req,
 	}
 	if (refuse_require(s, t, req))
 		return;
+	if (req->method != SIP_METHOD_REGISTER &&
+	    req->method != SIP_METHOD_CANCEL && has_to_tag(req)) {
+		/* In a dialog: one of our calls, or nothing (§12.2.2). */
+		if (!calls_request(s->calls, t, req))
+			reply(s, t, req, 481, "");
+		return;
+	}
 	switch (req->method) {
 	case SIP_METHOD_OPTIONS:
 		buf_append_cstr(&s->hdrs, "Allow: " ALLOW_METHODS "\r\n"
@@ -659,12 +850,23 @@ on_request(void *ctx, struct sip_txn_server *t, struct sip_msg *req,
 	case SIP_METHOD_REGISTER:
 		handle_register(s, t, req, from);
 		break;
+	case SIP_METHOD_INVITE:
+		handle_invite(s, t, req, from);
+		break;
 	case SIP_METHOD_CANCEL:
-		/* No INVITE is served yet, so nothing can be cancelled. */
-		if (sip_txn_server_find_invite(s->txn, req, &invite) == 0)
+		/* §9.2: 200 for the CANCEL, then 487 for the INVITE. */
+		if (sip_txn_server_find_invite(s->txn, req, &invite) == 0) {
 			reply(s, t, req, 200, "");
-		else
+			calls_cancel(s->calls, invite);
+		} else {
 			reply(s, t, req, 481, "");
+		}
+		break;
+	case SIP_METHOD_BYE:
+	case SIP_METHOD_UPDATE:
+	case SIP_METHOD_INFO:
+		/* Only meaningful inside a dialog. */
+		reply(s, t, req, 481, "");
 		break;
 	default:
 		buf_append_cstr(&s->hdrs, "Allow: " ALLOW_METHODS "\r\n");
@@ -687,9 +889,9 @@ challenge_statelessly(
 	struct sip_error err;
 
 	if (req->method != SIP_METHOD_REGISTER ||
-	    find_credentials(s, req, &cred) ||
+	    find_credentials(s, req, false, &cred) ||
 	    sip_msg_parse_all(req, &err) != 0 ||
-	    build_challenge(s, from, false) != 0)
+	    build_challenge(s, from, false, false) != 0)
 		return false;
 	if (build_reply(s, req, from, 401, "") == 0 &&
 	    sip_txn_layer_send(s->txn, from, buf_view(&s->out)) != 0)
@@ -744,6 +946,142 @@ on_message(void *ctx, struct sv bytes, const struct sip_txn_peer *from)
 	rc = sip_txn_receive_request(s->txn, &s->msg, bytes, from);
 	if (rc == -EBADMSG)
 		stateless_400(s, &s->msg, from);
+}
+
+/* ---- what calls need from the server ---- */
+
+static bool
+wildcard_addr(const char *a)
+{
+	return strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
+}
+
+/* Our address as a peer sees it, for Via and Contact: the listener's
+ * address, or for a wildcard listener the source address the kernel
+ * would pick to reach that peer. */
+static int
+local_address(void *ctx, const struct sip_txn_peer *peer, char *host,
+    size_t host_size, uint16_t *port)
+{
+	struct server *s = ctx;
+	int family = peer->addr.ss_family;
+	char ip[INET6_ADDRSTRLEN] = "";
+
+	for (unsigned i = 0; i < s->cfg.nlisten; i++) {
+		const struct server_listen *ls = &s->cfg.listen[i];
+		bool v6 = strchr(ls->addr, ':') != NULL;
+
+		if ((enum sip_txn_transport)ls->transport != peer->transport ||
+		    v6 != (family == AF_INET6))
+			continue;
+		snprintf(ip, sizeof(ip), "%s", ls->addr);
+		*port = sip_transport_port(s->tp, peer->transport, family);
+		break;
+	}
+	if (ip[0] == '\0')
+		return -ENOENT;
+	if (wildcard_addr(ip)) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		int rc = fd < 0 ? -errno : 0;
+
+		if (rc == 0 &&
+		    (connect(fd, (const struct sockaddr *)&peer->addr,
+		         peer->addr_len) != 0 ||
+		        getsockname(fd, (struct sockaddr *)&ss, &len) != 0))
+			rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (rc != 0)
+			return rc;
+		inet_ntop(family,
+		    family == AF_INET
+		        ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
+		        : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    ip, sizeof(ip));
+	}
+	if (family == AF_INET6)
+		snprintf(host, host_size, "[%s]", ip);
+	else
+		snprintf(host, host_size, "%s", ip);
+	return 0;
+}
+
+static int
+cdr_job_run(struct db *db, void *arg)
+{
+	return cdr_insert(db, arg);
+}
+
+static void
+cdr_job_done(void *arg, int rc)
+{
+	if (rc != 0)
+		log_error("store", "msg=\"call record not written\" err=%d",
+		    rc);
+	free(arg);
+}
+
+/* Every call attempt leaves a record (R-FRAUD-8), written by the store
+ * writer; a crash loses only what was not yet committed. */
+static void
+call_record(void *ctx, const struct cdr_record *r)
+{
+	struct server *s = ctx;
+	struct cdr_record *j = mem_alloc(sizeof(*j));
+
+	if (j == NULL) {
+		log_error("store", "msg=\"call record lost\" call=%s",
+		    r->call_id);
+		return;
+	}
+	*j = *r;
+	if (writer_post(s->writer, cdr_job_run, j, cdr_job_done, j) != 0) {
+		log_error("store", "msg=\"call record lost\" call=%s",
+		    r->call_id);
+		free(j);
+	}
+}
+
+static int
+start_calls(struct server *s)
+{
+	struct media_relay_config mcfg = {
+	    .addr = s->cfg.media_addr,
+	    .port_min = s->cfg.media_port_min,
+	    .port_max = s->cfg.media_port_max,
+	};
+	struct calls_config ccfg = {
+	    .loop = s->loop,
+	    .txn = s->txn,
+	    .reg = s->reg,
+	    .domain = sv_cstr(s->realm),
+	    .ring_timeout_ms = s->cfg.ring_timeout_s * 1000u,
+	    .session_expires_s = s->cfg.session_expires_s,
+	    .rtp_timeout_ms = s->cfg.rtp_timeout_s * 1000u,
+	    .local = local_address,
+	    .record = call_record,
+	    .ctx = s,
+	};
+	int rc = media_relay_new(&s->relay, &mcfg);
+
+	if (rc == 0) {
+		ccfg.relay = s->relay;
+		rc = calls_new(&s->calls, &ccfg);
+	}
+	if (rc != 0) {
+		log_error("server", "msg=\"cannot start calls (media relay "
+		    "address or ports?)\" err=%d", rc);
+		return rc;
+	}
+	log_info("server", "msg=\"media relay ready\" addr=%s ports=%u-%u",
+	    media_relay_addr(s->relay),
+	    s->cfg.media_port_min != 0 ? s->cfg.media_port_min
+	                               : MEDIA_PORT_MIN_DEFAULT,
+	    s->cfg.media_port_max != 0 ? s->cfg.media_port_max
+	                               : MEDIA_PORT_MAX_DEFAULT);
+	return 0;
 }
 
 /* ---- persistence of registrations (store writer thread) ---- */
@@ -1061,6 +1399,8 @@ open_store(struct server *s)
 		rc = settings_get(
 		    s->db, SETTINGS_SIP_REALM, realm, sizeof(realm));
 	if (rc == 0)
+		snprintf(s->realm, sizeof(s->realm), "%s", realm);
+	if (rc == 0)
 		rc = directory_load(&s->dir, s->db, s->keys);
 	if (rc == 0)
 		rc = sip_auth_new(&s->auth, sv_cstr(realm), NULL, NULL);
@@ -1076,7 +1416,8 @@ open_store(struct server *s)
 static int
 start_sip(struct server *s)
 {
-	static const struct sip_txn_tu tu_template = {.request = on_request};
+	static const struct sip_txn_tu tu_template = {
+	    .request = on_request, .ack = on_ack, .stray = on_stray};
 	struct registrar_hooks hooks = {
 	    .saved = binding_saved,
 	    .removed = binding_removed,
@@ -1224,6 +1565,9 @@ server_new(struct server **out, struct loop *l, const struct server_config *cfg)
 		rc = loop_on_signal(l, SIGINT, on_stop, s);
 	if (rc == 0)
 		rc = loop_on_signal(l, SIGHUP, on_reload, s);
+	/* After the signals are blocked: the media workers inherit it. */
+	if (rc == 0)
+		rc = start_calls(s);
 	if (rc != 0) {
 		server_free(s);
 		return rc;
@@ -1237,7 +1581,9 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
+	calls_free(s->calls);
 	sip_txn_layer_free(s->txn);
+	media_relay_free(s->relay);
 	sip_transport_free(s->tp);
 	if (s->guard != NULL) {
 		loop_timer_stop(s->loop, &s->guard_tick);

@@ -34,6 +34,15 @@ struct server_config {
 		SERVER_DIGEST_MD5,
 		SERVER_DIGEST_SHA256,
 	} digest;
+	/* Media relay address (NULL: 127.0.0.1) and port range (0: the
+	 * relay's defaults). */
+	const char *media_addr;
+	uint16_t media_port_min;
+	uint16_t media_port_max;
+	/* Call timers in seconds (0: pbx/call.h defaults). */
+	uint32_t ring_timeout_s;
+	uint32_t session_expires_s;
+	uint32_t rtp_timeout_s;
 	/* Registration intervals (0: the registrar's defaults). */
 	uint32_t min_expires_s;
 	uint32_t max_expires_s;

@@ -88,6 +88,35 @@ static const char *const db_migrations[] = {
     " created_at INTEGER NOT NULL,"
     " updated_at INTEGER NOT NULL);"
     "CREATE INDEX bans_until ON bans (until);",
+    /* 3: per-user media and access settings (store/users.h) and call
+     * detail records (store/cdr.h). codecs and acl hold comma-separated
+     * normalised lists, empty for "any". Times are milliseconds since
+     * the epoch; answer_ms is NULL for a call never answered. */
+    "ALTER TABLE users ADD COLUMN srtp TEXT NOT NULL DEFAULT 'optional'"
+    " CHECK (srtp IN ('optional', 'required'));"
+    "ALTER TABLE users ADD COLUMN codecs TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE users ADD COLUMN acl TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE cdrs ("
+    " id INTEGER PRIMARY KEY,"
+    " call_id TEXT NOT NULL,"
+    " caller_ext TEXT NOT NULL,"
+    " caller_number TEXT NOT NULL,"
+    " dialed TEXT NOT NULL,"
+    " callee TEXT NOT NULL,"
+    " start_ms INTEGER NOT NULL,"
+    " answer_ms INTEGER,"
+    " end_ms INTEGER NOT NULL,"
+    " duration_ms INTEGER NOT NULL,"
+    " disposition TEXT NOT NULL CHECK (disposition IN ('answered',"
+    " 'busy', 'no_answer', 'failed', 'cancelled', 'denied')),"
+    " sip_code INTEGER NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " transport TEXT NOT NULL CHECK (transport IN ('udp', 'tcp', 'tls')),"
+    " media_encrypted INTEGER NOT NULL CHECK (media_encrypted IN (0, 1)),"
+    " rtp_packets INTEGER NOT NULL DEFAULT 0,"
+    " rtp_lost INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX cdrs_start_ms ON cdrs (start_ms);"
+    "CREATE INDEX cdrs_caller_ext_start_ms ON cdrs (caller_ext, start_ms);",
 };
 
 _Static_assert(RP_ARRAY_LEN(db_migrations) == DB_SCHEMA_VERSION,

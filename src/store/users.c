@@ -6,10 +6,22 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "store/bans.h"
 
 #define USERS_AAD_MD5 "users.ha1_md5:"
 #define USERS_AAD_SHA256 "users.ha1_sha256:"
 #define USERS_AAD_MAX (sizeof(USERS_AAD_SHA256) + USERS_EXT_MAX)
+#define USERS_SRTP_REQUIRED "required"
+#define USERS_SRTP_OPTIONAL "optional"
+
+/* Access list entries are stored in the bans' normalised form. */
+_Static_assert(USERS_ACL_ENTRY_STRLEN == BANS_ADDR_STRLEN,
+    "an ACL entry is a normalised address");
+
+/* The public columns, in the order users_fill_info() reads them. */
+#define USERS_INFO_COLS                                                        \
+	"ext, display_name, enabled, created_at, updated_at, srtp, codecs, "   \
+	"acl"
 
 bool
 users_ext_valid(struct sv ext)
@@ -68,6 +80,122 @@ users_name_valid(struct sv name)
 	return true;
 }
 
+static bool
+users_codec_valid(struct sv name)
+{
+	if (name.len == 0 || name.len > USERS_CODEC_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < name.len; i++) {
+		char c = name.p[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		        (c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
+		        c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Takes the next comma-separated entry of *rest into *item, trimmed.
+ * Returns false when there is none left. */
+static bool
+users_next_entry(struct sv *rest, bool *done, struct sv *item)
+{
+	if (*done)
+		return false;
+	if (!sv_split(rest, ',', item)) {
+		*item = *rest;
+		*done = true;
+	}
+	*item = sv_trim(*item);
+	return true;
+}
+
+/* Appends 'item' to the NUL-terminated list in out (of 'size' bytes),
+ * after a comma unless it is the first. */
+static int
+users_append(char *out, size_t size, size_t *len, struct sv item)
+{
+	size_t need = item.len + (*len > 0 ? 1 : 0);
+
+	if (need >= size - *len)
+		return -E2BIG;
+	if (*len > 0)
+		out[(*len)++] = ',';
+	memcpy(out + *len, item.p, item.len);
+	*len += item.len;
+	out[*len] = '\0';
+	return 0;
+}
+
+int
+users_codecs_normalise(struct sv text, char out[USERS_CODECS_STRLEN])
+{
+	struct sv names[USERS_CODECS_MAX], rest = text, item;
+	size_t n = 0, len = 0;
+	bool done = false;
+	int err;
+
+	out[0] = '\0';
+	if (sv_trim(text).len == 0)
+		return 0;
+	while (users_next_entry(&rest, &done, &item)) {
+		if (!users_codec_valid(item))
+			return -EINVAL;
+		if (n == USERS_CODECS_MAX)
+			return -E2BIG;
+		/* SDP encoding names are case-insensitive (RFC 4566 §6). */
+		for (size_t i = 0; i < n; i++)
+			if (sv_ieq(names[i], item))
+				return -EINVAL;
+		names[n++] = item;
+	}
+	for (size_t i = 0; i < n; i++) {
+		err = users_append(out, USERS_CODECS_STRLEN, &len, names[i]);
+		if (err != 0) {
+			out[0] = '\0';
+			return err;
+		}
+	}
+	return 0;
+}
+
+int
+users_acl_normalise(struct sv text, char out[USERS_ACL_STRLEN])
+{
+	char nets[USERS_ACL_MAX][USERS_ACL_ENTRY_STRLEN];
+	char one[BANS_ADDR_STRLEN];
+	struct sv rest = text, item;
+	size_t n = 0, len = 0;
+	bool done = false, seen;
+	int err;
+
+	out[0] = '\0';
+	if (sv_trim(text).len == 0)
+		return 0;
+	while (users_next_entry(&rest, &done, &item)) {
+		if (bans_addr_normalise(item, one) != 0)
+			return -EINVAL;
+		seen = false;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = strcmp(nets[i], one) == 0;
+		if (seen)
+			continue;
+		if (n == USERS_ACL_MAX)
+			return -E2BIG;
+		memcpy(nets[n++], one, sizeof(one));
+	}
+	for (size_t i = 0; i < n; i++) {
+		err =
+		    users_append(out, USERS_ACL_STRLEN, &len, sv_cstr(nets[i]));
+		if (err != 0) {
+			out[0] = '\0';
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* Builds the associated data binding an HA1 to its column and row. */
 static struct sv
 users_aad(char out[USERS_AAD_MAX], const char *prefix, struct sv ext)
@@ -124,12 +252,28 @@ users_open_ha1(const struct keys *k, struct sv sealed, const char *prefix,
 	return err;
 }
 
-/* Copies a row's public fields, checking what the database returned:
- * the file is outside our control once written. */
+/* Copies a list column, accepting only its normalised form: the file is
+ * outside our control once written. */
 static int
-users_fill_info(struct user_info *u, struct sv ext, struct sv name,
-    int64_t enabled, int64_t created_at, int64_t updated_at)
+users_fill_list(char *out, size_t size, struct sv stored,
+    int (*normalise)(struct sv, char *))
 {
+	if (stored.len >= size || normalise(stored, out) != 0 ||
+	    !sv_eq(stored, sv_cstr(out))) {
+		out[0] = '\0';
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* Copies the public columns (USERS_INFO_COLS) of the current row,
+ * checking what the database returned. */
+static int
+users_fill_info(struct user_info *u, struct db_stmt *st)
+{
+	struct sv ext = db_col_text(st, 0), name = db_col_text(st, 1);
+	struct sv srtp = db_col_text(st, 5);
+
 	if (ext.len == 0 || ext.len > USERS_EXT_MAX ||
 	    name.len > USERS_NAME_BYTES_MAX)
 		return -EBADMSG;
@@ -138,9 +282,20 @@ users_fill_info(struct user_info *u, struct sv ext, struct sv name,
 	if (name.len > 0)
 		memcpy(u->display_name, name.p, name.len);
 	u->display_name[name.len] = '\0';
-	u->enabled = enabled != 0;
-	u->created_at = created_at;
-	u->updated_at = updated_at;
+	u->enabled = db_col_int64(st, 2) != 0;
+	u->created_at = db_col_int64(st, 3);
+	u->updated_at = db_col_int64(st, 4);
+	if (sv_eq(srtp, SV(USERS_SRTP_REQUIRED)))
+		u->srtp_required = true;
+	else if (sv_eq(srtp, SV(USERS_SRTP_OPTIONAL)))
+		u->srtp_required = false;
+	else
+		return -EBADMSG;
+	if (users_fill_list(u->codecs, sizeof(u->codecs), db_col_text(st, 6),
+	        users_codecs_normalise) != 0 ||
+	    users_fill_list(u->acl, sizeof(u->acl), db_col_text(st, 7),
+	        users_acl_normalise) != 0)
+		return -EBADMSG;
 	return 0;
 }
 
@@ -214,8 +369,8 @@ users_get(
 	if (!users_ext_valid(ext))
 		return -EINVAL;
 	err = db_prepare(db,
-	    "SELECT display_name, ha1_md5, ha1_sha256, enabled, created_at,"
-	    " updated_at FROM users WHERE ext = ?1",
+	    "SELECT " USERS_INFO_COLS ", ha1_md5, ha1_sha256"
+	    " FROM users WHERE ext = ?1",
 	    &st);
 	if (err != 0)
 		return err;
@@ -224,15 +379,13 @@ users_get(
 	if (err == DB_DONE) {
 		err = -ENOENT;
 	} else if (err == DB_ROW) {
-		err = users_fill_info(&out->info, ext, db_col_text(st, 0),
-		    db_col_int64(st, 3), db_col_int64(st, 4),
-		    db_col_int64(st, 5));
+		err = users_fill_info(&out->info, st);
 		if (err == 0)
 			err =
-			    users_open_ha1(k, db_col_blob(st, 1), USERS_AAD_MD5,
+			    users_open_ha1(k, db_col_blob(st, 8), USERS_AAD_MD5,
 			        ext, out->ha1_md5, USERS_HA1_MD5_LEN);
 		if (err == 0)
-			err = users_open_ha1(k, db_col_blob(st, 2),
+			err = users_open_ha1(k, db_col_blob(st, 9),
 			    USERS_AAD_SHA256, ext, out->ha1_sha256,
 			    USERS_HA1_SHA256_LEN);
 	}
@@ -243,22 +396,41 @@ users_get(
 }
 
 int
+users_get_info(struct db *db, struct sv ext, struct user_info *out)
+{
+	struct db_stmt *st;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!users_ext_valid(ext))
+		return -EINVAL;
+	err = db_prepare(
+	    db, "SELECT " USERS_INFO_COLS " FROM users WHERE ext = ?1", &st);
+	if (err != 0)
+		return err;
+	db_bind_text(st, 1, ext);
+	err = db_step(st);
+	if (err == DB_DONE)
+		err = -ENOENT;
+	else if (err == DB_ROW)
+		err = users_fill_info(out, st);
+	db_finish(st);
+	return err;
+}
+
+int
 users_list(struct db *db, users_list_cb cb, void *arg)
 {
 	struct user_info u;
 	struct db_stmt *st;
 	int err;
 
-	err = db_prepare(db,
-	    "SELECT ext, display_name, enabled, created_at, updated_at"
-	    " FROM users ORDER BY ext",
-	    &st);
+	err = db_prepare(
+	    db, "SELECT " USERS_INFO_COLS " FROM users ORDER BY ext", &st);
 	if (err != 0)
 		return err;
 	while ((err = db_step(st)) == DB_ROW) {
-		err = users_fill_info(&u, db_col_text(st, 0),
-		    db_col_text(st, 1), db_col_int64(st, 2),
-		    db_col_int64(st, 3), db_col_int64(st, 4));
+		err = users_fill_info(&u, st);
 		if (err == 0)
 			err = cb(arg, &u);
 		if (err != 0)
@@ -266,6 +438,65 @@ users_list(struct db *db, users_list_cb cb, void *arg)
 	}
 	db_finish(st);
 	return err;
+}
+
+int
+users_set_media(struct db *db, struct sv ext, bool srtp_required,
+    struct sv codecs, int64_t now)
+{
+	char list[USERS_CODECS_STRLEN];
+	struct db_stmt *st;
+	int err;
+
+	if (!users_ext_valid(ext))
+		return -EINVAL;
+	err = users_codecs_normalise(codecs, list);
+	if (err != 0)
+		return err;
+	err = db_tx_begin(db);
+	if (err != 0)
+		return err;
+	err = db_prepare(db,
+	    "UPDATE users SET srtp = ?2, codecs = ?3, updated_at = ?4"
+	    " WHERE ext = ?1",
+	    &st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		return err;
+	}
+	db_bind_text(st, 1, ext);
+	db_bind_text(st, 2,
+	    srtp_required ? SV(USERS_SRTP_REQUIRED) : SV(USERS_SRTP_OPTIONAL));
+	db_bind_text(st, 3, sv_cstr(list));
+	db_bind_int64(st, 4, now);
+	return users_write(db, st, true);
+}
+
+int
+users_set_acl(struct db *db, struct sv ext, struct sv acl, int64_t now)
+{
+	char list[USERS_ACL_STRLEN];
+	struct db_stmt *st;
+	int err;
+
+	if (!users_ext_valid(ext))
+		return -EINVAL;
+	err = users_acl_normalise(acl, list);
+	if (err != 0)
+		return err;
+	err = db_tx_begin(db);
+	if (err != 0)
+		return err;
+	err = db_prepare(db,
+	    "UPDATE users SET acl = ?2, updated_at = ?3 WHERE ext = ?1", &st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		return err;
+	}
+	db_bind_text(st, 1, ext);
+	db_bind_text(st, 2, sv_cstr(list));
+	db_bind_int64(st, 3, now);
+	return users_write(db, st, true);
 }
 
 int

@@ -30,13 +30,30 @@
 #define USERS_NAME_BYTES_MAX (USERS_NAME_CHARS_MAX * 4)
 #define USERS_HA1_MD5_LEN 16
 #define USERS_HA1_SHA256_LEN 32
+/* Allowed codecs: up to 16 encoding names (SDP rtpmap names such as
+ * "opus", "PCMA"), each 1 to 32 of [A-Za-z0-9._-], no two equal ignoring
+ * case. Stored comma-separated without spaces; empty means any codec.
+ * The text form, with its NUL, fits in USERS_CODECS_STRLEN bytes. */
+#define USERS_CODECS_MAX 16
+#define USERS_CODEC_NAME_MAX 32
+#define USERS_CODECS_STRLEN (USERS_CODECS_MAX * (USERS_CODEC_NAME_MAX + 1))
+/* Access list: up to 32 addresses or networks the user's devices may
+ * use, in the normalised form of store/bans.h (which parses with
+ * policy/cidr.h), comma-separated without spaces; empty means anywhere.
+ * Each entry's text is under USERS_ACL_ENTRY_STRLEN bytes. */
+#define USERS_ACL_MAX 32
+#define USERS_ACL_ENTRY_STRLEN 50
+#define USERS_ACL_STRLEN (USERS_ACL_MAX * USERS_ACL_ENTRY_STRLEN)
 
 /* What users_list() shows: everything but the secrets. */
 struct user_info {
 	char ext[USERS_EXT_MAX + 1];                 /* NUL-terminated */
 	char display_name[USERS_NAME_BYTES_MAX + 1]; /* NUL-terminated */
 	bool enabled;
-	int64_t created_at; /* seconds since the epoch */
+	bool srtp_required;               /* refuse calls without SRTP */
+	char codecs[USERS_CODECS_STRLEN]; /* normalised list, "" = any */
+	char acl[USERS_ACL_STRLEN];       /* normalised list, "" = any */
+	int64_t created_at;               /* seconds since the epoch */
 	int64_t updated_at;
 };
 
@@ -74,6 +91,38 @@ int users_get(struct db *db, const struct keys *k, struct sv ext,
  * that breaks the rules) or a store error. The callback may read the
  * same db handle. */
 int users_list(struct db *db, users_list_cb cb, void *arg) RP_MUST_CHECK;
+
+/* Normalise a codec list or an access list given as comma-separated
+ * entries (white space around each entry is ignored) into the
+ * stored form described above, NUL-terminated. An empty or blank text
+ * gives "" (any). Access list entries are normalised one by one (IPv6
+ * lower case and compressed, mapped IPv4 as IPv4, full-length prefixes
+ * dropped) and an entry repeated after normalisation is kept once.
+ * Return 0, -EINVAL (an empty entry, a bad name or network, a repeated
+ * codec) or -E2BIG (too many entries, or text past the sizes above).
+ * Any thread. */
+int users_codecs_normalise(
+    struct sv text, char out[USERS_CODECS_STRLEN]) RP_MUST_CHECK;
+int users_acl_normalise(
+    struct sv text, char out[USERS_ACL_STRLEN]) RP_MUST_CHECK;
+
+/* Reads the public fields of a user, opening no secret. Returns 0,
+ * -EINVAL (bad ext), -ENOENT, -EBADMSG (a row that breaks the rules) or
+ * a store error. */
+int users_get_info(
+    struct db *db, struct sv ext, struct user_info *out) RP_MUST_CHECK;
+
+/* Sets whether the user's calls must use SRTP and which codecs they may
+ * use (normalised with users_codecs_normalise(); empty: any). Returns
+ * 0, -EINVAL (bad ext or list), -E2BIG, -ENOENT or a store error. */
+int users_set_media(struct db *db, struct sv ext, bool srtp_required,
+    struct sv codecs, int64_t now) RP_MUST_CHECK;
+
+/* Sets the networks the user's devices may register and call from
+ * (normalised with users_acl_normalise(); empty: anywhere). Returns 0,
+ * -EINVAL, -E2BIG, -ENOENT or a store error. */
+int users_set_acl(
+    struct db *db, struct sv ext, struct sv acl, int64_t now) RP_MUST_CHECK;
 
 /* Enables or disables a user. Returns 0, -EINVAL, -ENOENT or a store
  * error. */

@@ -476,6 +476,205 @@ test_oom_atomic(void **state)
 	assert_memory_equal(r.ha1_sha256, (uint8_t[32]){0}, 32);
 }
 
+static void
+test_codecs_normalise(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} good[] = {
+	    {"", ""},
+	    {"  ", ""},
+	    {"opus", "opus"},
+	    {"PCMU, opus ,\tG722", "PCMU,opus,G722"},
+	    {"telephone-event,L16,x.y_z", "telephone-event,L16,x.y_z"},
+	};
+	static const char *const bad[] = {",", "opus,", ",opus", "opus,,PCMU",
+	    "op us", "opus;PCMU", "PCMU,pcmu", "OPUS,opus", "é",
+	    "123456789012345678901234567890123", "a/b", "a\nb"};
+	char out[USERS_CODECS_STRLEN], in[USERS_CODECS_STRLEN * 2];
+	size_t len = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(
+		    users_codecs_normalise(sv_cstr(good[i].in), out), 0);
+		assert_string_equal(out, good[i].out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(out, "junk", 5);
+		assert_int_equal(
+		    users_codecs_normalise(sv_cstr(bad[i]), out), -EINVAL);
+		assert_string_equal(out, "");
+	}
+	assert_int_equal(
+	    users_codecs_normalise(sv_make("op\0us", 5), out), -EINVAL);
+	/* 16 names of 32 characters fit; a 17th does not. */
+	for (int i = 0; i < USERS_CODECS_MAX; i++)
+		len += (size_t)snprintf(in + len, sizeof(in) - len, "%s%031d%c",
+		    i > 0 ? "," : "", i, 'x');
+	assert_int_equal(users_codecs_normalise(sv_make(in, len), out), 0);
+	assert_int_equal(strlen(out), len);
+	len += (size_t)snprintf(in + len, sizeof(in) - len, ",extra");
+	assert_int_equal(users_codecs_normalise(sv_make(in, len), out), -E2BIG);
+}
+
+static void
+test_acl_normalise(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} good[] = {
+	    {"", ""},
+	    {"192.0.2.7", "192.0.2.7"},
+	    {" 192.0.2.0/24 , 2001:DB8:0::/32", "192.0.2.0/24,2001:db8::/32"},
+	    {"::ffff:198.51.100.9,10.0.0.0/8", "198.51.100.9,10.0.0.0/8"},
+	    {"192.0.2.7/32,192.0.2.7", "192.0.2.7"},
+	    {"0.0.0.0/0,::/0", "0.0.0.0/0,::/0"},
+	};
+	static const char *const bad[] = {",", "192.0.2.7,", "192.0.2",
+	    "192.0.2.256", "192.0.2.7/24", "192.0.2.0/33", "192.0.2.0/",
+	    "192.0.2.0/024", "2001:db8::/129", "host.example", "[::1]",
+	    "fe80::1%eth0", "192.0.2.7:5060", "any"};
+	char out[USERS_ACL_STRLEN], in[USERS_ACL_STRLEN * 2];
+	size_t len = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(
+		    users_acl_normalise(sv_cstr(good[i].in), out), 0);
+		assert_string_equal(out, good[i].out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(out, "junk", 5);
+		assert_int_equal(
+		    users_acl_normalise(sv_cstr(bad[i]), out), -EINVAL);
+		assert_string_equal(out, "");
+	}
+	/* 32 of the longest entries fit; a 33rd does not. */
+	for (int i = 0; i < USERS_ACL_MAX; i++)
+		len += (size_t)snprintf(in + len, sizeof(in) - len,
+		    "%sffff:ffff:ffff:ffff:ffff:ffff:ffff:%04x/128",
+		    i > 0 ? "," : "", 0xff00 + i);
+	assert_int_equal(users_acl_normalise(sv_make(in, len), out), 0);
+	assert_int_equal(strlen(out), len - USERS_ACL_MAX * 4);
+	len += (size_t)snprintf(in + len, sizeof(in) - len, ",192.0.2.1");
+	assert_int_equal(users_acl_normalise(sv_make(in, len), out), -E2BIG);
+}
+
+static void
+test_set_media(void **state)
+{
+	struct fixture *f = *state;
+	struct user_record r;
+	struct user_info u;
+
+	assert_int_equal(add(f, "1001", "A", 10), 0);
+	/* New users: SRTP optional, any codec, anywhere. */
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_false(u.srtp_required);
+	assert_string_equal(u.codecs, "");
+	assert_string_equal(u.acl, "");
+	assert_int_equal(
+	    users_set_media(f->db, SV("1001"), true, SV("opus , PCMA"), 20), 0);
+	assert_int_equal(users_get(f->db, f->k, SV("1001"), &r), 0);
+	assert_true(r.info.srtp_required);
+	assert_string_equal(r.info.codecs, "opus,PCMA");
+	assert_int_equal(r.info.updated_at, 20);
+	assert_int_equal(r.info.created_at, 10);
+	assert_memory_equal(r.ha1_md5, f->md5, USERS_HA1_MD5_LEN);
+	users_record_wipe(&r);
+	/* Back to the defaults. */
+	assert_int_equal(
+	    users_set_media(f->db, SV("1001"), false, SV_NULL, 30), 0);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_false(u.srtp_required);
+	assert_string_equal(u.codecs, "");
+	/* Errors change nothing. */
+	assert_int_equal(
+	    users_set_media(f->db, SV("1001"), true, SV("opus,OPUS"), 40),
+	    -EINVAL);
+	assert_int_equal(
+	    users_set_media(f->db, SV("1 1"), true, SV("opus"), 40), -EINVAL);
+	assert_int_equal(
+	    users_set_media(f->db, SV("1002"), true, SV("opus"), 40), -ENOENT);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_false(u.srtp_required);
+	assert_int_equal(u.updated_at, 30);
+	assert_int_equal(users_get_info(f->db, SV("1002"), &u), -ENOENT);
+	assert_int_equal(users_get_info(f->db, SV(""), &u), -EINVAL);
+}
+
+static void
+test_set_acl(void **state)
+{
+	struct fixture *f = *state;
+	struct list_ctx c = {0};
+	struct user_info u;
+
+	assert_int_equal(add(f, "1001", "A", 10), 0);
+	assert_int_equal(users_set_acl(f->db, SV("1001"),
+	                     SV("192.0.2.0/24,2001:DB8::/32"), 20),
+	    0);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_string_equal(u.acl, "192.0.2.0/24,2001:db8::/32");
+	assert_int_equal(u.updated_at, 20);
+	/* The media settings are left alone, and users_list() reads both. */
+	assert_int_equal(
+	    users_set_media(f->db, SV("1001"), true, SV("G722"), 25), 0);
+	assert_int_equal(
+	    users_set_acl(f->db, SV("1001"), SV("10.0.0.0/8"), 30), 0);
+	assert_int_equal(users_list(f->db, collect, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_true(u.srtp_required);
+	assert_string_equal(u.codecs, "G722");
+	assert_string_equal(u.acl, "10.0.0.0/8");
+	assert_int_equal(
+	    users_set_acl(f->db, SV("1001"), SV("192.0.2.1/24"), 40), -EINVAL);
+	assert_int_equal(
+	    users_set_acl(f->db, SV("1002"), SV("192.0.2.1"), 40), -ENOENT);
+	assert_int_equal(users_set_acl(f->db, SV("1001"), SV(""), 50), 0);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_string_equal(u.acl, "");
+}
+
+/* Settings edited by hand into a form the repository would not write
+ * make the row invalid; the schema refuses a bad SRTP mode. */
+static void
+test_bad_settings_rows(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const edits[] = {
+	    "UPDATE users SET codecs = 'opus, PCMU'",
+	    "UPDATE users SET codecs = 'opus,OPUS'",
+	    "UPDATE users SET acl = '2001:DB8::/32'",
+	    "UPDATE users SET acl = '192.0.2.7/24'",
+	    "UPDATE users SET acl = '192.0.2.1,'",
+	};
+	struct list_ctx c;
+	struct user_record r;
+	struct user_info u;
+	sqlite3 *h;
+
+	assert_int_equal(add(f, "1001", "A", 10), 0);
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		raw_exec(f->path, "UPDATE users SET codecs = '', acl = ''");
+		assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+		raw_exec(f->path, edits[i]);
+		assert_int_equal(
+		    users_get_info(f->db, SV("1001"), &u), -EBADMSG);
+		assert_int_equal(
+		    users_get(f->db, f->k, SV("1001"), &r), -EBADMSG);
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(users_list(f->db, collect, &c), -EBADMSG);
+	}
+	assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "UPDATE users SET srtp = 'always'",
+	                     NULL, NULL, NULL),
+	    SQLITE_CONSTRAINT);
+	sqlite3_close(h);
+}
+
 /* R-OPS-3: users survive closing and re-opening the database. */
 static void
 test_persist(void **state)
@@ -509,6 +708,12 @@ main(void)
 	        test_blob_bound_to_row, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_oom_atomic, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_persist, setup, teardown),
+	    cmocka_unit_test(test_codecs_normalise),
+	    cmocka_unit_test(test_acl_normalise),
+	    cmocka_unit_test_setup_teardown(test_set_media, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_acl, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_bad_settings_rows, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store_users", tests, NULL, NULL);

@@ -202,8 +202,14 @@ def test_tls_versions(daemon):
 
 def test_unknown_method_and_require(daemon, data):
     c = Client(daemon.udp)
-    c.send(c.request("INVITE", f"sip:200@{data.realm}", "100", data.realm))
+    c.send(c.request("SUBSCRIBE", f"sip:200@{data.realm}", "100", data.realm))
     assert status_of(c.recv()) == 501
+    # An INVITE without credentials is challenged before anything else,
+    # whether the number exists or not (R-AUTH-5).
+    c.send(c.request("INVITE", f"sip:200@{data.realm}", "100", data.realm))
+    r = c.recv()
+    assert status_of(r) == 407
+    assert header(parse(r)[1], "Proxy-Authenticate")
     c.send(c.request("OPTIONS", f"sip:{data.realm}", "100", data.realm,
                      ["Require: foo, bar"]))
     r = c.recv()

@@ -1,0 +1,111 @@
+/* Calls between extensions: the back-to-back user agent (R-CALL-2,
+ * R-CALL-3, R-CRYPTO-2, R-CRYPTO-4, R-FRAUD-8).
+ *
+ * A call has two legs, each its own dialog: leg A between the caller
+ * and rempart, leg B between rempart and the callee. Nothing of one leg
+ * (Call-ID, tags, Via, Contact, Record-Route, SDP addresses) appears on
+ * the other: rempart writes every request and response of a leg itself.
+ * Media is anchored on the relay (media/relay.h), SDP rewritten by
+ * pbx/offer.h.
+ *
+ * The server authenticates the INVITE, checks the caller's identity and
+ * resolves the dialled number; then calls_invite() owns the INVITE's
+ * server transaction. The callee's contacts come from the registrar;
+ * with several, every one rings (forking) and the first 200 wins, the
+ * others are cancelled. In-dialog requests, ACKs for 2xx and stray
+ * responses are given to calls_request(), calls_ack() and
+ * calls_stray(); CANCEL to calls_cancel().
+ *
+ * Dead calls end on their own: a session refresh (RFC 4028 style: rempart
+ * is the refresher of both legs and sends an UPDATE or re-INVITE every
+ * half interval) that fails, or media that stopped flowing for
+ * rtp_timeout, hangs up both legs.
+ *
+ * Each call attempt ends in exactly one call record given to the
+ * record callback (the server writes it through the store writer).
+ *
+ * Everything runs on the signalling loop's thread. */
+#ifndef RP_PBX_CALL_H
+#define RP_PBX_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/compiler.h"
+#include "core/loop.h"
+#include "core/sv.h"
+#include "media/relay.h"
+#include "pbx/offer.h"
+#include "sip/msg.h"
+#include "sip/registrar.h"
+#include "sip/transaction.h"
+#include "store/cdr.h"
+
+#define CALLS_MAX_DEFAULT 4096u
+#define CALL_RING_TIMEOUT_MS_DEFAULT 60000u
+#define CALL_SESSION_EXPIRES_S_DEFAULT 1800u
+#define CALL_RTP_TIMEOUT_MS_DEFAULT 60000u
+/* Contacts rung at once for one callee. */
+#define CALL_FORKS_MAX 8u
+
+/* One of the two parties, as the server resolved it. Views are borrowed
+ * for the call of calls_invite() only. */
+struct call_party {
+	struct sv ext;
+	struct sv display_name;
+	struct offer_policy policy;
+};
+
+/* Our own address for a transport, as written in Via and Contact: the
+ * server fills it for the peer a leg talks to. Returns the host text
+ * (IPv6 in brackets) and port. */
+typedef int (*calls_local_cb)(void *ctx, const struct sip_txn_peer *peer,
+    char *host, size_t host_size, uint16_t *port);
+/* A finished call attempt. 'r' is valid during the call only. */
+typedef void (*calls_record_cb)(void *ctx, const struct cdr_record *r);
+
+struct calls_config {
+	struct loop *loop;
+	struct sip_txn_layer *txn;
+	const struct registrar *reg;
+	struct media_relay *relay;
+	struct sv domain; /* the realm: host part of From/To we write */
+	uint32_t max_calls;       /* 0: CALLS_MAX_DEFAULT */
+	uint32_t ring_timeout_ms; /* 0: CALL_RING_TIMEOUT_MS_DEFAULT */
+	uint32_t session_expires_s; /* 0: ..._DEFAULT */
+	uint32_t rtp_timeout_ms;    /* 0: ..._DEFAULT */
+	calls_local_cb local;
+	calls_record_cb record;
+	void *ctx; /* first argument of the callbacks */
+};
+
+struct calls;
+
+int calls_new(struct calls **out, const struct calls_config *cfg) RP_MUST_CHECK;
+/* Hangs up nothing: frees every call without a word (shutdown). NULL is
+ * fine. Before the transaction layer is freed. */
+void calls_free(struct calls *c);
+size_t calls_count(const struct calls *c);
+
+/* A new INVITE (no To tag) from an authenticated caller. 'callee' is
+ * NULL when the number is unknown (404). calls_invite() always answers
+ * t, at once or later. 'dialled' is the Request-URI user. */
+void calls_invite(struct calls *c, struct sip_txn_server *t,
+    struct sip_msg *req, const struct call_party *caller,
+    const struct call_party *callee, struct sv dialled);
+
+/* An in-dialog request (To tag present) other than ACK and CANCEL.
+ * Returns false when it matches no dialog (the server answers 481). */
+bool calls_request(struct calls *c, struct sip_txn_server *t,
+    struct sip_msg *req);
+/* An ACK that matched no transaction: the ACK for one of our 2xx. */
+void calls_ack(struct calls *c, struct sip_msg *ack);
+/* A response no client transaction took: a retransmitted 2xx. */
+void calls_stray(
+    struct calls *c, struct sip_msg *resp, const struct sip_txn_peer *from);
+/* A CANCEL whose INVITE transaction 'invite' is still pending. The
+ * server answers the CANCEL itself. */
+void calls_cancel(struct calls *c, struct sip_txn_server *invite);
+
+#endif
