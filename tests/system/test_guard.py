@@ -3,6 +3,7 @@ scripted password guessing. R-NET-2, R-NET-4, R-AUTH-5."""
 import re
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -201,3 +202,37 @@ def test_flood_from_one_source(daemon, data, tmp_path):
     assert options_answered(daemon.udp, "127.0.0.3")
     log = daemon.log.read_text()
     assert "event=ban src=127.0.0.2" in log, log[-2000:]
+
+
+def test_user_acl_refuses_right_password_from_wrong_network(daemon, data):
+    """R-NET-4: a user whose devices may only use 127.0.0.8/30 is refused
+    from elsewhere even with the right secret, with the very answer a
+    wrong secret gets (R-AUTH-5), and logged as an ACL refusal; from its
+    network it registers."""
+    r = data.cli("user", "set", "104", "--acl", "127.0.0.8/30")
+    assert r.returncode == 0, r.stderr
+    deadline = time.time() + 5
+    while "users reloaded" not in daemon.log.read_text():
+        assert time.time() < deadline, daemon.log.read_text()
+        time.sleep(0.05)
+
+    def answer(bind, secret):
+        c = Client(daemon.udp, bind=bind)
+        c.call_id = "acl@test"
+        c.from_tag = "ftag"
+        resp, _, _ = c.register("104", secret, data.realm)
+        c.close()
+        text = re.sub(r'nonce="[^"]*"', 'nonce="N"', resp.decode())
+        text = re.sub(r";tag=[0-9a-z]+\r\n", ";tag=T\r\n", text)
+        text = re.sub(r"branch=z9hG4bK[0-9a-f]+", "branch=B", text)
+        text = re.sub(r"rport=\d+|:\d+;branch", "P", text)
+        return status_of(resp), text
+
+    right = answer("127.0.0.5", data.secrets["104"])
+    wrong = answer("127.0.0.6", data.secrets["104"] + "x")
+    assert right[0] == wrong[0] == 401
+    assert right[1].replace("127.0.0.5", "IP") == \
+        wrong[1].replace("127.0.0.6", "IP")
+    assert answer("127.0.0.9", data.secrets["104"])[0] == 200
+    log = (data.path / "log" / "security.log").read_text()
+    assert '"event":"acl_refused"' in log.replace(" ", ""), log
