@@ -28,6 +28,7 @@ usage(FILE *f)
 	    "                [--trusted CIDR,CIDR...] "
 	    "[--digest both|md5|sha256]\n"
 	    "                [--media-addr ADDR] [--media-ports MIN-MAX]\n"
+	    "                [--banned-answer drop|403]\n"
 	    "                [--ring-timeout S] [--session-expires S] "
 	    "[--rtp-timeout S]\n"
 	    "                [--version] [--help]\n"
@@ -248,6 +249,18 @@ main(int argc, char **argv)
 				cfg.session_expires_s = v;
 			else
 				cfg.rtp_timeout_s = v;
+		} else if (strcmp(a, "--banned-answer") == 0 && i + 1 < argc) {
+			const char *v = argv[++i];
+
+			if (strcmp(v, "drop") == 0) {
+				cfg.banned_reject_403 = false;
+			} else if (strcmp(v, "403") == 0) {
+				cfg.banned_reject_403 = true;
+			} else {
+				fprintf(stderr, "rempartd: --banned-answer is drop "
+				                "or 403\n");
+				return EXIT_USAGE;
+			}
 		} else if (strcmp(a, "--media-addr") == 0 && i + 1 < argc) {
 			cfg.media_addr = argv[++i];
 		} else if (strcmp(a, "--media-ports") == 0 && i + 1 < argc) {

@@ -346,7 +346,9 @@ admit(void *ctx, const struct sockaddr_storage *ss, enum sip_txn_transport kind)
 	else
 		v = guard_conn_open(s->guard, &a, loop_now_ms(s->loop));
 	report(s, &ev);
-	return v == GUARD_PASS;
+	/* A banned source answered 403 by setting is parsed just enough
+	 * to build that answer (guard_admits_request). */
+	return v == GUARD_PASS || v == GUARD_REJECT;
 }
 
 static void
@@ -358,6 +360,9 @@ conn_closed(void *ctx, const struct sockaddr_storage *ss)
 	if (guard_addr(ss, &a))
 		guard_conn_close(s->guard, &a);
 }
+
+static int build_reply(struct server *s, struct sip_msg *req,
+    const struct sip_txn_peer *from, uint16_t status, const char *reason);
 
 /* After parsing and before any transaction exists, so that a dropped
  * request leaves no state behind. Stream messages also pay the packet
@@ -375,11 +380,12 @@ guard_admits_request(
 
 	if (!guard_addr(&from->addr, &a))
 		return false;
-	if (from->transport != SIP_TXN_TP_UDP &&
-	    guard_packet(s->guard, &a, loop_now_ms(s->loop), &ev) !=
-	        GUARD_PASS) {
-		report(s, &ev);
-		return false;
+	if (from->transport != SIP_TXN_TP_UDP) {
+		v = guard_packet(s->guard, &a, loop_now_ms(s->loop), &ev);
+		if (v != GUARD_PASS && v != GUARD_REJECT) {
+			report(s, &ev);
+			return false;
+		}
 	}
 	switch (m->method) {
 	case SIP_METHOD_REGISTER:
@@ -405,6 +411,13 @@ guard_admits_request(
 		info.target = ruri->user;
 	v = guard_request(s->guard, &a, &info, loop_now_ms(s->loop), &ev);
 	report(s, &ev);
+	if (v == GUARD_REJECT && m->method != SIP_METHOD_ACK) {
+		/* R-NET-2: 403 by setting, stateless and without detail. */
+		buf_reset(&s->hdrs);
+		if (build_reply(s, m, from, 403, "Forbidden") == 0 &&
+		    sip_txn_layer_send(s->txn, from, buf_view(&s->out)) != 0)
+			log_debug("sip", "msg=\"403 not sent\"");
+	}
 	return v == GUARD_PASS;
 }
 
@@ -1518,6 +1531,7 @@ start_guard(struct server *s)
 	}
 	if (rc == 0) {
 		gcfg.trusted = trusted;
+		gcfg.reject_403 = s->cfg.banned_reject_403;
 		rc = guard_new(&s->guard, &gcfg);
 	}
 	cidr_set_free(trusted);

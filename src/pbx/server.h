@@ -26,6 +26,8 @@ struct server_config {
 	/* Networks the perimeter guard never bans nor throttles, as
 	 * "CIDR,CIDR,..." (NULL: none). */
 	const char *trusted;
+	/* Banned sources get 403 instead of silence (R-NET-2). */
+	bool banned_reject_403;
 	/* Digest algorithms offered and accepted. Both by default, SHA-256
 	 * first (RFC 8760); MD5 only is for phones whose stack gives up on
 	 * a challenge it cannot use, SHA-256 only refuses MD5 altogether. */

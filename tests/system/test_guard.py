@@ -236,3 +236,23 @@ def test_user_acl_refuses_right_password_from_wrong_network(daemon, data):
     assert answer("127.0.0.9", data.secrets["104"])[0] == 200
     log = (data.path / "log" / "security.log").read_text()
     assert '"event":"acl_refused"' in log.replace(" ", ""), log
+
+
+def test_banned_source_answered_403_by_setting(rempartd, data):
+    """R-NET-2: silence is the default (above); with --banned-answer 403
+    a banned source gets a bare 403 to each request, and still nothing
+    it could use."""
+    r = data.cli("bans", "add", "127.0.0.12", "--for", "1h")
+    assert r.returncode == 0, r.stderr
+    d = Daemon(rempartd, data, extra=["--banned-answer", "403"])
+    try:
+        c = Client(d.udp, bind="127.0.0.12")
+        c.send(c.request("OPTIONS", "sip:rempart.test", "100",
+                         "rempart.test"))
+        resp = c.recv(timeout=2)
+        c.close()
+        assert status_of(resp) == 403, resp
+        assert b"WWW-Authenticate" not in resp and b"Allow" not in resp
+        assert options_answered(d.udp, "127.0.0.3")
+    finally:
+        assert d.stop() == 0
