@@ -387,6 +387,39 @@ def test_call_answered_caller_hangs_up(sipp, pbx, data, tmp_path):
     assert d.alive()
 
 
+def test_calls_during_a_flood(sipp, pbx, data, tmp_path):
+    """R-NET-3: while SIPp floods 10,000 requests/s for 10 s from
+    127.0.0.2, 100 calls from another address (10 a second) keep >= 99 %
+    success, and the flooding source is banned."""
+    d = pbx()
+    port = free_port()
+    register_at(d, data, "101", port)
+    scenario = pathlib.Path(__file__).parent / "sipp" / "flood.xml"
+    flood = subprocess.Popen(
+        [sipp, "-sf", str(scenario), "-i", "127.0.0.2", "-p", "0",
+         "-r", "10000", "-m", "100000", "-timeout", "40s", "-nostdin",
+         f"127.0.0.1:{d.udp}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:
+        time.sleep(0.5)
+        uas = start_uas(sipp, tmp_path, "uas", "call_uas.xml", port,
+                        calls=100, seconds=60)
+        uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp, "100",
+                        data.secrets["100"], "101", data.realm, calls=100,
+                        rate=10, seconds=60, delay_ms=500)
+        finish(uac, uas)
+    finally:
+        try:
+            flood.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            flood.kill()
+            flood.wait()
+    ok, failed = uac.counts()
+    assert ok >= 99, uac
+    assert d.alive()
+    assert "event=ban src=127.0.0.2" in d.log.read_text()
+
+
 def test_call_callee_hangs_up(sipp, pbx, data, tmp_path):
     """The callee's BYE ends the caller's leg: the caller gets a BYE in
     its own dialog (its Call-ID, its tag as To tag)."""
