@@ -819,3 +819,39 @@ def test_scenario_refused_fails_on_answer(sipp, tmp_path):
         uas.kill()
     assert rc != 0, uac
     assert uac.counts() == (0, 1), uac
+
+
+def test_max_forwards_exhausted_is_refused(pbx, data):
+    """RFC 3261 §16.3: an authenticated INVITE that arrives with
+    Max-Forwards 0 is not forwarded (483), which breaks loops between
+    servers; the attempt leaves a record."""
+    d = pbx()
+    c = Client(d.udp)
+    uri = f"sip:101@{data.realm}"
+
+    def invite(extra=()):
+        req = c.request("INVITE", uri, "100", data.realm, list(extra),
+                        to_user="101")
+        return c.transact(req.replace("Max-Forwards: 70",
+                                      "Max-Forwards: 0"))
+
+    first = invite()
+    assert status_of(first) == 407, first
+    chal = None
+    for v in header(parse(first)[1], "Proxy-Authenticate"):
+        p = digest_params(v)
+        if p.get("algorithm", "MD5") == "MD5":
+            chal = p
+    assert chal is not None, first
+    resp = digest_response("MD5", "100", chal["realm"], data.secrets["100"],
+                           "INVITE", uri, chal["nonce"], "00000001",
+                           "c0ffee")
+    auth = (f'Proxy-Authorization: Digest username="100", '
+            f'realm="{chal["realm"]}", nonce="{chal["nonce"]}", '
+            f'uri="{uri}", response="{resp}", algorithm=MD5, qop=auth, '
+            f'nc=00000001, cnonce="c0ffee", opaque="{chal["opaque"]}"')
+    second = invite([auth])
+    assert status_of(second) == 483, second
+    c.close()
+    row = cdr_for(data, "100", "101")
+    assert row["sip_code"] == "483", row
