@@ -1441,6 +1441,13 @@ calls_request(struct calls *c, struct sip_txn_server *t, struct sip_msg *req)
 	k = l->call;
 	if (k->state == CALL_ENDED)
 		return false;
+	if (l->side == SIDE_B && l != k->b) {
+		/* A fork that answered too late and was hung up: its own
+		 * dialog only, never the call. */
+		respond_plain(c, l, t, req->method == SIP_METHOD_BYE ? 200 : 481,
+		    SV_NULL, SV_NULL);
+		return true;
+	}
 	/* §12.2.2: a CSeq lower than the last one is out of order. */
 	if (l->remote_cseq != 0 && cs->seq <= l->remote_cseq) {
 		respond_plain(c, l, t, 500, sv_cstr("CSeq Out of Order"),

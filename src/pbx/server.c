@@ -829,6 +829,7 @@ on_request(void *ctx, struct sip_txn_server *t, struct sip_msg *req,
 	const struct sip_uri *ruri;
 	struct sip_txn_server *invite;
 	struct sip_error err;
+	int rc;
 
 	if (sip_msg_parse_all(req, &err) != 0) {
 		reply(s, t, req, err.status, err.reason);
@@ -868,11 +869,13 @@ on_request(void *ctx, struct sip_txn_server *t, struct sip_msg *req,
 		break;
 	case SIP_METHOD_CANCEL:
 		/* §9.2: 200 for the CANCEL, then 487 for the INVITE. */
-		if (sip_txn_server_find_invite(s->txn, req, &invite) == 0) {
+		rc = sip_txn_server_find_invite(s->txn, req, &invite);
+		if (rc == 0) {
 			reply(s, t, req, 200, "");
 			calls_cancel(s->calls, invite);
 		} else {
-			reply(s, t, req, 481, "");
+			/* Already answered: the CANCEL has no effect. */
+			reply(s, t, req, rc == -EALREADY ? 200 : 481, "");
 		}
 		break;
 	case SIP_METHOD_BYE:
