@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/seclog.h"
 #include "core/sv.h"
 #include "policy/secret.h"
@@ -22,6 +24,7 @@
 #include "selfsigned.h"
 #include "sip/auth.h"
 #include "sip/host.h"
+#include "store/audit.h"
 #include "store/bans.h"
 #include "store/cdr.h"
 #include "store/db.h"
@@ -41,14 +44,17 @@
 #define TAIL_DEFAULT_LINES 20
 #define TAIL_MAX_LINES 1000000u
 #define TAIL_POLL_NS 200000000L
-/* Longest 'cdr list --limit'. */
+/* Longest 'cdr list --limit' and 'audit list --limit'. */
 #define CDR_LIMIT_MAX 1000000u
+#define AUDIT_LIMIT_MAX 1000000u
+#define MS_PER_DAY (86400LL * 1000)
 
 struct cli {
 	const char *data_dir;
 	struct db *db;
 	struct keys *keys;
 	char realm[SETTINGS_VALUE_MAX + 1];
+	char actor[AUDIT_FIELD_MAX + 1]; /* who runs us, for the audit log */
 };
 
 static void
@@ -82,6 +88,12 @@ usage(FILE *f)
 	    "  bans remove ADDR[/PREFIX]\n"
 	    "  security tail [-n N] [--follow] the last N (20) lines of the "
 	    "security log\n"
+	    "  audit verify                    check the audit log's hash "
+	    "chain\n"
+	    "  audit list [--since WHEN] [--limit N]\n"
+	    "  audit prune [--older-than DURATION]  apply the retention now\n"
+	    "  audit retention [DAYS]          show or set the retention "
+	    "(400 days)\n"
 	    "  cdr list [FILTERS]              call records, oldest first\n"
 	    "  cdr export --csv [FILTERS]      the same as CSV (RFC 4180)\n"
 	    "                                  FILTERS: --since WHEN, --until "
@@ -168,6 +180,120 @@ close_store(struct cli *c)
 	keys_free(c->keys);
 }
 
+/* The Unix user running the CLI: the actor of its audit entries. A
+ * name the log would refuse is replaced by the numeric uid. */
+static void
+cli_actor(struct cli *c)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	size_t n = pw != NULL && pw->pw_name != NULL ? strlen(pw->pw_name) : 0;
+	bool ok = n > 0 && n <= AUDIT_FIELD_MAX;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = pw->pw_name[i] > 0x20 && pw->pw_name[i] < 0x7f;
+	if (ok)
+		memcpy(c->actor, pw->pw_name, n + 1);
+	else
+		snprintf(
+		    c->actor, sizeof(c->actor), "uid:%u", (unsigned)geteuid());
+}
+
+/* Audit state is a small JSON object of non-secret fields, built in a
+ * buffer: the first key opens it, json_end() closes it. */
+static void
+json_key(struct buf *b, const char *key)
+{
+	buf_append_char(b, b->len == 0 ? '{' : ',');
+	buf_printf(b, "\"%s\":", key);
+}
+
+static void
+json_sv(struct buf *b, const char *key, struct sv v)
+{
+	json_key(b, key);
+	buf_append_char(b, '"');
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned char ch = (unsigned char)v.p[i];
+
+		if (ch == '"' || ch == '\\') {
+			buf_append_char(b, '\\');
+			buf_append_char(b, (char)ch);
+		} else if (ch < 0x20 || ch == 0x7f) {
+			buf_printf(b, "\\u%04x", ch);
+		} else {
+			buf_append_char(b, (char)ch);
+		}
+	}
+	buf_append_char(b, '"');
+}
+
+static void
+json_str(struct buf *b, const char *key, const char *v)
+{
+	json_sv(b, key, sv_cstr(v));
+}
+
+static void
+json_bool(struct buf *b, const char *key, bool v)
+{
+	json_key(b, key);
+	buf_append_cstr(b, v ? "true" : "false");
+}
+
+static void
+json_int(struct buf *b, const char *key, int64_t v)
+{
+	json_key(b, key);
+	buf_printf(b, "%" PRId64, v);
+}
+
+static struct sv
+json_end(struct buf *b)
+{
+	if (b->len == 0)
+		buf_append_cstr(b, "{}");
+	else
+		buf_append_char(b, '}');
+	return buf_view(b);
+}
+
+/* Appends the audit entry of an admin action (R-ADMIN-4). Called
+ * inside the change's transaction, so both commit or neither does.
+ * 'before' and 'after' never hold a secret. Returns 0 or a negative
+ * errno. */
+static int
+audit_admin(struct cli *c, const char *action, const char *object,
+    struct buf *before, struct buf *after)
+{
+	struct audit_entry e = {
+	    .actor = sv_cstr(c->actor),
+	    .role = SV("admin"),
+	    .source = SV("cli"),
+	    .action = sv_cstr(action),
+	    .object = sv_cstr(object),
+	};
+
+	e.before = before != NULL ? json_end(before) : SV("");
+	e.after = after != NULL ? json_end(after) : SV("");
+	if (before != NULL && buf_error(before) != 0)
+		return buf_error(before);
+	if (after != NULL && buf_error(after) != 0)
+		return buf_error(after);
+	return audit_append(c->db, c->keys, &e, NULL);
+}
+
+/* Ends the transaction of a change: commits when rc is 0, rolls back
+ * otherwise. Returns rc or the commit's error. */
+static int
+tx_end(struct cli *c, int rc)
+{
+	if (rc != 0) {
+		db_tx_rollback(c->db);
+		return rc;
+	}
+	return db_tx_commit(c->db);
+}
+
 static struct secret_list *
 load_common_list(void)
 {
@@ -247,18 +373,38 @@ store_user(
     struct cli *c, struct sv ext, struct sv name, const char *secret, bool add)
 {
 	struct sip_auth_ha1 ha1;
+
+	char object[USERS_EXT_MAX + 1];
+	struct buf after;
 	int rc;
 
 	rc = sip_auth_ha1_set(&ha1, ext, sv_cstr(c->realm), sv_cstr(secret));
 	if (rc != 0)
 		return fail("cannot compute the credentials", rc);
-	if (add)
-		rc = users_add(c->db, c->keys, ext, name, ha1.md5, ha1.sha256,
-		    (int64_t)time(NULL));
-	else
-		rc = users_set_ha1(c->db, c->keys, ext, ha1.md5, ha1.sha256,
-		    (int64_t)time(NULL));
+	/* The extension was checked by the caller: it fits. */
+	snprintf(object, sizeof(object), "%.*s", SV_ARG(ext));
+	buf_init(&after, 0);
+	if (add) {
+		json_str(&after, "name", name.p != NULL ? name.p : "");
+		json_bool(&after, "enabled", true);
+	}
+	/* That the credentials changed, never what they are. */
+	json_str(&after, "credentials", add ? "set" : "replaced");
+	rc = db_tx_begin(c->db);
+	if (rc == 0) {
+		if (add)
+			rc = users_add(c->db, c->keys, ext, name, ha1.md5,
+			    ha1.sha256, (int64_t)time(NULL));
+		else
+			rc = users_set_ha1(c->db, c->keys, ext, ha1.md5,
+			    ha1.sha256, (int64_t)time(NULL));
+		if (rc == 0)
+			rc = audit_admin(c, add ? "user.add" : "user.passwd",
+			    object, NULL, &after);
+		rc = tx_end(c, rc);
+	}
 	sip_auth_ha1_wipe(&ha1);
+	buf_release(&after);
 	if (rc == -EEXIST) {
 		fprintf(stderr, "rempart: extension %.*s already exists\n",
 		    SV_ARG(ext));
@@ -280,6 +426,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 {
 	const char *realm = NULL;
 	char host[256], path[4096], key_path[4096];
+	struct buf after;
 	bool demo = false;
 	int rc;
 
@@ -330,7 +477,17 @@ cmd_init(struct cli *c, int argc, char **argv)
 	rc = db_open(&c->db, c->data_dir);
 	if (rc != 0)
 		return fail("cannot create the database", rc);
-	rc = settings_set(c->db, SETTINGS_SIP_REALM, sv_cstr(realm));
+	buf_init(&after, 0);
+	json_str(&after, "realm", realm);
+	json_bool(&after, "demo", demo);
+	rc = db_tx_begin(c->db);
+	if (rc == 0) {
+		rc = settings_set(c->db, SETTINGS_SIP_REALM, sv_cstr(realm));
+		if (rc == 0)
+			rc = audit_admin(c, "init", "", NULL, &after);
+		rc = tx_end(c, rc);
+	}
+	buf_release(&after);
 	if (rc != 0)
 		return fail("cannot store the realm", rc);
 	snprintf(c->realm, sizeof(c->realm), "%s", realm);
@@ -500,6 +657,43 @@ user_set_args(struct user_settings *set, int argc, char **argv)
 	return 0;
 }
 
+static const char *
+any_if_empty(const char *list)
+{
+	return list[0] != '\0' ? list : "any";
+}
+
+/* The audit entry of 'user set': the settings it changes, before and
+ * after. */
+static int
+user_set_audit(
+    struct cli *c, const struct user_info *u, const struct user_settings *set)
+{
+	struct buf before, after;
+	int rc;
+
+	buf_init(&before, 0);
+	buf_init(&after, 0);
+	if (set->srtp_required >= 0) {
+		json_str(&before, "srtp",
+		    u->srtp_required ? "required" : "optional");
+		json_str(&after, "srtp",
+		    set->srtp_required == 1 ? "required" : "optional");
+	}
+	if (set->codecs != NULL) {
+		json_str(&before, "codecs", any_if_empty(u->codecs));
+		json_str(&after, "codecs", any_if_empty(set->codecs_norm));
+	}
+	if (set->acl != NULL) {
+		json_str(&before, "acl", any_if_empty(u->acl));
+		json_str(&after, "acl", any_if_empty(set->acl_norm));
+	}
+	rc = audit_admin(c, "user.set", u->ext, &before, &after);
+	buf_release(&before);
+	buf_release(&after);
+	return rc;
+}
+
 /* Applies the settings in one transaction: all of them or none. */
 static int
 user_set_store(struct cli *c, struct sv ext, const struct user_settings *set)
@@ -512,6 +706,8 @@ user_set_store(struct cli *c, struct sv ext, const struct user_settings *set)
 	if (rc != 0)
 		return rc;
 	rc = users_get_info(c->db, ext, &u);
+	if (rc == 0)
+		rc = user_set_audit(c, &u, set);
 	if (rc == 0 && (set->srtp_required >= 0 || set->codecs != NULL))
 		rc = users_set_media(c->db, ext,
 		    set->srtp_required >= 0 ? set->srtp_required == 1
@@ -549,6 +745,36 @@ user_set(struct cli *c, struct sv ext, int argc, char **argv)
 	notify_daemon(c);
 	printf("extension %.*s updated\n", SV_ARG(ext));
 	return 0;
+}
+
+/* Enables or disables a user, audited, in one transaction. */
+static int
+user_set_enabled(struct cli *c, struct sv ext, bool enabled)
+{
+	struct buf before, after;
+	struct user_info u;
+	int rc;
+
+	buf_init(&before, 0);
+	buf_init(&after, 0);
+	rc = db_tx_begin(c->db);
+	if (rc != 0)
+		goto out;
+	rc = users_get_info(c->db, ext, &u);
+	if (rc == 0)
+		rc =
+		    users_set_enabled(c->db, ext, enabled, (int64_t)time(NULL));
+	if (rc == 0) {
+		json_bool(&before, "enabled", u.enabled);
+		json_bool(&after, "enabled", enabled);
+		rc = audit_admin(c, enabled ? "user.enable" : "user.disable",
+		    u.ext, &before, &after);
+	}
+	rc = tx_end(c, rc);
+out:
+	buf_release(&before);
+	buf_release(&after);
+	return rc;
 }
 
 static int
@@ -616,8 +842,7 @@ cmd_user(struct cli *c, int argc, char **argv)
 		rc = open_store(c);
 		if (rc != 0)
 			return rc;
-		rc = users_set_enabled(
-		    c->db, ext, argv[0][0] == 'e', (int64_t)time(NULL));
+		rc = user_set_enabled(c, ext, argv[0][0] == 'e');
 		if (rc == -ENOENT) {
 			fprintf(stderr, "rempart: no extension %s\n", argv[1]);
 			return EXIT_FAIL;
@@ -740,6 +965,45 @@ print_ban(void *arg, const struct ban_record *b)
 	return 0;
 }
 
+/* What the audit log keeps of a ban. */
+static void
+ban_json(struct buf *b, const struct ban_record *r)
+{
+	char until[32];
+
+	json_str(b, "until", format_until(r->until, until, sizeof(until)));
+	json_int(b, "count", r->count);
+	json_sv(b, "source", r->source);
+	json_sv(b, "reason", r->reason);
+}
+
+struct ban_find {
+	const char *addr;
+	struct buf *out;
+};
+
+/* bans_list() callback: describes the ban on 'addr', if active. */
+static int
+ban_find_cb(void *arg, const struct ban_record *r)
+{
+	struct ban_find *f = arg;
+
+	if (!sv_eq(r->addr, sv_cstr(f->addr)))
+		return 0;
+	ban_json(f->out, r);
+	return 1;
+}
+
+/* The audit state of the ban on 'addr' now: empty if none. */
+static int
+ban_state(struct cli *c, const char *addr, struct buf *out)
+{
+	struct ban_find f = {addr, out};
+	int rc = bans_list(c->db, (int64_t)time(NULL), ban_find_cb, &f);
+
+	return rc == 1 ? 0 : rc;
+}
+
 /* Opens the security log before a change is made, so that a change is
  * never made that could not be logged (R-ADMIN-4). */
 static int
@@ -763,6 +1027,55 @@ log_admin_event(
 	int rc = seclog_write(log, &ev);
 
 	return rc == 0 ? 0 : fail("cannot write the security log", rc);
+}
+
+/* Stores the ban and its audit entry in one transaction. */
+static int
+bans_add_store(struct cli *c, const struct ban_record *b, const char *addr)
+{
+	struct buf before, after;
+	int rc;
+
+	buf_init(&before, 0);
+	buf_init(&after, 0);
+	ban_json(&after, b);
+	rc = db_tx_begin(c->db);
+	if (rc != 0)
+		goto out;
+	rc = ban_state(c, addr, &before);
+	if (rc == 0)
+		rc = bans_upsert(c->db, b);
+	if (rc == 0)
+		rc = audit_admin(c, "bans.add", addr,
+		    before.len > 0 ? &before : NULL, &after);
+	rc = tx_end(c, rc);
+out:
+	buf_release(&before);
+	buf_release(&after);
+	return rc;
+}
+
+/* Removes the ban and appends its audit entry in one transaction. */
+static int
+bans_remove_store(struct cli *c, const char *addr)
+{
+	struct buf before;
+	int rc;
+
+	buf_init(&before, 0);
+	rc = db_tx_begin(c->db);
+	if (rc != 0)
+		goto out;
+	rc = ban_state(c, addr, &before);
+	if (rc == 0)
+		rc = bans_delete(c->db, sv_cstr(addr));
+	if (rc == 0)
+		rc = audit_admin(c, "bans.remove", addr,
+		    before.len > 0 ? &before : NULL, NULL);
+	rc = tx_end(c, rc);
+out:
+	buf_release(&before);
+	return rc;
 }
 
 static int
@@ -822,7 +1135,7 @@ bans_add(struct cli *c, const char *addr, int argc, char **argv)
 		rc = open_seclog(c, &log);
 	if (rc != 0)
 		goto out;
-	rc = bans_upsert(c->db, &b);
+	rc = bans_add_store(c, &b, addr);
 	if (rc == -EINVAL) {
 		fprintf(stderr, "rempart: invalid reason (not UTF-8)\n");
 		rc = EXIT_USAGE;
@@ -855,7 +1168,7 @@ bans_remove(struct cli *c, const char *addr)
 		rc = open_seclog(c, &log);
 	if (rc != 0)
 		goto out;
-	rc = bans_delete(c->db, sv_cstr(addr));
+	rc = bans_remove_store(c, addr);
 	if (rc == -ENOENT) {
 		fprintf(stderr, "rempart: no ban for %s\n", addr);
 		rc = EXIT_FAIL;
@@ -1369,6 +1682,263 @@ cmd_cdr(struct cli *c, int argc, char **argv)
 	return rc == 0 ? 0 : fail("cannot list call records", rc);
 }
 
+static int
+audit_verify_cmd(struct cli *c)
+{
+	struct audit_verify_result r;
+	int rc;
+
+	rc = audit_verify(c->db, c->keys, &r);
+	if (rc != 0)
+		return fail("cannot verify the audit log", rc);
+	if (r.ok) {
+		printf("audit chain intact: %" PRIu64 " entries, last #%" PRId64
+		       "\n",
+		    r.count, r.last_seq);
+		return 0;
+	}
+	printf("audit chain broken at entry #%" PRId64 ": %s", r.broken_seq,
+	    audit_fault_text(r.fault));
+	if (r.fault == AUDIT_FAULT_MISSING)
+		printf("; the next entry is #%" PRId64, r.found_seq);
+	printf("\n");
+	return EXIT_FAIL;
+}
+
+/* Writes a stored text for a terminal: control bytes, C1 controls
+ * (UTF-8 0xc2 0x80-0x9f) included, become '?', so an entry edited by
+ * hand cannot drive the terminal. */
+static void
+print_clean(struct sv v, int width)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < v.len; i++, n++) {
+		unsigned char ch = (unsigned char)v.p[i];
+
+		if (ch == 0xc2 && i + 1 < v.len &&
+		    (unsigned char)v.p[i + 1] >= 0x80 &&
+		    (unsigned char)v.p[i + 1] <= 0x9f) {
+			putchar('?');
+			i++;
+		} else {
+			putchar(ch < 0x20 || ch == 0x7f ? '?' : (char)ch);
+		}
+	}
+	for (; n < width; n++)
+		putchar(' ');
+}
+
+static int
+print_audit(void *arg, const struct audit_entry *e)
+{
+	char at[32];
+
+	(void)arg;
+	printf("%6" PRId64 " %-19s ", e->seq,
+	    format_ms(e->at_ms, false, at, sizeof(at)));
+	print_clean(e->actor, 12);
+	putchar(' ');
+	print_clean(e->role, 6);
+	putchar(' ');
+	print_clean(e->source, 6);
+	putchar(' ');
+	print_clean(e->action, 15);
+	putchar(' ');
+	print_clean(e->object, 16);
+	putchar(' ');
+	print_clean(sv_empty(e->before) ? SV("-") : e->before, 0);
+	printf(" -> ");
+	print_clean(sv_empty(e->after) ? SV("-") : e->after, 0);
+	putchar('\n');
+	return ferror(stdout) ? -EIO : 0;
+}
+
+static int
+audit_list_cmd(struct cli *c, int argc, char **argv)
+{
+	const char *since = NULL, *limit = NULL;
+	int64_t since_ms = 0;
+	uint32_t n = 0;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--since") == 0 && i + 1 < argc && !since)
+			since = argv[++i];
+		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc &&
+		         !limit)
+			limit = argv[++i];
+		else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (since != NULL &&
+	    parse_when(since, (int64_t)time(NULL), &since_ms) != 0) {
+		fprintf(stderr,
+		    "rempart: invalid --since '%s' (YYYY-MM-DD, "
+		    "YYYY-MM-DDTHH:MM[:SS] in UTC, or an age such as 90m, "
+		    "2h, 7d)\n",
+		    since);
+		return EXIT_USAGE;
+	}
+	if (limit != NULL &&
+	    (sv_to_u32(sv_cstr(limit), AUDIT_LIMIT_MAX, &n) != 0 || n == 0)) {
+		fprintf(stderr, "rempart: invalid --limit '%s' (1-%u)\n", limit,
+		    AUDIT_LIMIT_MAX);
+		return EXIT_USAGE;
+	}
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	printf("%6s %-19s %-12s %-6s %-6s %-15s %-16s %s\n", "SEQ",
+	    "TIME (UTC)", "ACTOR", "ROLE", "SOURCE", "ACTION", "OBJECT",
+	    "BEFORE -> AFTER");
+	rc = audit_list(c->db, since_ms, n, print_audit, NULL);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = -EIO;
+	return rc == 0 ? 0 : fail("cannot list the audit log", rc);
+}
+
+/* Retention run by hand: removes entries older than the retention (or
+ * --older-than), the anchor keeping the chain verifiable. */
+static int
+audit_prune_cmd(struct cli *c, int argc, char **argv)
+{
+	const char *older = NULL;
+	struct buf after;
+	char cut_text[32];
+	int64_t secs = 0, cut_ms;
+	uint64_t removed = 0;
+	uint32_t days;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc &&
+		    older == NULL)
+			older = argv[++i];
+		else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (older != NULL && parse_duration(older, &secs) != 0) {
+		fprintf(stderr,
+		    "rempart: invalid duration '%s' (a positive number "
+		    "followed by s, m, h, d or w)\n",
+		    older);
+		return EXIT_USAGE;
+	}
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	if (older == NULL) {
+		rc = audit_retention_days(c->db, &days);
+		if (rc != 0)
+			return fail("invalid audit retention setting", rc);
+		secs = (int64_t)days * 86400;
+	}
+	cut_ms = ((int64_t)time(NULL) - secs) * 1000;
+	format_ms(cut_ms, true, cut_text, sizeof(cut_text));
+	buf_init(&after, 0);
+	rc = db_tx_begin(c->db);
+	if (rc == 0) {
+		rc = audit_prune(c->db, c->keys, cut_ms, &removed);
+		json_str(&after, "older_than", cut_text);
+		json_int(&after, "removed", (int64_t)removed);
+		if (rc == 0)
+			rc = audit_admin(c, "audit.prune", "", NULL, &after);
+		rc = tx_end(c, rc);
+	}
+	buf_release(&after);
+	if (rc == -EBADMSG) {
+		fprintf(stderr, "rempart: the audit chain is broken; nothing "
+		                "removed (run 'rempart audit verify')\n");
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot prune the audit log", rc);
+	printf("removed %" PRIu64 " audit entries older than %s\n", removed,
+	    cut_text);
+	return 0;
+}
+
+static int
+audit_retention_cmd(struct cli *c, int argc, char **argv)
+{
+	struct buf before, after;
+	uint32_t days, old;
+	int rc;
+
+	if (argc > 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (argc == 1 && (sv_to_u32(sv_cstr(argv[0]), AUDIT_RETENTION_MAX_DAYS,
+	                      &days) != 0 ||
+	                     days == 0)) {
+		fprintf(stderr, "rempart: invalid retention '%s' (1-%u days)\n",
+		    argv[0], AUDIT_RETENTION_MAX_DAYS);
+		return EXIT_USAGE;
+	}
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	rc = audit_retention_days(c->db, &old);
+	if (rc != 0 && argc == 0)
+		return fail("invalid audit retention setting", rc);
+	if (argc == 0) {
+		printf("audit retention: %u days\n", old);
+		return 0;
+	}
+	if (days < 365)
+		fprintf(stderr, "rempart: warning: under a year of audit "
+		                "history will be kept\n");
+	buf_init(&before, 0);
+	buf_init(&after, 0);
+	if (rc == 0)
+		json_int(&before, "days", old);
+	json_int(&after, "days", days);
+	rc = db_tx_begin(c->db);
+	if (rc == 0) {
+		rc = settings_set(
+		    c->db, AUDIT_SETTING_RETENTION, sv_cstr(argv[0]));
+		if (rc == 0)
+			rc = audit_admin(
+			    c, "audit.retention", "", &before, &after);
+		rc = tx_end(c, rc);
+	}
+	buf_release(&before);
+	buf_release(&after);
+	if (rc != 0)
+		return fail("cannot set the audit retention", rc);
+	printf("audit retention: %u days\n", days);
+	return 0;
+}
+
+static int
+cmd_audit(struct cli *c, int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "verify") == 0 && argc == 1) {
+		rc = open_store(c);
+		return rc != 0 ? rc : audit_verify_cmd(c);
+	}
+	if (strcmp(argv[0], "list") == 0)
+		return audit_list_cmd(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "prune") == 0)
+		return audit_prune_cmd(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "retention") == 0)
+		return audit_retention_cmd(c, argc - 1, argv + 1);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1396,6 +1966,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	umask(077);
+	cli_actor(&c);
 	if (strcmp(argv[i], "init") == 0)
 		rc = cmd_init(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "user") == 0)
@@ -1406,6 +1977,8 @@ main(int argc, char **argv)
 		rc = cmd_security(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "cdr") == 0)
 		rc = cmd_cdr(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "audit") == 0)
+		rc = cmd_audit(&c, argc - i - 1, argv + i + 1);
 	else {
 		fprintf(stderr, "rempart: unknown command '%s'\n", argv[i]);
 		usage(stderr);

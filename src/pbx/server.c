@@ -28,6 +28,7 @@
 #include "sip/registrar.h"
 #include "sip/transaction.h"
 #include "sip/transport.h"
+#include "store/audit.h"
 #include "store/bans.h"
 #include "store/bindings.h"
 #include "store/cdr.h"
@@ -55,6 +56,7 @@ struct server {
 	struct sip_transport *tp;
 	struct guard *guard;
 	struct loop_timer guard_tick;
+	struct loop_timer audit_tick; /* daily retention of the audit log */
 	struct seclog *seclog;
 	struct media_relay *relay;
 	struct calls *calls;
@@ -298,6 +300,120 @@ persist_ban(struct server *s, const struct guard_event *e, const char *ip)
 	}
 }
 
+/* ---- audit log (R-ADMIN-4): the daemon's security events ---- */
+
+struct audit_job {
+	const struct keys *keys;
+	struct audit_entry e;
+	char action[48];
+	char source[INET6_ADDRSTRLEN + 1];
+	char object[LOG_SV_BUF];
+	char after[160];
+};
+
+static int
+audit_job_run(struct db *db, void *arg)
+{
+	struct audit_job *j = arg;
+
+	return audit_append(db, j->keys, &j->e, NULL);
+}
+
+static void
+audit_job_done(void *arg, int rc)
+{
+	if (rc != 0)
+		log_error("store", "msg=\"audit entry not written\" err=%d", rc);
+	free(arg);
+}
+
+/* One entry per ban, unban, scanner, account under attack, refused
+ * network and forged identity: rare by nature (a source is banned after
+ * a few), unlike single failed logins, which stay in the security log. */
+static void
+audit_security(struct server *s, const char *action, const char *ip,
+    struct sv object, const char *reason)
+{
+	struct audit_job *j;
+
+	if (s->writer == NULL)
+		return;
+	j = mem_calloc(1, sizeof(*j));
+	if (j == NULL)
+		return;
+	j->keys = s->keys;
+	snprintf(j->action, sizeof(j->action), "security.%s", action);
+	snprintf(j->source, sizeof(j->source), "%s", ip);
+	log_sv(object, j->object);
+	snprintf(j->after, sizeof(j->after), "{\"reason\":\"%s\"}",
+	    reason != NULL ? reason : "");
+	j->e = (struct audit_entry){
+	    .actor = SV("rempartd"),
+	    .role = SV("system"),
+	    .source = sv_cstr(j->source),
+	    .action = sv_cstr(j->action),
+	    .object = sv_cstr(j->object),
+	    .before = SV_NULL,
+	    .after = sv_cstr(j->after),
+	};
+	if (writer_post(s->writer, audit_job_run, j, audit_job_done, j) != 0) {
+		log_error("store", "msg=\"audit entry lost\" action=%s",
+		    j->action);
+		free(j);
+	}
+}
+
+struct prune_job {
+	const struct keys *keys;
+};
+
+static int
+prune_job_run(struct db *db, void *arg)
+{
+	struct prune_job *j = arg;
+	uint32_t days;
+	uint64_t removed = 0;
+	int rc = audit_retention_days(db, &days);
+
+	if (rc == 0)
+		rc = audit_prune(db, j->keys,
+		    ((int64_t)time(NULL) - (int64_t)days * 86400) * 1000,
+		    &removed);
+	if (rc == 0 && removed > 0)
+		log_info("store", "msg=\"audit entries past retention removed\" "
+		    "count=%llu days=%u", (unsigned long long)removed, days);
+	return rc;
+}
+
+static void
+prune_job_done(void *arg, int rc)
+{
+	if (rc == -EBADMSG)
+		log_error("security", "msg=\"audit chain broken: nothing "
+		    "pruned; run 'rempart audit verify'\"");
+	else if (rc != 0)
+		log_warn("store", "msg=\"audit retention failed\" err=%d", rc);
+	free(arg);
+}
+
+/* Once a day (and a minute after start), the audit log keeps its
+ * retention (R-ADMIN-4, 400 days by default). */
+static void
+audit_tick(struct loop *l, void *arg)
+{
+	struct server *s = arg;
+	struct prune_job *j = mem_calloc(1, sizeof(*j));
+
+	if (j != NULL) {
+		j->keys = s->keys;
+		if (writer_post(s->writer, prune_job_run, j, prune_job_done, j) !=
+		    0)
+			free(j);
+	}
+	if (loop_timer_start(l, &s->audit_tick, 86400000u) != 0)
+		log_warn("server", "msg=\"audit timer not armed\"");
+}
+
 /* One security log line per guard event, and bans persisted. */
 static void
 report(struct server *s, const struct guard_events *ev)
@@ -320,6 +436,9 @@ report(struct server *s, const struct guard_events *ev)
 		if ((e->kind == GUARD_EV_BAN || e->kind == GUARD_EV_UNBAN) &&
 		    ip[0] != '\0' && s->writer != NULL)
 			persist_ban(s, e, ip);
+		if (e->kind != GUARD_EV_THROTTLE && e->kind != GUARD_EV_NONE)
+			audit_security(s, guard_event_names[e->kind], ip,
+			    e->user, e->reason);
 	}
 }
 
@@ -584,6 +703,8 @@ refuse_credentials(struct server *s, struct sip_txn_server *t,
 	    kind == SECLOG_ACL_REFUSED ? "acl_refused" : "auth_failure", ip,
 	    transport_names[from->transport], log_sv(user, ubuf), why);
 	security_log(s, kind, sv_make(ip, iplen), from, user, why, 1);
+	if (kind == SECLOG_ACL_REFUSED)
+		audit_security(s, "acl_refused", ip, user, why);
 	report(s, &ev);
 	challenge(s, t, req, from, false, proxy);
 }
@@ -751,6 +872,8 @@ handle_invite(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 		    log_sv(user, ubuf));
 		security_log(s, SECLOG_AUTH_FAILURE, sv_make(ip, iplen), from,
 		    user, "From does not match the authenticated user", 1);
+		audit_security(s, "identity_mismatch", ip, user,
+		    "From does not match the authenticated user");
 		reply(s, t, req, 403, "Identity Mismatch");
 		record_denied(s, user, ruri->user, from, 403,
 		    "From does not match the authenticated user");
@@ -1585,6 +1708,10 @@ server_new(struct server **out, struct loop *l, const struct server_config *cfg)
 	/* After the signals are blocked: the media workers inherit it. */
 	if (rc == 0)
 		rc = start_calls(s);
+	if (rc == 0) {
+		loop_timer_init(&s->audit_tick, audit_tick, s);
+		rc = loop_timer_start(l, &s->audit_tick, 60000u);
+	}
 	if (rc != 0) {
 		server_free(s);
 		return rc;
@@ -1602,6 +1729,8 @@ server_free(struct server *s)
 	sip_txn_layer_free(s->txn);
 	media_relay_free(s->relay);
 	sip_transport_free(s->tp);
+	if (s->audit_tick.cb != NULL)
+		loop_timer_stop(s->loop, &s->audit_tick);
 	if (s->guard != NULL) {
 		loop_timer_stop(s->loop, &s->guard_tick);
 		guard_free(s->guard);

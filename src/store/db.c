@@ -117,6 +117,58 @@ static const char *const db_migrations[] = {
     " rtp_lost INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX cdrs_start_ms ON cdrs (start_ms);"
     "CREATE INDEX cdrs_caller_ext_start_ms ON cdrs (caller_ext, start_ms);",
+    /* 4: the audit log (R-ADMIN-4, store/audit.h). Entries are only
+     * appended, in sequence; the triggers refuse any other write so a
+     * bug or a hand-typed statement cannot rewrite history (someone who
+     * can drop them is caught by the keyed hash chain instead). The one
+     * deletion allowed is retention's: entries up to the anchor, which
+     * must first be moved forward onto an existing entry, so the chain
+     * stays verifiable from the anchor. */
+    "CREATE TABLE audit ("
+    " seq INTEGER PRIMARY KEY NOT NULL CHECK (seq >= 1),"
+    " at_ms INTEGER NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " role TEXT NOT NULL,"
+    " source TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " object TEXT NOT NULL,"
+    " before TEXT NOT NULL,"
+    " after TEXT NOT NULL,"
+    " prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),"
+    " hash BLOB NOT NULL CHECK (length(hash) = 32));"
+    "CREATE INDEX audit_at_ms ON audit (at_ms);"
+    "CREATE TABLE audit_anchor ("
+    " id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),"
+    " seq INTEGER NOT NULL CHECK (seq >= 1),"
+    " at_ms INTEGER NOT NULL,"
+    " hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    " mac BLOB NOT NULL CHECK (length(mac) = 32));"
+    "CREATE TRIGGER audit_append_only BEFORE INSERT ON audit"
+    " WHEN NEW.seq IS NOT COALESCE((SELECT MAX(seq) FROM audit),"
+    " (SELECT seq FROM audit_anchor WHERE id = 1), 0) + 1"
+    " BEGIN SELECT RAISE(ABORT, 'audit entries are appended in sequence');"
+    " END;"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'audit entries cannot be changed'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " WHEN OLD.seq > COALESCE((SELECT seq FROM audit_anchor WHERE id = 1), 0)"
+    " BEGIN SELECT RAISE(ABORT,"
+    " 'audit entries are removed only by retention, up to the anchor');"
+    " END;"
+    "CREATE TRIGGER audit_anchor_insert BEFORE INSERT ON audit_anchor"
+    " WHEN NOT EXISTS (SELECT 1 FROM audit"
+    " WHERE seq = NEW.seq AND hash = NEW.hash)"
+    " BEGIN SELECT RAISE(ABORT,"
+    " 'the audit anchor must name an existing entry'); END;"
+    "CREATE TRIGGER audit_anchor_update BEFORE UPDATE ON audit_anchor"
+    " WHEN NEW.id IS NOT OLD.id OR NEW.seq <= OLD.seq OR NOT EXISTS"
+    " (SELECT 1 FROM audit WHERE seq = NEW.seq AND hash = NEW.hash)"
+    " BEGIN SELECT RAISE(ABORT,"
+    " 'the audit anchor only moves forward, onto an existing entry');"
+    " END;"
+    "CREATE TRIGGER audit_anchor_no_delete BEFORE DELETE ON audit_anchor"
+    " BEGIN SELECT RAISE(ABORT, 'the audit anchor cannot be removed');"
+    " END;",
 };
 
 _Static_assert(RP_ARRAY_LEN(db_migrations) == DB_SCHEMA_VERSION,
@@ -375,6 +427,27 @@ db_tx_rollback(struct db *db)
 		}
 	}
 	db->depth--;
+}
+
+int
+db_read_begin(struct db *db)
+{
+	int err;
+
+	if (db_tx_lost(db))
+		return -EIO;
+	/* A deferred BEGIN takes its snapshot at the first read. */
+	err = db_run(db, db->depth == 0 ? "BEGIN" : "SAVEPOINT rp");
+	if (err == 0)
+		db->depth++;
+	return err;
+}
+
+void
+db_read_end(struct db *db)
+{
+	/* Nothing was written: rolling back ends it the cheapest way. */
+	db_tx_rollback(db);
 }
 
 unsigned

@@ -33,7 +33,7 @@
 /* How long a statement waits for another connection's lock. */
 #define DB_BUSY_TIMEOUT_MS 5000
 /* The schema version this code writes (the number of migrations). */
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 
 struct db;
 struct db_stmt;
@@ -81,6 +81,13 @@ int db_write_end(
     struct db *db, struct db_stmt *st, uint64_t *changed) RP_MUST_CHECK;
 int db_tx_commit(struct db *db) RP_MUST_CHECK;
 void db_tx_rollback(struct db *db);
+/* A read transaction: the statements until db_read_end() all see one
+ * snapshot of the database, without taking the write lock (WAL mode), so
+ * a long read does not hold up the writer. Nothing may be written inside
+ * it. Inside another transaction it only adds a level. Every
+ * db_read_begin() that returned 0 must be matched by db_read_end(). */
+int db_read_begin(struct db *db) RP_MUST_CHECK;
+void db_read_end(struct db *db);
 /* The number of open db_tx_begin() levels. */
 unsigned db_tx_depth(const struct db *db);
 

@@ -7,11 +7,15 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "core/log.h"
@@ -486,4 +490,37 @@ fail:
 	EVP_CIPHER_CTX_free(c);
 	keys_truncate(out, start);
 	return err;
+}
+
+int
+keys_derive(const struct keys *k, const char *label, uint8_t *out, size_t len)
+{
+	OSSL_PARAM params[4];
+	EVP_KDF_CTX *c;
+	EVP_KDF *kdf;
+	int rc;
+
+	if (label == NULL || label[0] == '\0' || len == 0 ||
+	    len > KEYS_DERIVE_MAX)
+		return -EINVAL;
+	kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+	if (kdf == NULL)
+		return -EIO;
+	c = EVP_KDF_CTX_new(kdf);
+	EVP_KDF_free(kdf);
+	if (c == NULL)
+		return -EIO;
+	params[0] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	/* OSSL_PARAM has no const form; the KDF only reads these. */
+	params[1] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)k->key, sizeof(k->key));
+	params[2] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_INFO, (void *)(uintptr_t)label, strlen(label));
+	params[3] = OSSL_PARAM_construct_end();
+	rc = EVP_KDF_derive(c, out, len, params) == 1 ? 0 : -EIO;
+	EVP_KDF_CTX_free(c);
+	if (rc != 0)
+		keys_wipe(out, len);
+	return rc;
 }

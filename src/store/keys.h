@@ -81,6 +81,19 @@ int keys_seal(const struct keys *k, struct sv plaintext, struct sv aad,
 int keys_open(const struct keys *k, struct sv sealed, struct sv aad,
     struct buf *out) RP_MUST_CHECK;
 
+/* Longest output of keys_derive(). */
+#define KEYS_DERIVE_MAX 64u
+
+/* Derives 'len' bytes for one purpose from the master key, with HKDF
+ * (RFC 5869) over SHA-256: no salt, 'label' as the info. Each purpose
+ * uses its own label ("rempart audit hmac v1", ...), so a key derived
+ * for one never serves another, and the master key itself never leaves
+ * this module. Wipe 'out' with keys_wipe() when done. Returns 0,
+ * -EINVAL (empty label, len 0 or over KEYS_DERIVE_MAX) or -EIO. Any
+ * thread. */
+int keys_derive(const struct keys *k, const char *label, uint8_t *out,
+    size_t len) RP_MUST_CHECK;
+
 /* Overwrites len bytes at p with zeros in a way the compiler keeps. */
 void keys_wipe(void *p, size_t len);
 /* Wipes a buffer's whole storage, then releases it. */

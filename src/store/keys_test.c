@@ -465,6 +465,40 @@ test_wipe(void **state)
 	assert_int_equal(o.len, 0);
 }
 
+/* R-ADMIN-4: derived keys follow RFC 5869 (HKDF-SHA-256, no salt, the
+ * label as info), differ per label, and never come from a bad call. */
+static void
+test_derive(void **state)
+{
+	static const uint8_t want[32] = {0x7c, 0x69, 0x13, 0x1e, 0xc4, 0x23,
+	    0x48, 0x9a, 0x25, 0x0d, 0xc1, 0xf2, 0xca, 0x69, 0x2b, 0xe1, 0x78,
+	    0xcb, 0x36, 0xdb, 0x8a, 0xfa, 0xd8, 0xfd, 0x9d, 0xdd, 0x41, 0x54,
+	    0x6a, 0xa2, 0xbe, 0xa4};
+	struct fixture *f = *state;
+	uint8_t a[KEYS_DERIVE_MAX], b[32];
+	struct keys *k = NULL;
+
+	assert_int_equal(keys_init(f->dir), 0);
+	/* A known master key: 32 bytes of 0x5a. */
+	write_file(f->keyfile, KEYS_MASTER_LEN, 0600);
+	assert_int_equal(keys_load(f->dir, &k), 0);
+	assert_int_equal(keys_derive(k, "rempart test", b, sizeof(b)), 0);
+	assert_memory_equal(b, want, sizeof(want));
+	/* A shorter output is a prefix of the longer one (RFC 5869 2.3). */
+	assert_int_equal(keys_derive(k, "rempart test", a, 16), 0);
+	assert_memory_equal(a, want, 16);
+	assert_int_equal(keys_derive(k, "rempart test", a, KEYS_DERIVE_MAX), 0);
+	assert_memory_equal(a, want, sizeof(want));
+	assert_int_equal(keys_derive(k, "rempart other", b, sizeof(b)), 0);
+	assert_memory_not_equal(b, want, sizeof(want));
+
+	assert_int_equal(keys_derive(k, "", b, sizeof(b)), -EINVAL);
+	assert_int_equal(keys_derive(k, NULL, b, sizeof(b)), -EINVAL);
+	assert_int_equal(keys_derive(k, "x", b, 0), -EINVAL);
+	assert_int_equal(keys_derive(k, "x", a, KEYS_DERIVE_MAX + 1), -EINVAL);
+	keys_free(k);
+}
+
 int
 main(void)
 {
@@ -487,6 +521,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_oom, setup, teardown),
 	    cmocka_unit_test(test_wipe),
+	    cmocka_unit_test_setup_teardown(test_derive, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store_keys", tests, NULL, NULL);

@@ -372,6 +372,9 @@ def test_baresip_call_tls_srtp(rempartd, daemon, data, tmp_path,
         time.sleep(0.2)
     assert rows[-1]["media_encrypted"] in ("1", "true", "yes"), rows[-1]
     assert rows[-1]["disposition"].lower() == "answered", rows[-1]
+    # The relay's own counters: packets went through it, both ways
+    # (4 s of 20 ms packets each way is about 400).
+    assert int(rows[-1]["rtp_packets"]) >= 200, rows[-1]
 
 
 # ------------------------------------ the capture check, without daemon

@@ -256,3 +256,22 @@ def test_banned_source_answered_403_by_setting(rempartd, data):
         assert options_answered(d.udp, "127.0.0.3")
     finally:
         assert d.stop() == 0
+
+
+def test_bans_reach_the_audit_log(daemon, data):
+    """R-ADMIN-4: the daemon's security events (here a ban) are entries
+    of the hash-chained audit log, which still verifies."""
+    attacker = Client(daemon.udp, bind="127.0.0.13")
+    for i in range(6):
+        try:
+            attacker.register("101", f"guess-{i}-Password!", data.realm)
+        except socket.timeout:
+            break
+    attacker.close()
+    assert wait_for(lambda: "security.ban" in
+                    data.cli("audit", "list").stdout)
+    out = data.cli("audit", "list").stdout
+    line = next(l for l in out.splitlines() if "security.ban" in l)
+    assert "127.0.0.13" in line and "rempartd" in line, out
+    r = data.cli("audit", "verify")
+    assert r.returncode == 0 and "intact" in r.stdout, r.stdout + r.stderr
