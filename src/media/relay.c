@@ -33,23 +33,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <srtp2/srtp.h>
-
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/queue.h"
+#include "media/srtp.h"
 
 #define MEDIA_QUEUE_CAP 4096u
 #define MEDIA_BATCH 32u    /* datagrams per recvmmsg */
 #define MEDIA_EVENTS 64    /* epoll events per wait */
 #define MEDIA_PKT_MAX 1500 /* larger datagrams are dropped */
-/* Room for srtp_protect(_rtcp) to append its trailer (and the SRTCP
+/* Room for rp_srtp_protect(_rtcp) to append its trailer (tag and SRTCP
  * index), rounded so each slot stays 16-byte aligned. */
-#define MEDIA_BUF_LEN ((MEDIA_PKT_MAX + SRTP_MAX_TRAILER_LEN + 4 + 15) & ~15)
+#define MEDIA_BUF_LEN ((MEDIA_PKT_MAX + RP_SRTP_TRAILER_MAX + 15u) & ~15u)
 #define MEDIA_SOCK_BUF 131072 /* bytes; absorbs a worker stall */
 #define MEDIA_TOS_EF 0xb8     /* DSCP EF (RFC 3246) */
-#define MEDIA_SRTP_WINDOW 1024
-#define MEDIA_CLOCK_HZ 8000u /* arrival clock for jitter; see relay.h */
+#define MEDIA_CLOCK_HZ 8000u  /* arrival clock for jitter; see relay.h */
 /* RFC 3550 A.1 */
 #define MEDIA_MAX_DROPOUT 3000u
 #define MEDIA_MAX_MISORDER 100u
@@ -125,7 +123,7 @@ struct media_side {
 	 * that direction drops everything rather than fall back to
 	 * plain RTP. */
 	bool rx_on, tx_on;
-	srtp_t rx, tx;
+	struct rp_srtp *rx, *tx;
 	struct media_seq seq;
 	struct media_counters c;
 };
@@ -186,28 +184,8 @@ struct media_relay {
 	struct media_stream *deferred_head, *deferred_tail;
 };
 
-static pthread_once_t media_srtp_once = PTHREAD_ONCE_INIT;
-static srtp_err_status_t media_srtp_init_status;
-static bool media_srtp_gcm; /* this libsrtp2 build has AES-GCM */
-
-static int srtp_session(srtp_t *out, const struct media_srtp_key *k, bool rx);
-
-/* Written once under pthread_once, read-only afterwards. */
-static void
-media_srtp_init(void)
-{
-	struct media_srtp_key k = {.suite = MEDIA_SRTP_AEAD_AES_256_GCM};
-	srtp_t probe = NULL;
-
-	media_srtp_init_status = srtp_init();
-	if (media_srtp_init_status != srtp_err_status_ok)
-		return;
-	/* GCM depends on the crypto backend libsrtp2 was built with. */
-	k.key_len = media_srtp_key_len(k.suite);
-	media_srtp_gcm = srtp_session(&probe, &k, false) == 0;
-	if (probe != NULL)
-		srtp_dealloc(probe);
-}
+static int srtp_session(
+    struct rp_srtp **out, const struct media_srtp_key *k, bool rx);
 
 /* Single writer: a plain load and store, no locked read-modify-write. */
 static inline void
@@ -424,10 +402,11 @@ static int
 packet_in(struct media_side *x, struct media_side *y, unsigned kind, uint8_t *p,
     int *len, const struct sockaddr_storage *src, int64_t now)
 {
-	srtp_err_status_t st;
+	size_t n = (size_t)*len;
 	bool rtcp;
 	uint16_t seq;
 	unsigned out;
+	int err;
 
 	if (*len < 8 || (p[0] >> 6) != 2)
 		goto drop;
@@ -437,13 +416,14 @@ packet_in(struct media_side *x, struct media_side *y, unsigned kind, uint8_t *p,
 	if (x->latch[kind].len != 0 && !dest_equal(&x->latch[kind], src))
 		goto drop;
 	if (x->rx_on) {
-		st = x->rx == NULL ? srtp_err_status_fail
-		     : rtcp        ? srtp_unprotect_rtcp(x->rx, p, len)
-		                   : srtp_unprotect(x->rx, p, len);
-		if (st != srtp_err_status_ok) {
+		err = x->rx == NULL ? -ENOKEY
+		      : rtcp        ? rp_srtp_unprotect_rtcp(x->rx, p, &n)
+		                    : rp_srtp_unprotect(x->rx, p, &n);
+		if (err != 0) {
 			ctr_add(&x->c.srtp_failures, 1);
 			return -1;
 		}
+		*len = (int)n;
 	}
 	if (x->latch[kind].len == 0 && x->peer[MEDIA_RTP].len != 0) {
 		memcpy(&x->latch[kind].addr, src, sizeof(*src));
@@ -473,11 +453,12 @@ packet_in(struct media_side *x, struct media_side *y, unsigned kind, uint8_t *p,
 	if (side_dest(y, out) == NULL)
 		goto drop;
 	if (y->tx_on) {
-		st = y->tx == NULL ? srtp_err_status_fail
-		     : rtcp        ? srtp_protect_rtcp(y->tx, p, len)
-		                   : srtp_protect(y->tx, p, len);
-		if (st != srtp_err_status_ok)
+		err = y->tx == NULL ? -ENOKEY
+		      : rtcp ? rp_srtp_protect_rtcp(y->tx, p, &n, MEDIA_BUF_LEN)
+		             : rp_srtp_protect(y->tx, p, &n, MEDIA_BUF_LEN);
+		if (err != 0)
 			goto drop;
+		*len = (int)n;
 	}
 	return (int)out;
 drop:
@@ -597,10 +578,8 @@ stream_destroy(struct media_worker *w, struct media_stream *s)
 			    w->epfd, EPOLL_CTL_DEL, d->sock[k].fd, NULL);
 			close(d->sock[k].fd);
 		}
-		if (d->rx != NULL)
-			srtp_dealloc(d->rx);
-		if (d->tx != NULL)
-			srtp_dealloc(d->tx);
+		rp_srtp_free(d->rx);
+		rp_srtp_free(d->tx);
 	}
 	free(s);
 }
@@ -649,17 +628,15 @@ side_set_peer(struct media_side *d, const struct media_cmd *c)
 	}
 }
 
-/* Key derivation runs here, off the signalling thread: srtp_create()
- * can take a fraction of a millisecond. */
+/* Key derivation runs here, off the signalling thread: it allocates
+ * and keys several OpenSSL contexts. */
 static void
 side_set_srtp(struct media_side *d, const struct media_cmd *c)
 {
 	int err = 0;
 
-	if (d->rx != NULL)
-		srtp_dealloc(d->rx);
-	if (d->tx != NULL)
-		srtp_dealloc(d->tx);
+	rp_srtp_free(d->rx);
+	rp_srtp_free(d->tx);
 	d->rx = NULL;
 	d->tx = NULL;
 	d->rx_on = c->rx_on;
@@ -848,12 +825,6 @@ media_relay_new(struct media_relay **out, const struct media_relay_config *cfg)
 		nworkers = cpus < 1                         ? 1
 		           : cpus > (long)MEDIA_WORKERS_MAX ? MEDIA_WORKERS_MAX
 		                                            : (unsigned)cpus;
-	}
-	pthread_once(&media_srtp_once, media_srtp_init);
-	if (media_srtp_init_status != srtp_err_status_ok) {
-		log_error("media", "msg=\"srtp_init failed\" status=%d",
-		    (int)media_srtp_init_status);
-		return -EIO;
 	}
 	r = mem_calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -1179,49 +1150,27 @@ fail:
 }
 
 static int
-srtp_session(srtp_t *out, const struct media_srtp_key *k, bool rx)
+srtp_session(struct rp_srtp **out, const struct media_srtp_key *k, bool rx)
 {
-	uint8_t key[MEDIA_SRTP_KEY_MAX];
-	srtp_policy_t p;
-	srtp_err_status_t st;
+	enum rp_srtp_suite suite;
 
-	memset(&p, 0, sizeof(p));
 	switch (k->suite) {
 	case MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80:
-		srtp_crypto_policy_set_rtp_default(&p.rtp);
-		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+		suite = RP_SRTP_AES_CM_128_HMAC_SHA1_80;
 		break;
 	case MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32:
-		/* RFC 4568 §6.2.2: SRTCP keeps the 80-bit tag. */
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+		suite = RP_SRTP_AES_CM_128_HMAC_SHA1_32;
 		break;
 	case MEDIA_SRTP_AEAD_AES_256_GCM:
-		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p.rtp);
-		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p.rtcp);
+		suite = RP_SRTP_AEAD_AES_256_GCM;
 		break;
 	default:
 		return -EINVAL;
 	}
-	if (k->key_len != media_srtp_key_len(k->suite))
+	if (k->key_len > sizeof(k->key))
 		return -EINVAL;
-	/* libsrtp2 wants a mutable key; give it a copy we wipe. */
-	memcpy(key, k->key, k->key_len);
-	p.ssrc.type = rx ? ssrc_any_inbound : ssrc_any_outbound;
-	p.key = key;
-	p.window_size = MEDIA_SRTP_WINDOW;
-	p.allow_repeat_tx = 0;
-	p.next = NULL;
-	st = srtp_create(out, &p);
-	explicit_bzero(key, sizeof(key));
-	explicit_bzero(&p, sizeof(p));
-	if (st == srtp_err_status_ok)
-		return 0;
-	*out = NULL;
-	if (st == srtp_err_status_alloc_fail)
-		return -ENOMEM;
-	/* A suite the library was built without (GCM needs OpenSSL). */
-	return k->suite == MEDIA_SRTP_AEAD_AES_256_GCM ? -ENOTSUP : -EINVAL;
+	return rp_srtp_new(
+	    out, suite, k->key, k->key_len, rx ? RP_SRTP_RX : RP_SRTP_TX);
 }
 
 static int
@@ -1231,8 +1180,6 @@ key_check(const struct media_srtp_key *k)
 
 	if (len == 0 || k->key_len != len)
 		return -EINVAL;
-	if (k->suite == MEDIA_SRTP_AEAD_AES_256_GCM && !media_srtp_gcm)
-		return -ENOTSUP;
 	return 0;
 }
 

@@ -99,7 +99,7 @@ size_t media_srtp_key_len(enum media_srtp_suite suite);
 /* Starts the workers. 'cfg' NULL means all defaults. Returns 0, -EINVAL
  * (bad address or range: port_min odd or above port_max, fewer than 4
  * ports, more than MEDIA_WORKERS_MAX workers), -ENOMEM, or the errno of
- * a thread, epoll or libsrtp2 initialisation. */
+ * a thread or epoll initialisation. */
 int media_relay_new(struct media_relay **out,
     const struct media_relay_config *cfg) RP_MUST_CHECK;
 /* Stops the workers and closes every stream's sockets (streams not yet
@@ -136,8 +136,7 @@ int media_stream_set_peer(struct media_stream *s, unsigned side,
  * signalling thread) and wipes the copies. Should that fail (out of
  * memory), the direction drops all media and an error is logged: it
  * never falls back to plain RTP. Returns 0, -EINVAL (unknown suite, or
- * key length does not match it), -ENOTSUP (suite not in this libsrtp2
- * build), -ENOMEM or -EAGAIN. */
+ * key length does not match it), -ENOMEM or -EAGAIN. */
 int media_stream_set_srtp(struct media_stream *s, unsigned side,
     const struct media_srtp_key *rx,
     const struct media_srtp_key *tx) RP_MUST_CHECK;
