@@ -709,6 +709,21 @@ refuse_credentials(struct server *s, struct sip_txn_server *t,
 	challenge(s, t, req, from, false, proxy);
 }
 
+/* True when the digest uri names the Request-URI (compared by the
+ * rules of RFC 3261 §19.1.4, so escaping and parameter order do not
+ * matter), or is the same text. */
+static bool
+digest_uri_matches(struct sip_msg *req, struct sv uri)
+{
+	const struct sip_uri *ruri;
+	struct sip_uri u;
+
+	if (sv_eq(uri, req->ruri_text))
+		return true;
+	return sip_msg_ruri(req, &ruri, NULL) == 0 &&
+	       sip_uri_parse(uri, &u) == 0 && sip_uri_equal(&u, ruri);
+}
+
 /* Checks the request's credentials. On success *user is the
  * authenticated extension (a view into req) and nothing was answered;
  * otherwise the request got its challenge and false is returned. */
@@ -741,6 +756,15 @@ authenticate(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 	    .now_s = wall_s(),
 	};
 	res = sip_auth_check(s->auth, &areq, &why);
+	/* RFC 7616 §3.4.6 / RFC 3261 §22.4: the credentials must be for
+	 * this request's URI, or a response captured for another one
+	 * could be replayed here. */
+	if (res == SIP_AUTH_OK && !digest_uri_matches(req, cred.uri)) {
+		refuse_credentials(s, t, req, from, cred.username,
+		    SECLOG_AUTH_FAILURE, "digest uri is not the request URI",
+		    proxy);
+		return false;
+	}
 	if (res == SIP_AUTH_STALE) {
 		challenge(s, t, req, from, true, proxy);
 		return false;
