@@ -193,7 +193,10 @@ class Phone:
     def read(self):
         """Netstrings "LEN:JSON," from ctrl_tcp, into self.events."""
         buf = b""
-        self.ctrl.settimeout(0.5)
+        try:
+            self.ctrl.settimeout(0.5)
+        except OSError:
+            return  # closed by stop() before this thread ran
         while True:
             try:
                 chunk = self.ctrl.recv(65535)
