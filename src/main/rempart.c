@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "store/db.h"
 #include "store/keys.h"
 #include "store/settings.h"
+#include "store/trunks.h"
 #include "store/users.h"
 
 #define EXIT_FAIL 1
@@ -78,7 +80,35 @@ usage(FILE *f)
 	    "names, or\n"
 	    "                                  addresses and networks "
 	    "(192.0.2.0/24)\n"
+	    "  user set EXT [--alternate EXT|+E164|none] "
+	    "[--outbound-number +E164|none]\n"
+	    "                                  where calls go when EXT cannot "
+	    "take them;\n"
+	    "                                  the number shown on calls out\n"
 	    "  user disable EXT | user enable EXT\n"
+	    "  trunk add NAME --kind register|ip --host HOST [--port P] "
+	    "[--transport udp|tcp|tls]\n"
+	    "      [--username U] [--auth-user A] [--secret-stdin] [--realm R] "
+	    "[--from-domain D]\n"
+	    "      [--acl CIDR,...] [--channels N] [--codecs LIST] "
+	    "[--outbound-cid +E164]\n"
+	    "      [--expires S]              a registration trunk needs "
+	    "--username and\n"
+	    "                                  --secret-stdin; an IP trunk "
+	    "needs --acl\n"
+	    "  trunk set NAME [OPTIONS]        change the options given\n"
+	    "  trunk list | trunk show NAME\n"
+	    "  trunk disable|enable|remove NAME\n"
+	    "  route add NAME --pattern P --trunks T1[,T2...] [--priority N] "
+	    "[--strip N]\n"
+	    "      [--prepend DIGITS]         P: digits, '+', X N Z, [1-5], "
+	    "final '.'\n"
+	    "  route list | route remove NAME\n"
+	    "  route test NUMBER               the route, trunks and number "
+	    "a call would use\n"
+	    "  did add +E164 --to EXT [--alternate EXT|+E164] "
+	    "[--ring-timeout S]\n"
+	    "  did list | did remove +E164\n"
 	    "  bans list\n"
 	    "  bans add ADDR[/PREFIX] [--for DURATION | --permanent] "
 	    "[--reason TEXT]\n"
@@ -563,12 +593,16 @@ user_show(struct cli *c, struct sv ext)
 	       "srtp:      %s\n"
 	       "codecs:    %s\n"
 	       "acl:       %s\n"
+	       "alternate: %s\n"
+	       "outbound:  %s\n"
 	       "created:   %s\n"
 	       "updated:   %s\n",
 	    u.ext, u.display_name, u.enabled ? "enabled" : "disabled",
 	    u.srtp_required ? "required" : "optional",
 	    u.codecs[0] != '\0' ? u.codecs : "any",
 	    u.acl[0] != '\0' ? u.acl : "any",
+	    u.alternate[0] != '\0' ? u.alternate : "none",
+	    u.outbound_number[0] != '\0' ? u.outbound_number : "none",
 	    format_utc(u.created_at, created, sizeof(created)),
 	    format_utc(u.updated_at, updated, sizeof(updated)));
 	return 0;
@@ -579,6 +613,8 @@ struct user_settings {
 	int srtp_required;
 	const char *codecs;
 	const char *acl;
+	const char *alternate; /* "" after "none" */
+	const char *outbound;  /* "" after "none" */
 	char codecs_norm[USERS_CODECS_STRLEN];
 	char acl_norm[USERS_ACL_STRLEN];
 };
@@ -588,6 +624,13 @@ static struct sv
 list_arg(const char *text)
 {
 	return strcmp(text, "any") == 0 ? SV("") : sv_cstr(text);
+}
+
+/* "none" clears a text. */
+static struct sv
+none_arg(const char *text)
+{
+	return strcmp(text, "none") == 0 ? SV("") : sv_cstr(text);
 }
 
 /* Parses and checks the options of 'user set'. Returns 0 or an exit
@@ -619,14 +662,38 @@ user_set_args(struct user_settings *set, int argc, char **argv)
 		} else if (strcmp(argv[i], "--acl") == 0 && i + 1 < argc &&
 		           set->acl == NULL) {
 			set->acl = argv[++i];
+		} else if (strcmp(argv[i], "--alternate") == 0 &&
+		           i + 1 < argc && set->alternate == NULL) {
+			set->alternate = none_arg(argv[++i]).p;
+		} else if (strcmp(argv[i], "--outbound-number") == 0 &&
+		           i + 1 < argc && set->outbound == NULL) {
+			set->outbound = none_arg(argv[++i]).p;
 		} else {
 			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (set->srtp_required < 0 && set->codecs == NULL && set->acl == NULL) {
+	if (set->srtp_required < 0 && set->codecs == NULL && set->acl == NULL &&
+	    set->alternate == NULL && set->outbound == NULL) {
 		fprintf(stderr, "rempart: user set needs --srtp, --codecs or "
-		                "--acl\n");
+		                "--acl (media and access), or --alternate or "
+		                "--outbound-number (calls)\n");
+		return EXIT_USAGE;
+	}
+	if (set->alternate != NULL &&
+	    !users_alternate_valid(sv_cstr(set->alternate))) {
+		fprintf(stderr,
+		    "rempart: invalid --alternate '%s' (another extension, an "
+		    "E.164 number such as +33123456789, or 'none')\n",
+		    set->alternate);
+		return EXIT_USAGE;
+	}
+	if (set->outbound != NULL && set->outbound[0] != '\0' &&
+	    !users_e164_valid(sv_cstr(set->outbound))) {
+		fprintf(stderr,
+		    "rempart: invalid --outbound-number '%s' (an E.164 number "
+		    "such as +33123456789, or 'none')\n",
+		    set->outbound);
 		return EXIT_USAGE;
 	}
 	if (set->codecs != NULL) {
@@ -688,6 +755,14 @@ user_set_audit(
 		json_str(&before, "acl", any_if_empty(u->acl));
 		json_str(&after, "acl", any_if_empty(set->acl_norm));
 	}
+	if (set->alternate != NULL) {
+		json_str(&before, "alternate", u->alternate);
+		json_str(&after, "alternate", set->alternate);
+	}
+	if (set->outbound != NULL) {
+		json_str(&before, "outbound_number", u->outbound_number);
+		json_str(&after, "outbound_number", set->outbound);
+	}
 	rc = audit_admin(c, "user.set", u->ext, &before, &after);
 	buf_release(&before);
 	buf_release(&after);
@@ -716,6 +791,11 @@ user_set_store(struct cli *c, struct sv ext, const struct user_settings *set)
 		    now);
 	if (rc == 0 && set->acl != NULL)
 		rc = users_set_acl(c->db, ext, sv_cstr(set->acl_norm), now);
+	if (rc == 0 && (set->alternate != NULL || set->outbound != NULL))
+		rc = users_set_continuity(c->db, ext,
+		    set->alternate != NULL ? sv_cstr(set->alternate) : SV_NULL,
+		    set->outbound != NULL ? sv_cstr(set->outbound) : SV_NULL,
+		    now);
 	if (rc != 0) {
 		db_tx_rollback(c->db);
 		return rc;
@@ -732,12 +812,24 @@ user_set(struct cli *c, struct sv ext, int argc, char **argv)
 	rc = user_set_args(&set, argc, argv);
 	if (rc != 0)
 		return rc;
+	if (set.alternate != NULL && sv_eq(sv_cstr(set.alternate), ext)) {
+		fprintf(stderr,
+		    "rempart: invalid --alternate '%s' (an "
+		    "extension cannot be its own alternate)\n",
+		    set.alternate);
+		return EXIT_USAGE;
+	}
 	rc = open_store(c);
 	if (rc != 0)
 		return rc;
 	rc = user_set_store(c, ext, &set);
 	if (rc == -ENOENT) {
 		fprintf(stderr, "rempart: no extension %.*s\n", SV_ARG(ext));
+		return EXIT_FAIL;
+	}
+	if (rc == -ENXIO) {
+		fprintf(stderr, "rempart: no extension %s (--alternate)\n",
+		    set.alternate);
 		return EXIT_FAIL;
 	}
 	if (rc != 0)
@@ -1221,6 +1313,944 @@ cmd_bans(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	return bans_remove(c, addr);
+}
+
+/* An option of 'trunk add' / 'trunk set' and where its value goes. */
+struct trunk_opt {
+	const char *name;
+	size_t offset;
+};
+
+/* The options of 'trunk add' and 'trunk set'; NULL: not given. */
+struct trunk_args {
+	const char *kind, *host, *port, *transport, *username, *auth_user,
+	    *realm, *from_domain, *acl, *channels, *codecs, *outbound_cid,
+	    *expires;
+	bool secret_stdin;
+};
+
+static const struct trunk_opt trunk_opts[] = {
+    {"--kind", offsetof(struct trunk_args, kind)},
+    {"--host", offsetof(struct trunk_args, host)},
+    {"--port", offsetof(struct trunk_args, port)},
+    {"--transport", offsetof(struct trunk_args, transport)},
+    {"--username", offsetof(struct trunk_args, username)},
+    {"--auth-user", offsetof(struct trunk_args, auth_user)},
+    {"--realm", offsetof(struct trunk_args, realm)},
+    {"--from-domain", offsetof(struct trunk_args, from_domain)},
+    {"--acl", offsetof(struct trunk_args, acl)},
+    {"--channels", offsetof(struct trunk_args, channels)},
+    {"--codecs", offsetof(struct trunk_args, codecs)},
+    {"--outbound-cid", offsetof(struct trunk_args, outbound_cid)},
+    {"--expires", offsetof(struct trunk_args, expires)},
+};
+
+/* Each field of the store's checks, the option that sets it and what
+ * it takes. */
+static const struct {
+	const char *field, *option, *rule;
+} trunk_rules[] = {
+    {"kind", "--kind", "register or ip"},
+    {"transport", "--transport", "udp, tcp or tls"},
+    {"host", "--host", "a host name or an IPv4 or IPv6 address"},
+    {"port", "--port", "1-65535"},
+    {"username", "--username",
+        "up to 64 letters, digits or -_.!~*'()&=+$,;?/; a registration "
+        "trunk needs one"},
+    {"auth_user", "--auth-user",
+        "up to 64 letters, digits or -_.!~*'()&=+$,;?/"},
+    {"realm", "--realm", "up to 128 printable characters, no '\"' or '\\'"},
+    {"from_domain", "--from-domain", "a host name or an IP address"},
+    {"acl", "--acl",
+        "up to 32 IPv4 or IPv6 addresses or networks such as "
+        "192.0.2.0/24, comma-separated; an IP trunk needs at least one"},
+    {"channels", "--channels", "1-10000 concurrent calls"},
+    {"codecs", "--codecs",
+        "up to 16 distinct codec names, comma-separated, or 'any'"},
+    {"outbound_cid", "--outbound-cid",
+        "an E.164 number such as +33123456789, or 'none'"},
+    {"expires", "--expires", "60-3600 seconds"},
+    {"secret", "--secret-stdin",
+        "1-128 printable characters without spaces, on stdin; a "
+        "registration trunk needs one"},
+};
+
+static int
+trunk_field_error(const char *field, const char *value)
+{
+	for (size_t i = 0; i < RP_ARRAY_LEN(trunk_rules); i++) {
+		if (strcmp(trunk_rules[i].field, field) != 0)
+			continue;
+		if (value != NULL)
+			fprintf(stderr, "rempart: invalid %s '%s' (%s)\n",
+			    trunk_rules[i].option, value, trunk_rules[i].rule);
+		else
+			fprintf(stderr, "rempart: invalid or missing %s (%s)\n",
+			    trunk_rules[i].option, trunk_rules[i].rule);
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "rempart: invalid trunk %s\n", field);
+	return EXIT_USAGE;
+}
+
+static int
+trunk_parse_args(struct trunk_args *a, int argc, char **argv)
+{
+	*a = (struct trunk_args){0};
+	for (int i = 0; i < argc; i++) {
+		const char **slot = NULL;
+
+		if (strcmp(argv[i], "--secret-stdin") == 0 &&
+		    !a->secret_stdin) {
+			a->secret_stdin = true;
+			continue;
+		}
+		for (size_t j = 0; j < RP_ARRAY_LEN(trunk_opts); j++)
+			if (strcmp(argv[i], trunk_opts[j].name) == 0)
+				slot = (const char **)((char *)a +
+				                       trunk_opts[j].offset);
+		if (slot == NULL || *slot != NULL || i + 1 >= argc) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		*slot = argv[++i];
+	}
+	return 0;
+}
+
+static int
+parse_u32_opt(const char *text, uint32_t min, uint32_t max, uint32_t *out,
+    const char *field)
+{
+	if (sv_to_u32(sv_cstr(text), max, out) != 0 || *out < min)
+		return trunk_field_error(field, text);
+	return 0;
+}
+
+/* Overlays the given options on 's'. Returns 0 or an exit code. */
+static int
+trunk_apply_args(const struct trunk_args *a, struct trunk_spec *s)
+{
+	int rc = 0;
+
+	if (a->kind != NULL && trunks_kind_parse(sv_cstr(a->kind), &s->kind))
+		return trunk_field_error("kind", a->kind);
+	if (a->transport != NULL &&
+	    trunks_transport_parse(sv_cstr(a->transport), &s->transport))
+		return trunk_field_error("transport", a->transport);
+	if (a->host != NULL)
+		s->host = sv_cstr(a->host);
+	if (a->port != NULL)
+		rc = parse_u32_opt(
+		    a->port, 1, TRUNKS_PORT_MAX, &s->port, "port");
+	if (rc == 0 && a->channels != NULL)
+		rc = parse_u32_opt(a->channels, TRUNKS_CHANNELS_MIN,
+		    TRUNKS_CHANNELS_MAX, &s->channels, "channels");
+	if (rc == 0 && a->expires != NULL)
+		rc = parse_u32_opt(a->expires, TRUNKS_EXPIRES_MIN,
+		    TRUNKS_EXPIRES_MAX, &s->expires_s, "expires");
+	if (rc != 0)
+		return rc;
+	if (a->username != NULL)
+		s->username = sv_cstr(a->username);
+	if (a->auth_user != NULL)
+		s->auth_user = none_arg(a->auth_user);
+	if (a->realm != NULL)
+		s->realm = none_arg(a->realm);
+	if (a->from_domain != NULL)
+		s->from_domain = none_arg(a->from_domain);
+	if (a->acl != NULL)
+		s->acl = none_arg(a->acl);
+	if (a->codecs != NULL)
+		s->codecs = list_arg(a->codecs);
+	if (a->outbound_cid != NULL)
+		s->outbound_cid = none_arg(a->outbound_cid);
+	return 0;
+}
+
+/* The option value behind a field, for the error message. */
+static const char *
+trunk_arg_value(const struct trunk_args *a, const char *field)
+{
+	for (size_t i = 0; i < RP_ARRAY_LEN(trunk_rules); i++) {
+		if (strcmp(trunk_rules[i].field, field) != 0)
+			continue;
+		for (size_t j = 0; j < RP_ARRAY_LEN(trunk_opts); j++)
+			if (strcmp(trunk_opts[j].name, trunk_rules[i].option) ==
+			    0)
+				return *(
+				    const char *const *)((const char *)a +
+				                         trunk_opts[j].offset);
+	}
+	return NULL;
+}
+
+/* Reads one line from stdin: the trunk's secret. Returns 0 or an exit
+ * code. */
+static int
+read_trunk_secret(char *out, size_t size)
+{
+	size_t n;
+
+	if (fgets(out, (int)size, stdin) == NULL) {
+		fprintf(stderr, "rempart: no secret on stdin\n");
+		return EXIT_USAGE;
+	}
+	n = strlen(out);
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	if (!trunks_secret_valid(sv_make(out, n))) {
+		keys_wipe(out, size);
+		return trunk_field_error("secret", NULL);
+	}
+	return 0;
+}
+
+/* What the audit log keeps of a trunk: never the secret, only whether
+ * there is one. */
+static void
+trunk_json(struct buf *b, const struct trunk_info *t)
+{
+	json_str(b, "kind", trunks_kind_name(t->kind));
+	json_str(b, "transport", trunks_transport_name(t->transport));
+	json_str(b, "host", t->host);
+	json_int(b, "port", t->port);
+	json_str(b, "username", t->username);
+	json_str(b, "auth_user", t->auth_user);
+	json_str(b, "realm", t->realm);
+	json_str(b, "from_domain", t->from_domain);
+	json_str(b, "acl", t->acl);
+	json_int(b, "channels", t->channels);
+	json_str(b, "codecs", any_if_empty(t->codecs));
+	json_str(b, "outbound_cid", t->outbound_cid);
+	json_int(b, "expires", t->expires_s);
+	json_bool(b, "enabled", t->enabled);
+	json_str(b, "secret", t->has_secret ? "set" : "none");
+}
+
+static const char *
+none_if_empty(const char *s)
+{
+	return s[0] != '\0' ? s : "none";
+}
+
+/* Stores a new or changed trunk and its audit entry in one
+ * transaction. 'secret' is SV_NULL to keep the stored one. */
+static int
+trunk_store(struct cli *c, const struct trunk_spec *s, struct sv secret,
+    bool add, const char **field)
+{
+	struct buf before, after;
+	struct trunk_info t;
+	char name[TRUNKS_NAME_MAX + 1];
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	snprintf(name, sizeof(name), "%.*s", SV_ARG(s->name));
+	buf_init(&before, 0);
+	buf_init(&after, 0);
+	rc = db_tx_begin(c->db);
+	if (rc != 0)
+		goto out;
+	if (!add) {
+		rc = trunks_get(c->db, s->name, &t);
+		if (rc == 0)
+			trunk_json(&before, &t);
+	}
+	if (rc == 0)
+		rc = add ? trunks_add(c->db, c->keys, s, secret, now, field)
+		         : trunks_update(c->db, c->keys, s, secret, now, field);
+	if (rc == 0)
+		rc = trunks_get(c->db, s->name, &t);
+	if (rc == 0) {
+		trunk_json(&after, &t);
+		if (!add && secret.len > 0)
+			json_str(&after, "credentials", "replaced");
+		rc = audit_admin(c, add ? "trunk.add" : "trunk.set", name,
+		    add ? NULL : &before, &after);
+	}
+	rc = tx_end(c, rc);
+out:
+	buf_release(&before);
+	buf_release(&after);
+	return rc;
+}
+
+static int
+trunk_add_or_set(
+    struct cli *c, const char *name, int argc, char **argv, bool add)
+{
+	char secret[TRUNKS_SECRET_MAX + 2];
+	const char *field = NULL;
+	struct trunk_args a;
+	struct trunk_spec s = {
+	    .name = sv_cstr(name),
+	    .transport = TRUNK_TRANSPORT_UDP,
+	    .channels = TRUNKS_CHANNELS_DEFAULT,
+	    .expires_s = TRUNKS_EXPIRES_DEFAULT,
+	};
+	struct trunk_info old;
+	struct sv sec = SV_NULL;
+	int rc;
+
+	rc = trunk_parse_args(&a, argc, argv);
+	if (rc != 0)
+		return rc;
+	if (add && (a.kind == NULL || a.host == NULL)) {
+		fprintf(stderr, "rempart: trunk add needs --kind register|ip "
+		                "and --host HOST\n");
+		return EXIT_USAGE;
+	}
+	if (!add) {
+		/* 'set' starts from the stored trunk. */
+		rc = open_store(c);
+		if (rc != 0)
+			return rc;
+		rc = trunks_get(c->db, s.name, &old);
+		if (rc == -ENOENT) {
+			fprintf(stderr, "rempart: no trunk %s\n", name);
+			return EXIT_FAIL;
+		}
+		if (rc != 0)
+			return fail("cannot read the trunk", rc);
+		s = (struct trunk_spec){
+		    .name = s.name,
+		    .kind = old.kind,
+		    .transport = old.transport,
+		    .host = sv_cstr(old.host),
+		    .port = old.port,
+		    .username = sv_cstr(old.username),
+		    .auth_user = sv_cstr(old.auth_user),
+		    .realm = sv_cstr(old.realm),
+		    .from_domain = sv_cstr(old.from_domain),
+		    .acl = sv_cstr(old.acl),
+		    .channels = old.channels,
+		    .codecs = sv_cstr(old.codecs),
+		    .outbound_cid = sv_cstr(old.outbound_cid),
+		    .expires_s = old.expires_s,
+		};
+	}
+	rc = trunk_apply_args(&a, &s);
+	if (rc != 0)
+		return rc;
+	if (trunks_spec_check(&s, &field) != 0)
+		return trunk_field_error(field, trunk_arg_value(&a, field));
+	if (add && s.kind == TRUNK_KIND_REGISTER && !a.secret_stdin)
+		return trunk_field_error("secret", NULL);
+	if (a.secret_stdin) {
+		rc = read_trunk_secret(secret, sizeof(secret));
+		if (rc != 0)
+			return rc;
+		sec = sv_cstr(secret);
+	}
+	if (add)
+		rc = open_store(c);
+	if (rc == 0)
+		rc = trunk_store(c, &s, sec, add, &field);
+	if (sec.p != NULL)
+		keys_wipe(secret, sizeof(secret));
+	if (rc > 0)
+		return rc;
+	if (rc == -EEXIST) {
+		fprintf(stderr, "rempart: trunk %s already exists\n", name);
+		return EXIT_FAIL;
+	}
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no trunk %s\n", name);
+		return EXIT_FAIL;
+	}
+	if (rc == -EINVAL && field != NULL)
+		return trunk_field_error(field, NULL);
+	if (rc != 0)
+		return fail("cannot store the trunk", rc);
+	notify_daemon(c);
+	printf("trunk %s %s\n", name, add ? "added" : "updated");
+	return 0;
+}
+
+static int
+print_trunk(void *arg, const struct trunk_info *t)
+{
+	(void)arg;
+	printf("%-16s %-8s %-9s %-32s %5u %8u %s\n", t->name,
+	    trunks_kind_name(t->kind), trunks_transport_name(t->transport),
+	    t->host, t->port, t->channels, t->enabled ? "enabled" : "disabled");
+	return 0;
+}
+
+static int
+trunk_show(struct cli *c, const char *name)
+{
+	char created[32], updated[32];
+	struct trunk_info t;
+	int rc;
+
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	rc = trunks_get(c->db, sv_cstr(name), &t);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no trunk %s\n", name);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot read the trunk", rc);
+	printf("name:         %s\n"
+	       "kind:         %s\n"
+	       "transport:    %s\n"
+	       "host:         %s\n",
+	    t.name, trunks_kind_name(t.kind),
+	    trunks_transport_name(t.transport), t.host);
+	if (t.port != 0)
+		printf("port:         %u\n", t.port);
+	else
+		printf("port:         default\n");
+	printf("username:     %s\n"
+	       "auth user:    %s\n"
+	       "secret:       %s\n"
+	       "realm:        %s\n"
+	       "from domain:  %s\n"
+	       "acl:          %s\n"
+	       "channels:     %u\n"
+	       "codecs:       %s\n"
+	       "outbound cid: %s\n"
+	       "expires:      %u\n"
+	       "state:        %s\n"
+	       "created:      %s\n"
+	       "updated:      %s\n",
+	    none_if_empty(t.username), none_if_empty(t.auth_user),
+	    t.has_secret ? "set" : "none", none_if_empty(t.realm),
+	    none_if_empty(t.from_domain), none_if_empty(t.acl), t.channels,
+	    any_if_empty(t.codecs), none_if_empty(t.outbound_cid), t.expires_s,
+	    t.enabled ? "enabled" : "disabled",
+	    format_utc(t.created_at, created, sizeof(created)),
+	    format_utc(t.updated_at, updated, sizeof(updated)));
+	return 0;
+}
+
+/* trunk enable|disable|remove, audited, in one transaction. */
+static int
+trunk_change(struct cli *c, const char *name, const char *verb)
+{
+	char route[ROUTES_NAME_MAX + 1] = "", action[32];
+	struct buf before, after;
+	struct trunk_info t;
+	bool remove = strcmp(verb, "remove") == 0;
+	int rc;
+
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	snprintf(action, sizeof(action), "trunk.%s", verb);
+	buf_init(&before, 0);
+	buf_init(&after, 0);
+	rc = db_tx_begin(c->db);
+	if (rc != 0)
+		goto out;
+	rc = trunks_get(c->db, sv_cstr(name), &t);
+	if (rc == 0 && remove) {
+		trunk_json(&before, &t);
+		rc = trunks_remove(c->db, sv_cstr(name), route);
+	} else if (rc == 0) {
+		json_bool(&before, "enabled", t.enabled);
+		json_bool(&after, "enabled", verb[0] == 'e');
+		rc = trunks_set_enabled(
+		    c->db, sv_cstr(name), verb[0] == 'e', (int64_t)time(NULL));
+	}
+	if (rc == 0)
+		rc = audit_admin(
+		    c, action, name, &before, remove ? NULL : &after);
+	rc = tx_end(c, rc);
+out:
+	buf_release(&before);
+	buf_release(&after);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no trunk %s\n", name);
+		return EXIT_FAIL;
+	}
+	if (rc == -EBUSY) {
+		fprintf(stderr,
+		    "rempart: trunk %s is used by route %s; remove it from "
+		    "the route first\n",
+		    name, route);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot update the trunk", rc);
+	notify_daemon(c);
+	printf("trunk %s %s\n", name,
+	    remove ? "removed" : (verb[0] == 'e' ? "enabled" : "disabled"));
+	return 0;
+}
+
+static int
+cmd_trunk(struct cli *c, int argc, char **argv)
+{
+	int rc;
+
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		rc = open_store(c);
+		if (rc != 0)
+			return rc;
+		printf("%-16s %-8s %-9s %-32s %5s %8s %s\n", "NAME", "KIND",
+		    "TRANSPORT", "HOST", "PORT", "CHANNELS", "STATE");
+		rc = trunks_list(c->db, print_trunk, NULL);
+		return rc == 0 ? 0 : fail("cannot list trunks", rc);
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!trunks_name_valid(sv_cstr(argv[1]))) {
+		fprintf(stderr,
+		    "rempart: invalid trunk name '%s' (1-%d lower-case "
+		    "letters, digits, '_' or '-')\n",
+		    argv[1], TRUNKS_NAME_MAX);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0)
+		return trunk_add_or_set(
+		    c, argv[1], argc - 2, argv + 2, argv[0][0] == 'a');
+	if (argc == 2 && strcmp(argv[0], "show") == 0)
+		return trunk_show(c, argv[1]);
+	if (argc == 2 && (strcmp(argv[0], "enable") == 0 ||
+	                     strcmp(argv[0], "disable") == 0 ||
+	                     strcmp(argv[0], "remove") == 0))
+		return trunk_change(c, argv[1], argv[0]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/* What the audit log keeps of a route. */
+static void
+route_json(struct buf *b, const struct route_info *r)
+{
+	char trunks[ROUTES_TRUNKS_STRLEN];
+	size_t len = 0;
+
+	trunks[0] = '\0';
+	for (unsigned i = 0; i < r->n_trunks; i++)
+		len += (size_t)snprintf(trunks + len, sizeof(trunks) - len,
+		    "%s%s", i > 0 ? "," : "", r->trunks[i]);
+	json_str(b, "pattern", r->pattern);
+	json_int(b, "priority", r->priority);
+	json_int(b, "strip", r->strip);
+	json_str(b, "prepend", r->prepend);
+	json_str(b, "trunks", trunks);
+	json_bool(b, "enabled", r->enabled);
+}
+
+static const struct {
+	const char *field, *option, *rule;
+} route_rules[] = {
+    {"pattern", "--pattern",
+        "digits, a leading '+', X (any digit), N (2-9), Z (1-9), classes "
+        "such as [1-5], and a final '.' for one or more digits; up to 64 "
+        "characters"},
+    {"priority", "--priority", "0-1000000, lower first"},
+    {"strip", "--strip", "0-20 leading characters"},
+    {"prepend", "--prepend", "up to 20 digits or '+'"},
+    {"trunks", "--trunks",
+        "1-8 distinct trunk names, comma-separated, in the order tried"},
+};
+
+static int
+route_field_error(const char *field, const char *value)
+{
+	for (size_t i = 0; i < RP_ARRAY_LEN(route_rules); i++) {
+		if (strcmp(route_rules[i].field, field) != 0)
+			continue;
+		fprintf(stderr, "rempart: invalid %s '%s' (%s)\n",
+		    route_rules[i].option, value != NULL ? value : "",
+		    route_rules[i].rule);
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "rempart: invalid route %s\n", field);
+	return EXIT_USAGE;
+}
+
+static int
+route_add(struct cli *c, const char *name, int argc, char **argv)
+{
+	const char *pattern = NULL, *trunks = NULL, *priority = NULL,
+	           *strip = NULL, *prepend = NULL, *field = NULL;
+	char missing[TRUNKS_NAME_MAX + 1] = "";
+	struct route_spec s = {
+	    .name = sv_cstr(name),
+	    .priority = ROUTES_PRIORITY_DEFAULT,
+	};
+	struct route_info r;
+	struct buf after;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		const char **slot = NULL;
+
+		if (strcmp(argv[i], "--pattern") == 0)
+			slot = &pattern;
+		else if (strcmp(argv[i], "--trunks") == 0)
+			slot = &trunks;
+		else if (strcmp(argv[i], "--priority") == 0)
+			slot = &priority;
+		else if (strcmp(argv[i], "--strip") == 0)
+			slot = &strip;
+		else if (strcmp(argv[i], "--prepend") == 0)
+			slot = &prepend;
+		if (slot == NULL || *slot != NULL || i + 1 >= argc) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		*slot = argv[++i];
+	}
+	if (pattern == NULL || trunks == NULL) {
+		fprintf(stderr, "rempart: route add needs --pattern PATTERN "
+		                "and --trunks T1[,T2...]\n");
+		return EXIT_USAGE;
+	}
+	s.pattern = sv_cstr(pattern);
+	s.trunks = sv_cstr(trunks);
+	s.prepend = prepend != NULL ? sv_cstr(prepend) : SV("");
+	if (priority != NULL &&
+	    sv_to_u32(sv_cstr(priority), ROUTES_PRIORITY_MAX, &s.priority) != 0)
+		return route_field_error("priority", priority);
+	if (strip != NULL &&
+	    sv_to_u32(sv_cstr(strip), ROUTES_STRIP_MAX, &s.strip) != 0)
+		return route_field_error("strip", strip);
+	if (routes_spec_check(&s, &field) != 0)
+		return route_field_error(
+		    field, strcmp(field, "pattern") == 0   ? pattern
+		           : strcmp(field, "prepend") == 0 ? prepend
+		                                           : trunks);
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	buf_init(&after, 0);
+	rc = db_tx_begin(c->db);
+	if (rc == 0) {
+		rc =
+		    routes_add(c->db, &s, (int64_t)time(NULL), &field, missing);
+		if (rc == 0)
+			rc = routes_get(c->db, s.name, &r);
+		if (rc == 0) {
+			route_json(&after, &r);
+			rc = audit_admin(c, "route.add", name, NULL, &after);
+		}
+		rc = tx_end(c, rc);
+	}
+	buf_release(&after);
+	if (rc == -ENOENT) {
+		fprintf(
+		    stderr, "rempart: no trunk %s (in --trunks)\n", missing);
+		return EXIT_FAIL;
+	}
+	if (rc == -EEXIST) {
+		fprintf(stderr, "rempart: route %s already exists\n", name);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot store the route", rc);
+	notify_daemon(c);
+	printf("route %s added\n", name);
+	return 0;
+}
+
+static int
+route_remove(struct cli *c, const char *name)
+{
+	struct route_info r;
+	struct buf before;
+	int rc;
+
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	buf_init(&before, 0);
+	rc = db_tx_begin(c->db);
+	if (rc == 0) {
+		rc = routes_get(c->db, sv_cstr(name), &r);
+		if (rc == 0) {
+			route_json(&before, &r);
+			rc = routes_remove(c->db, sv_cstr(name));
+		}
+		if (rc == 0)
+			rc =
+			    audit_admin(c, "route.remove", name, &before, NULL);
+		rc = tx_end(c, rc);
+	}
+	buf_release(&before);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no route %s\n", name);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot remove the route", rc);
+	notify_daemon(c);
+	printf("route %s removed\n", name);
+	return 0;
+}
+
+static int
+print_route(void *arg, const struct route_info *r)
+{
+	(void)arg;
+	printf("%-16s %-20s %8u %5u %-8s ", r->name, r->pattern, r->priority,
+	    r->strip, r->prepend[0] != '\0' ? r->prepend : "-");
+	for (unsigned i = 0; i < r->n_trunks; i++)
+		printf("%s%s", i > 0 ? "," : "", r->trunks[i]);
+	printf(" %s\n", r->enabled ? "enabled" : "disabled");
+	return 0;
+}
+
+static int
+route_test(struct cli *c, const char *number)
+{
+	struct route_choice ch;
+	int rc;
+
+	if (!routes_number_valid(sv_cstr(number))) {
+		fprintf(stderr,
+		    "rempart: invalid number '%s' (an optional '+' then "
+		    "1-%d digits)\n",
+		    number, ROUTES_NUMBER_MAX - 1);
+		return EXIT_USAGE;
+	}
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	rc = routes_select(c->db, sv_cstr(number), &ch);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no route for %s\n", number);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot select a route", rc);
+	printf("route:  %s\nnumber: %s\ntrunks: ", ch.route, ch.number);
+	for (unsigned i = 0; i < ch.n_trunks; i++)
+		printf("%s%s", i > 0 ? "," : "", ch.trunks[i]);
+	if (ch.n_trunks == 0)
+		printf("none");
+	if (ch.n_skipped > 0)
+		printf(" (%u disabled trunk%s skipped)", ch.n_skipped,
+		    ch.n_skipped > 1 ? "s" : "");
+	printf("\n");
+	return 0;
+}
+
+static int
+cmd_route(struct cli *c, int argc, char **argv)
+{
+	int rc;
+
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		rc = open_store(c);
+		if (rc != 0)
+			return rc;
+		printf("%-16s %-20s %8s %5s %-8s %s %s\n", "NAME", "PATTERN",
+		    "PRIORITY", "STRIP", "PREPEND", "TRUNKS", "STATE");
+		rc = routes_list(c->db, print_route, NULL);
+		return rc == 0 ? 0 : fail("cannot list routes", rc);
+	}
+	if (argc == 2 && strcmp(argv[0], "test") == 0)
+		return route_test(c, argv[1]);
+	if (argc < 2 ||
+	    (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "remove") != 0)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!trunks_name_valid(sv_cstr(argv[1]))) {
+		fprintf(stderr,
+		    "rempart: invalid route name '%s' (1-%d lower-case "
+		    "letters, digits, '_' or '-')\n",
+		    argv[1], ROUTES_NAME_MAX);
+		return EXIT_USAGE;
+	}
+	if (argv[0][0] == 'a')
+		return route_add(c, argv[1], argc - 2, argv + 2);
+	if (argc != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return route_remove(c, argv[1]);
+}
+
+static void
+did_json(struct buf *b, const struct did_info *d)
+{
+	json_str(b, "to", d->ext);
+	json_str(b, "alternate", d->alternate);
+	json_int(b, "ring_timeout", d->ring_timeout_s);
+	json_bool(b, "enabled", d->enabled);
+}
+
+static int
+did_add(struct cli *c, const char *number, int argc, char **argv)
+{
+	const char *to = NULL, *alt = NULL, *timeout = NULL, *field = NULL;
+	uint32_t secs = DIDS_RING_TIMEOUT_DEFAULT;
+	struct did_info d;
+	struct buf after;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		const char **slot = NULL;
+
+		if (strcmp(argv[i], "--to") == 0)
+			slot = &to;
+		else if (strcmp(argv[i], "--alternate") == 0)
+			slot = &alt;
+		else if (strcmp(argv[i], "--ring-timeout") == 0)
+			slot = &timeout;
+		if (slot == NULL || *slot != NULL || i + 1 >= argc) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		*slot = argv[++i];
+	}
+	if (to == NULL) {
+		fprintf(stderr, "rempart: did add needs --to EXT\n");
+		return EXIT_USAGE;
+	}
+	if (!users_ext_valid(sv_cstr(to))) {
+		fprintf(stderr,
+		    "rempart: invalid --to '%s' (an extension: 1-32 "
+		    "letters, digits, '.', '_' or '-')\n",
+		    to);
+		return EXIT_USAGE;
+	}
+	if (alt != NULL && strcmp(alt, "none") == 0)
+		alt = "";
+	if (alt != NULL &&
+	    (!users_alternate_valid(sv_cstr(alt)) || strcmp(alt, to) == 0)) {
+		fprintf(stderr,
+		    "rempart: invalid --alternate '%s' (another extension, "
+		    "an E.164 number such as +33123456789, or 'none')\n",
+		    alt);
+		return EXIT_USAGE;
+	}
+	if (timeout != NULL &&
+	    (sv_to_u32(sv_cstr(timeout), DIDS_RING_TIMEOUT_MAX, &secs) != 0 ||
+	        secs < DIDS_RING_TIMEOUT_MIN)) {
+		fprintf(stderr,
+		    "rempart: invalid --ring-timeout '%s' (%d-%d seconds)\n",
+		    timeout, DIDS_RING_TIMEOUT_MIN, DIDS_RING_TIMEOUT_MAX);
+		return EXIT_USAGE;
+	}
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	buf_init(&after, 0);
+	rc = db_tx_begin(c->db);
+	if (rc == 0) {
+		rc = dids_add(c->db, sv_cstr(number), sv_cstr(to),
+		    alt != NULL ? sv_cstr(alt) : SV(""), secs,
+		    (int64_t)time(NULL), &field);
+		if (rc == 0)
+			rc = dids_get(c->db, sv_cstr(number), &d);
+		if (rc == 0) {
+			did_json(&after, &d);
+			rc = audit_admin(c, "did.add", number, NULL, &after);
+		}
+		rc = tx_end(c, rc);
+	}
+	buf_release(&after);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no extension %s (--to)\n", to);
+		return EXIT_FAIL;
+	}
+	if (rc == -ENXIO) {
+		fprintf(
+		    stderr, "rempart: no extension %s (--alternate)\n", alt);
+		return EXIT_FAIL;
+	}
+	if (rc == -EEXIST) {
+		fprintf(stderr, "rempart: DID %s already exists\n", number);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot store the DID", rc);
+	notify_daemon(c);
+	printf("DID %s added\n", number);
+	return 0;
+}
+
+static int
+did_remove(struct cli *c, const char *number)
+{
+	struct did_info d;
+	struct buf before;
+	int rc;
+
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	buf_init(&before, 0);
+	rc = db_tx_begin(c->db);
+	if (rc == 0) {
+		rc = dids_get(c->db, sv_cstr(number), &d);
+		if (rc == 0) {
+			did_json(&before, &d);
+			rc = dids_remove(c->db, sv_cstr(number));
+		}
+		if (rc == 0)
+			rc =
+			    audit_admin(c, "did.remove", number, &before, NULL);
+		rc = tx_end(c, rc);
+	}
+	buf_release(&before);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no DID %s\n", number);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return fail("cannot remove the DID", rc);
+	notify_daemon(c);
+	printf("DID %s removed\n", number);
+	return 0;
+}
+
+static int
+print_did(void *arg, const struct did_info *d)
+{
+	(void)arg;
+	printf("%-16s %-12s %-16s %7u %s\n", d->number, d->ext,
+	    d->alternate[0] != '\0' ? d->alternate : "-", d->ring_timeout_s,
+	    d->enabled ? "enabled" : "disabled");
+	return 0;
+}
+
+static int
+cmd_did(struct cli *c, int argc, char **argv)
+{
+	int rc;
+
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		rc = open_store(c);
+		if (rc != 0)
+			return rc;
+		printf("%-16s %-12s %-16s %7s %s\n", "NUMBER", "EXTENSION",
+		    "ALTERNATE", "TIMEOUT", "STATE");
+		rc = dids_list(c->db, print_did, NULL);
+		return rc == 0 ? 0 : fail("cannot list DIDs", rc);
+	}
+	if (argc < 2 ||
+	    (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "remove") != 0)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!users_e164_valid(sv_cstr(argv[1]))) {
+		fprintf(stderr,
+		    "rempart: invalid number '%s' (E.164: '+' then 2-15 "
+		    "digits, the first not 0)\n",
+		    argv[1]);
+		return EXIT_USAGE;
+	}
+	if (argv[0][0] == 'a')
+		return did_add(c, argv[1], argc - 2, argv + 2);
+	if (argc != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return did_remove(c, argv[1]);
 }
 
 /* Copies [from, to) of fd to stdout. Control bytes other than the line
@@ -1979,6 +3009,12 @@ main(int argc, char **argv)
 		rc = cmd_cdr(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "audit") == 0)
 		rc = cmd_audit(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "trunk") == 0)
+		rc = cmd_trunk(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "route") == 0)
+		rc = cmd_route(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "did") == 0)
+		rc = cmd_did(&c, argc - i - 1, argv + i + 1);
 	else {
 		fprintf(stderr, "rempart: unknown command '%s'\n", argv[i]);
 		usage(stderr);

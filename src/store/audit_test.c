@@ -232,7 +232,7 @@ test_schema(void **state)
 	int64_t v = 0;
 
 	assert_int_equal(db_schema_version(f->db, &v), 0);
-	assert_int_equal(v, 4);
+	assert_int_equal(v, DB_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master "
 	                                  "WHERE name IN ('audit', "
 	                                  "'audit_anchor')"),

@@ -169,6 +169,58 @@ static const char *const db_migrations[] = {
     "CREATE TRIGGER audit_anchor_no_delete BEFORE DELETE ON audit_anchor"
     " BEGIN SELECT RAISE(ABORT, 'the audit anchor cannot be removed');"
     " END;",
+    /* 5: operator trunks, outbound routes and inbound numbers
+     * (store/trunks.h), and each user's alternate destination and
+     * outbound number (store/users.h). trunks.secret is sealed under the
+     * master key, bound to the trunk's name, and NULL when the trunk has
+     * none. An IP trunk has no registration to tell its traffic apart,
+     * so its allowed networks (acl) must not be empty. routes.trunks is
+     * an ordered comma-separated list of trunk names; dids.ext must name
+     * a user. */
+    "CREATE TABLE trunks ("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('register', 'ip')),"
+    " transport TEXT NOT NULL CHECK (transport IN ('udp', 'tcp', 'tls')),"
+    " host TEXT NOT NULL CHECK (host <> ''),"
+    " port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),"
+    " username TEXT NOT NULL DEFAULT '',"
+    " auth_user TEXT NOT NULL DEFAULT '',"
+    " secret BLOB,"
+    " realm TEXT NOT NULL DEFAULT '',"
+    " from_domain TEXT NOT NULL DEFAULT '',"
+    " acl TEXT NOT NULL DEFAULT '',"
+    " channels INTEGER NOT NULL CHECK (channels BETWEEN 1 AND 10000),"
+    " codecs TEXT NOT NULL DEFAULT '',"
+    " outbound_cid TEXT NOT NULL DEFAULT '',"
+    " expires INTEGER NOT NULL CHECK (expires BETWEEN 60 AND 3600),"
+    " enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " CHECK (kind = 'register' OR acl <> ''));"
+    "CREATE TABLE routes ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " pattern TEXT NOT NULL CHECK (pattern <> ''),"
+    " priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 1000000),"
+    " strip INTEGER NOT NULL DEFAULT 0 CHECK (strip BETWEEN 0 AND 20),"
+    " prepend TEXT NOT NULL DEFAULT '',"
+    " trunks TEXT NOT NULL CHECK (trunks <> ''),"
+    " enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE TABLE dids ("
+    " number TEXT PRIMARY KEY NOT NULL,"
+    " ext TEXT NOT NULL REFERENCES users (ext),"
+    " alternate TEXT NOT NULL DEFAULT '',"
+    " ring_timeout_s INTEGER NOT NULL"
+    " CHECK (ring_timeout_s BETWEEN 5 AND 300),"
+    " enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE INDEX dids_ext ON dids (ext);"
+    "ALTER TABLE users ADD COLUMN alternate TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE users ADD COLUMN outbound_number TEXT NOT NULL"
+    " DEFAULT '';",
 };
 
 _Static_assert(RP_ARRAY_LEN(db_migrations) == DB_SCHEMA_VERSION,

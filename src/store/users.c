@@ -21,7 +21,8 @@ _Static_assert(USERS_ACL_ENTRY_STRLEN == BANS_ADDR_STRLEN,
 /* The public columns, in the order users_fill_info() reads them. */
 #define USERS_INFO_COLS                                                        \
 	"ext, display_name, enabled, created_at, updated_at, srtp, codecs, "   \
-	"acl"
+	"acl, alternate, outbound_number"
+#define USERS_INFO_NCOLS 10
 
 bool
 users_ext_valid(struct sv ext)
@@ -39,6 +40,30 @@ users_ext_valid(struct sv ext)
 			return false;
 	}
 	return true;
+}
+
+bool
+users_e164_valid(struct sv number)
+{
+	size_t digits = number.len > 0 ? number.len - 1 : 0;
+
+	if (digits < USERS_E164_DIGITS_MIN || digits > USERS_E164_DIGITS_MAX ||
+	    number.p[0] != '+' || number.p[1] == '0')
+		return false;
+	for (size_t i = 1; i < number.len; i++)
+		if (number.p[i] < '0' || number.p[i] > '9')
+			return false;
+	return true;
+}
+
+bool
+users_alternate_valid(struct sv alternate)
+{
+	if (alternate.len == 0)
+		return true;
+	if (alternate.p[0] == '+')
+		return users_e164_valid(alternate);
+	return users_ext_valid(alternate);
 }
 
 /* Control characters (C0, DEL, C1), line and paragraph separators, and
@@ -266,6 +291,26 @@ users_fill_list(char *out, size_t size, struct sv stored,
 	return 0;
 }
 
+static bool
+users_outbound_valid(struct sv number)
+{
+	return number.len == 0 || users_e164_valid(number);
+}
+
+/* Copies a checked text column, "" allowed. */
+static int
+users_fill_text(
+    char *out, size_t size, struct sv stored, bool (*valid)(struct sv))
+{
+	out[0] = '\0';
+	if (stored.len >= size || !valid(stored))
+		return -EBADMSG;
+	if (stored.len > 0)
+		memcpy(out, stored.p, stored.len);
+	out[stored.len] = '\0';
+	return 0;
+}
+
 /* Copies the public columns (USERS_INFO_COLS) of the current row,
  * checking what the database returned. */
 static int
@@ -295,6 +340,11 @@ users_fill_info(struct user_info *u, struct db_stmt *st)
 	        users_codecs_normalise) != 0 ||
 	    users_fill_list(u->acl, sizeof(u->acl), db_col_text(st, 7),
 	        users_acl_normalise) != 0)
+		return -EBADMSG;
+	if (users_fill_text(u->alternate, sizeof(u->alternate),
+	        db_col_text(st, 8), users_alternate_valid) != 0 ||
+	    users_fill_text(u->outbound_number, sizeof(u->outbound_number),
+	        db_col_text(st, 9), users_outbound_valid) != 0)
 		return -EBADMSG;
 	return 0;
 }
@@ -381,11 +431,12 @@ users_get(
 	} else if (err == DB_ROW) {
 		err = users_fill_info(&out->info, st);
 		if (err == 0)
-			err =
-			    users_open_ha1(k, db_col_blob(st, 8), USERS_AAD_MD5,
-			        ext, out->ha1_md5, USERS_HA1_MD5_LEN);
+			err = users_open_ha1(k,
+			    db_col_blob(st, USERS_INFO_NCOLS), USERS_AAD_MD5,
+			    ext, out->ha1_md5, USERS_HA1_MD5_LEN);
 		if (err == 0)
-			err = users_open_ha1(k, db_col_blob(st, 9),
+			err = users_open_ha1(k,
+			    db_col_blob(st, USERS_INFO_NCOLS + 1),
 			    USERS_AAD_SHA256, ext, out->ha1_sha256,
 			    USERS_HA1_SHA256_LEN);
 	}
@@ -496,6 +547,56 @@ users_set_acl(struct db *db, struct sv ext, struct sv acl, int64_t now)
 	db_bind_text(st, 1, ext);
 	db_bind_text(st, 2, sv_cstr(list));
 	db_bind_int64(st, 3, now);
+	return users_write(db, st, true);
+}
+
+/* -ENXIO unless 'alt' is "" or a number, or names an existing user
+ * other than 'ext'. */
+static int
+users_check_alternate(struct db *db, struct sv ext, struct sv alt)
+{
+	struct user_info other;
+	int err;
+
+	if (alt.len == 0 || alt.p[0] == '+')
+		return 0;
+	if (sv_eq(alt, ext))
+		return -EINVAL;
+	err = users_get_info(db, alt, &other);
+	return err == -ENOENT ? -ENXIO : err;
+}
+
+int
+users_set_continuity(struct db *db, struct sv ext, struct sv alternate,
+    struct sv outbound_number, int64_t now)
+{
+	struct db_stmt *st;
+	int err;
+
+	if (!users_ext_valid(ext) ||
+	    (sv_present(alternate) && !users_alternate_valid(alternate)) ||
+	    (sv_present(outbound_number) &&
+	        !users_outbound_valid(outbound_number)))
+		return -EINVAL;
+	err = db_tx_begin(db);
+	if (err != 0)
+		return err;
+	if (sv_present(alternate))
+		err = users_check_alternate(db, ext, alternate);
+	if (err == 0)
+		err = db_prepare(db,
+		    "UPDATE users SET alternate = COALESCE(?2, alternate),"
+		    " outbound_number = COALESCE(?3, outbound_number),"
+		    " updated_at = ?4 WHERE ext = ?1",
+		    &st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		return err;
+	}
+	db_bind_text(st, 1, ext);
+	db_bind_text(st, 2, alternate);
+	db_bind_text(st, 3, outbound_number);
+	db_bind_int64(st, 4, now);
 	return users_write(db, st, true);
 }
 

@@ -45,15 +45,29 @@
 #define USERS_ACL_ENTRY_STRLEN 50
 #define USERS_ACL_STRLEN (USERS_ACL_MAX * USERS_ACL_ENTRY_STRLEN)
 
+/* A number in E.164 form: '+', then 2 to 15 digits, the first not 0
+ * (ITU-T E.164 §6). With its NUL it fits in USERS_E164_STRLEN bytes. */
+#define USERS_E164_DIGITS_MIN 2
+#define USERS_E164_DIGITS_MAX 15
+#define USERS_E164_STRLEN (USERS_E164_DIGITS_MAX + 2)
+/* Where a call goes when the user cannot take it (service continuity):
+ * another extension, an E.164 number reached through the trunks, or ""
+ * for none. */
+#define USERS_ALTERNATE_STRLEN (USERS_EXT_MAX + 1)
+_Static_assert(USERS_ALTERNATE_STRLEN >= USERS_E164_STRLEN,
+    "an alternate holds an E.164 number");
+
 /* What users_list() shows: everything but the secrets. */
 struct user_info {
 	char ext[USERS_EXT_MAX + 1];                 /* NUL-terminated */
 	char display_name[USERS_NAME_BYTES_MAX + 1]; /* NUL-terminated */
 	bool enabled;
-	bool srtp_required;               /* refuse calls without SRTP */
-	char codecs[USERS_CODECS_STRLEN]; /* normalised list, "" = any */
-	char acl[USERS_ACL_STRLEN];       /* normalised list, "" = any */
-	int64_t created_at;               /* seconds since the epoch */
+	bool srtp_required;                      /* refuse calls without SRTP */
+	char codecs[USERS_CODECS_STRLEN];        /* normalised list, "" = any */
+	char acl[USERS_ACL_STRLEN];              /* normalised list, "" = any */
+	char alternate[USERS_ALTERNATE_STRLEN];  /* ext, +E164 or "" */
+	char outbound_number[USERS_E164_STRLEN]; /* caller ID, "" = trunk's */
+	int64_t created_at;                      /* seconds since the epoch */
 	int64_t updated_at;
 };
 
@@ -71,6 +85,13 @@ typedef int (*users_list_cb)(void *arg, const struct user_info *u);
 /* True when 'ext' / 'name' follow the rules above. Any thread. */
 bool users_ext_valid(struct sv ext);
 bool users_name_valid(struct sv name);
+
+/* True for an E.164 number as defined above. Any thread. */
+bool users_e164_valid(struct sv number);
+/* True for an alternate destination: "", a valid extension or an E.164
+ * number (told apart by the '+', which no extension holds). Any
+ * thread. */
+bool users_alternate_valid(struct sv alternate);
 
 /* Adds an enabled user. 'now' becomes created_at and updated_at.
  * Returns 0, -EINVAL (ext or display name breaks the rules above),
@@ -123,6 +144,16 @@ int users_set_media(struct db *db, struct sv ext, bool srtp_required,
  * -EINVAL, -E2BIG, -ENOENT or a store error. */
 int users_set_acl(
     struct db *db, struct sv ext, struct sv acl, int64_t now) RP_MUST_CHECK;
+
+/* Sets where the user's calls go when the user cannot take them
+ * ('alternate', see users_alternate_valid(); an extension must exist
+ * and not be the user itself) and the number presented on calls out
+ * through a trunk ('outbound_number', E.164 or "" for the trunk's).
+ * Either may be SV_NULL to keep its value. Returns 0, -EINVAL (bad ext
+ * or value, the user as its own alternate), -ENOENT (no such user),
+ * -ENXIO (the alternate extension does not exist) or a store error. */
+int users_set_continuity(struct db *db, struct sv ext, struct sv alternate,
+    struct sv outbound_number, int64_t now) RP_MUST_CHECK;
 
 /* Enables or disables a user. Returns 0, -EINVAL, -ENOENT or a store
  * error. */

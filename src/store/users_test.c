@@ -675,6 +675,72 @@ test_bad_settings_rows(void **state)
 	sqlite3_close(h);
 }
 
+/* Service continuity and caller ID (migration 5). */
+static void
+test_set_continuity(void **state)
+{
+	struct fixture *f = *state;
+	struct user_record r;
+	struct user_info u;
+
+	assert_int_equal(add(f, "1001", "A", 10), 0);
+	assert_int_equal(add(f, "1002", "B", 10), 0);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_string_equal(u.alternate, "");
+	assert_string_equal(u.outbound_number, "");
+	assert_int_equal(users_set_continuity(f->db, SV("1001"), SV("1002"),
+	                     SV("+33123456789"), 20),
+	    0);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_string_equal(u.alternate, "1002");
+	assert_string_equal(u.outbound_number, "+33123456789");
+	assert_int_equal(u.updated_at, 20);
+	/* users_get() still opens the HA1s past the new columns. */
+	assert_int_equal(users_get(f->db, f->k, SV("1001"), &r), 0);
+	assert_string_equal(r.info.alternate, "1002");
+	assert_memory_equal(r.ha1_md5, f->md5, USERS_HA1_MD5_LEN);
+	assert_memory_equal(r.ha1_sha256, f->sha, USERS_HA1_SHA256_LEN);
+	users_record_wipe(&r);
+	/* SV_NULL keeps a value; "" clears it. */
+	assert_int_equal(users_set_continuity(f->db, SV("1001"),
+	                     SV("+33600000000"), SV_NULL, 30),
+	    0);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_string_equal(u.alternate, "+33600000000");
+	assert_string_equal(u.outbound_number, "+33123456789");
+	assert_int_equal(
+	    users_set_continuity(f->db, SV("1001"), SV_NULL, SV(""), 40), 0);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_string_equal(u.alternate, "+33600000000");
+	assert_string_equal(u.outbound_number, "");
+	/* Errors write nothing. */
+	assert_int_equal(
+	    users_set_continuity(f->db, SV("1001"), SV("1001"), SV_NULL, 50),
+	    -EINVAL);
+	assert_int_equal(
+	    users_set_continuity(f->db, SV("1001"), SV("9999"), SV_NULL, 50),
+	    -ENXIO);
+	assert_int_equal(
+	    users_set_continuity(f->db, SV("1001"), SV("+0"), SV_NULL, 50),
+	    -EINVAL);
+	assert_int_equal(
+	    users_set_continuity(f->db, SV("1001"), SV_NULL, SV("0612"), 50),
+	    -EINVAL);
+	assert_int_equal(
+	    users_set_continuity(f->db, SV("9999"), SV(""), SV_NULL, 50),
+	    -ENOENT);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_int_equal(u.updated_at, 40);
+	assert_int_equal(db_tx_depth(f->db), 0);
+	/* A hand-edited value makes the row invalid. */
+	raw_exec(f->path, "UPDATE users SET alternate = 'a b' WHERE ext = "
+	                  "'1001'");
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), -EBADMSG);
+	raw_exec(f->path, "UPDATE users SET alternate = '', outbound_number = "
+	                  "'123' WHERE ext = '1001'");
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), -EBADMSG);
+}
+
 /* R-OPS-3: users survive closing and re-opening the database. */
 static void
 test_persist(void **state)
@@ -714,6 +780,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_set_acl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_bad_settings_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_set_continuity, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store_users", tests, NULL, NULL);
