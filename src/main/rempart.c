@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/apikeys.h"
 #include "core/buf.h"
 #include "core/seclog.h"
 #include "core/sv.h"
@@ -50,6 +51,7 @@
 #define CDR_LIMIT_MAX 1000000u
 #define AUDIT_LIMIT_MAX 1000000u
 #define MS_PER_DAY (86400LL * 1000)
+#define APIKEY_DEFAULT_SECS (90LL * 86400)
 
 struct cli {
 	const char *data_dir;
@@ -133,6 +135,12 @@ usage(FILE *f)
 	    "                                  WHEN: 2026-11-23, "
 	    "2026-11-23T10:00[:SS] (UTC)\n"
 	    "                                  or an age: 90m, 2h, 7d\n"
+	    "  apikey create --role admin|auditor|helpdesk|user [--ext EXT] "
+	    "[--expires DURATION]\n"
+	    "                                  prints the key once (default "
+	    "expiry 90d;\n"
+	    "                                  the user role needs --ext)\n"
+	    "  apikey list | apikey revoke ID | apikey rotate ID\n"
 	    "  --version, --help\n");
 }
 
@@ -2969,6 +2977,175 @@ cmd_audit(struct cli *c, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+/* API keys (R-ADMIN-2): the key text is printed once and never
+ * logged; the audit log records the id, role and expiry only. */
+static int
+apikey_create_cmd(struct cli *c, int argc, char **argv)
+{
+	const char *role_text = NULL, *ext = NULL, *expires = NULL;
+	char key[APIKEYS_KEY_STRLEN], until[32];
+	int64_t secs = APIKEY_DEFAULT_SECS, now = (int64_t)time(NULL);
+	struct apikey_info info;
+	enum rbac_role role;
+	struct buf after;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc &&
+		    role_text == NULL)
+			role_text = argv[++i];
+		else if (strcmp(argv[i], "--ext") == 0 && i + 1 < argc &&
+		         ext == NULL)
+			ext = argv[++i];
+		else if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc &&
+		         expires == NULL)
+			expires = argv[++i];
+		else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (role_text == NULL ||
+	    rbac_role_parse(sv_cstr(role_text), &role) != 0) {
+		fprintf(stderr, "rempart: --role is admin, auditor, helpdesk "
+		                "or user\n");
+		return EXIT_USAGE;
+	}
+	if ((role == RBAC_ROLE_USER) != (ext != NULL) ||
+	    (ext != NULL && !users_ext_valid(sv_cstr(ext)))) {
+		fprintf(stderr, "rempart: the user role needs --ext EXT (a "
+		                "valid extension); other roles take none\n");
+		return EXIT_USAGE;
+	}
+	if (expires != NULL && parse_duration(expires, &secs) != 0) {
+		fprintf(stderr,
+		    "rempart: invalid --expires '%s' (a positive number "
+		    "followed by s, m, h, d or w, at most 10 years)\n",
+		    expires);
+		return EXIT_USAGE;
+	}
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	buf_init(&after, 0);
+	rc = db_tx_begin(c->db);
+	if (rc == 0) {
+		rc = apikeys_create(c->db, role, sv_cstr(ext), now, now + secs,
+		    key, &info);
+		if (rc == 0) {
+			json_str(&after, "role", role_text);
+			json_str(&after, "ext", ext != NULL ? ext : "");
+			json_int(&after, "expires_at", info.expires_at);
+			rc = audit_admin(c, "apikey.create", info.id, NULL, &after);
+		}
+		rc = tx_end(c, rc);
+	}
+	buf_release(&after);
+	if (rc != 0) {
+		keys_wipe(key, sizeof(key));
+		return fail("cannot create the API key", rc);
+	}
+	printf("id %s role %s expires %s\n", info.id, role_text,
+	    format_utc(info.expires_at, until, sizeof(until)));
+	printf("key (shown once): %s\n", key);
+	keys_wipe(key, sizeof(key));
+	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+}
+
+static int
+print_apikey(void *arg, const struct apikey_info *k)
+{
+	char created[32], expires[32], used[32];
+	int64_t now = *(const int64_t *)arg;
+
+	printf("%-22s %-8s %-10s %-20s %-20s %-20s %s\n", k->id,
+	    rbac_role_name(k->role), k->ext[0] != '\0' ? k->ext : "-",
+	    format_utc(k->created_at, created, sizeof(created)),
+	    format_utc(k->expires_at, expires, sizeof(expires)),
+	    k->last_used_at != 0
+	        ? format_utc(k->last_used_at, used, sizeof(used))
+	        : "never",
+	    k->revoked ? "revoked" : now >= k->expires_at ? "expired" : "active");
+	return ferror(stdout) ? -EIO : 0;
+}
+
+/* 'revoke' and 'rotate' of key 'id'. */
+static int
+apikey_change_cmd(struct cli *c, bool rotate, const char *id)
+{
+	char key[APIKEYS_KEY_STRLEN];
+	struct apikey_info info;
+	struct buf after;
+	int rc;
+
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	buf_init(&after, 0);
+	rc = db_tx_begin(c->db);
+	if (rc == 0) {
+		rc = apikeys_get(c->db, sv_cstr(id), &info);
+		if (rc == 0 && info.revoked)
+			rc = -ENOENT;
+		if (rc == 0)
+			rc = rotate ? apikeys_rotate(c->db, sv_cstr(id), key)
+			            : apikeys_revoke(c->db, sv_cstr(id));
+		if (rc == 0) {
+			json_str(&after, rotate ? "secret" : "revoked",
+			    rotate ? "replaced" : "true");
+			rc = audit_admin(c,
+			    rotate ? "apikey.rotate" : "apikey.revoke", info.id,
+			    NULL, &after);
+		}
+		rc = tx_end(c, rc);
+	}
+	buf_release(&after);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "rempart: no active API key %s\n", id);
+		return EXIT_FAIL;
+	}
+	if (rc != 0) {
+		if (rotate)
+			keys_wipe(key, sizeof(key));
+		return fail(rotate ? "cannot rotate the API key"
+		                   : "cannot revoke the API key",
+		    rc);
+	}
+	if (rotate) {
+		printf("key (shown once): %s\n", key);
+		keys_wipe(key, sizeof(key));
+	} else {
+		printf("revoked %s\n", info.id);
+	}
+	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+}
+
+static int
+cmd_apikey(struct cli *c, int argc, char **argv)
+{
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	if (argc >= 1 && strcmp(argv[0], "create") == 0)
+		return apikey_create_cmd(c, argc - 1, argv + 1);
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		rc = open_store(c);
+		if (rc != 0)
+			return rc;
+		printf("%-22s %-8s %-10s %-20s %-20s %-20s %s\n", "ID", "ROLE",
+		    "EXT", "CREATED", "EXPIRES", "LAST USED", "STATUS");
+		rc = apikeys_list(c->db, print_apikey, &now);
+		if (rc == 0 && fflush(stdout) != 0)
+			rc = -EIO;
+		return rc == 0 ? 0 : fail("cannot list API keys", rc);
+	}
+	if (argc == 2 && (strcmp(argv[0], "revoke") == 0 ||
+	                     strcmp(argv[0], "rotate") == 0))
+		return apikey_change_cmd(c, argv[0][1] == 'o', argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -3015,6 +3192,8 @@ main(int argc, char **argv)
 		rc = cmd_route(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "did") == 0)
 		rc = cmd_did(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "apikey") == 0)
+		rc = cmd_apikey(&c, argc - i - 1, argv + i + 1);
 	else {
 		fprintf(stderr, "rempart: unknown command '%s'\n", argv[i]);
 		usage(stderr);

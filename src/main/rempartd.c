@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin/api.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "pbx/server.h"
@@ -31,10 +32,11 @@ usage(FILE *f)
 	    "                [--banned-answer drop|403]\n"
 	    "                [--ring-timeout S] [--session-expires S] "
 	    "[--rtp-timeout S]\n"
-	    "                [--version] [--help]\n"
+	    "                [--api ADDR:PORT] [--version] [--help]\n"
 	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
 	    "literal.\n"
-	    "  Default: udp and tcp on 0.0.0.0:5060, tls on 0.0.0.0:5061.\n");
+	    "  Default: udp and tcp on 0.0.0.0:5060, tls on 0.0.0.0:5061.\n"
+	    "  --api: the HTTPS administration API (off by default).\n");
 }
 
 /* "udp:127.0.0.1:5060", "tls:[::1]:5061". Views into 'arg', which is
@@ -179,6 +181,9 @@ main(int argc, char **argv)
 	bool json = false;
 	struct loop *l;
 	struct server *s;
+	struct api_config api_cfg = {0};
+	struct api *api = NULL;
+	bool api_on = false;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -273,6 +278,13 @@ main(int argc, char **argv)
 			}
 		} else if (strcmp(a, "--trusted") == 0 && i + 1 < argc) {
 			cfg.trusted = argv[++i];
+		} else if (strcmp(a, "--api") == 0 && i + 1 < argc) {
+			if (api_addr_parse(argv[++i], &api_cfg) != 0) {
+				fprintf(stderr, "rempartd: bad --api value "
+				                "(ADDR:PORT)\n");
+				return EXIT_USAGE;
+			}
+			api_on = true;
 		} else if (strcmp(a, "--tls-allow-1.2") == 0) {
 			cfg.tls_allow_1_2 = true;
 		} else if (strcmp(a, "--version") == 0) {
@@ -313,17 +325,27 @@ main(int argc, char **argv)
 		loop_free(l);
 		return 1;
 	}
+	/* After server_new(): the API thread inherits the blocked signals,
+	 * and binds before privileges are dropped. */
+	api_cfg.data_dir = cfg.data_dir;
+	if (api_on && api_start(&api, &api_cfg) != 0) {
+		server_free(s);
+		loop_free(l);
+		return 1;
+	}
 	/* The pid file is written while we may still write the data
 	 * directory as root; the CLI reads it to signal reloads. */
 	if (write_pid(cfg.data_dir) != 0)
 		log_warn("server", "msg=\"cannot write the pid file\"");
 	if (user != NULL && drop_privileges(user) != 0) {
+		api_stop(api);
 		server_free(s);
 		loop_free(l);
 		return 1;
 	}
 	log_info("server", "msg=started version=%s", RP_VERSION);
 	rc = loop_run(l);
+	api_stop(api);
 	server_free(s);
 	loop_free(l);
 	{

@@ -221,6 +221,18 @@ static const char *const db_migrations[] = {
     "ALTER TABLE users ADD COLUMN alternate TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE users ADD COLUMN outbound_number TEXT NOT NULL"
     " DEFAULT '';",
+    /* 6: API keys of the administration API (admin/apikeys.h): only a
+     * keyed hash of each secret is kept. */
+    "CREATE TABLE api_keys ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " role TEXT NOT NULL"
+    "  CHECK (role IN ('admin','auditor','helpdesk','user')),"
+    " ext TEXT NOT NULL DEFAULT '',"
+    " hash BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " last_used_at INTEGER NOT NULL DEFAULT 0,"
+    " revoked INTEGER NOT NULL DEFAULT 0);",
 };
 
 _Static_assert(RP_ARRAY_LEN(db_migrations) == DB_SCHEMA_VERSION,

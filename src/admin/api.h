@@ -1,0 +1,62 @@
+/* The administration API: HTTPS with JSON (R-ADMIN-1, R-ADMIN-2).
+ *
+ * libmicrohttpd serves TLS 1.3 only (GnuTLS priorities), with the data
+ * directory's certificate (tls/cert.pem, tls/key.pem), on one internal
+ * thread of its own. That thread alone touches the API's own database
+ * connection (WAL lets it read beside the signalling loop and the store
+ * writer) and the rate-limit buckets, so neither needs a lock. This
+ * step reads the store only (users, call records, bans, the audit
+ * log); commands that change signalling state will be posted to the
+ * signalling loop (DESIGN.md "Threads").
+ *
+ * Every request is authenticated with "Authorization: Bearer rpk_..."
+ * (admin/apikeys.h), limited per key by a token bucket, and checked
+ * against the access table (admin/rbac.h). Paths are versioned
+ * (/api/v1/...); errors are {"error": {"code": ..., "message": ...}}
+ * with the matching HTTP status. */
+#ifndef RP_ADMIN_API_H
+#define RP_ADMIN_API_H
+
+#include <stdint.h>
+
+#include "core/compiler.h"
+
+/* Longest request body accepted (none of the endpoints takes one yet). */
+#define API_BODY_MAX (64u * 1024u)
+/* Default per-key limit: requests per second and burst. */
+#define API_RATE_DEFAULT 20u
+#define API_BURST_DEFAULT 40u
+/* Pagination: default and largest page. */
+#define API_PAGE_DEFAULT 100u
+#define API_PAGE_MAX 1000u
+/* A key's last use is written at most this often. */
+#define API_TOUCH_INTERVAL_S 60
+/* Room for an address literal with its NUL. */
+#define API_ADDR_STRLEN 46
+
+struct api_config {
+	const char *data_dir;
+	char addr[API_ADDR_STRLEN]; /* IPv4 or IPv6 literal */
+	uint16_t port;
+	uint32_t rate_per_s; /* 0: API_RATE_DEFAULT */
+	uint32_t burst;      /* 0: API_BURST_DEFAULT */
+};
+
+struct api;
+
+/* Parses "ADDR:PORT" ("127.0.0.1:8443", "[::1]:8443") into cfg->addr
+ * and cfg->port. Port 0 is refused. Returns 0 or -EINVAL. Any
+ * thread. */
+int api_addr_parse(const char *text, struct api_config *cfg) RP_MUST_CHECK;
+
+/* Loads the master key and the TLS certificate, opens a database
+ * connection and starts serving. Returns 0, or a negative errno having
+ * logged why. Start-up code; call it after the signal mask is set
+ * (the server thread inherits it). */
+int api_start(struct api **out, const struct api_config *cfg) RP_MUST_CHECK;
+
+/* Stops serving (waits for the thread), closes the connection and
+ * wipes the key material. NULL is fine. */
+void api_stop(struct api *a);
+
+#endif
