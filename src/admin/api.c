@@ -18,6 +18,7 @@
 #include "admin/rbac.h"
 #include "core/log.h"
 #include "core/sv.h"
+#include "policy/cidr.h"
 #include "store/audit.h"
 #include "store/bans.h"
 #include "store/cdr.h"
@@ -48,6 +49,7 @@ struct api {
 	char *cert, *key;
 	size_t cert_len, key_len;
 	uint32_t rate, burst;
+	struct cidr_set *allow;
 	struct api_bucket buckets[API_BUCKETS];
 };
 
@@ -680,6 +682,35 @@ api_bearer(struct MHD_Connection *c)
 	return sv_trim(sv_skip(v, 7));
 }
 
+/* The administration access list (R-NET-4): a source outside it gets
+ * exactly the answer of a wrong key, and a security log line. */
+static bool
+api_source_allowed(struct api *a, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+	    c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	struct sockaddr_storage ss;
+	struct cidr_addr addr;
+	char text[INET6_ADDRSTRLEN + 1] = "?";
+	size_t len;
+
+	if (ci == NULL || ci->client_addr == NULL)
+		return false;
+	memset(&ss, 0, sizeof(ss));
+	len = ci->client_addr->sa_family == AF_INET6
+	          ? sizeof(struct sockaddr_in6)
+	          : sizeof(struct sockaddr_in);
+	memcpy(&ss, ci->client_addr, len);
+	if (cidr_addr_from_sockaddr(&ss, &addr) != 0)
+		return false;
+	if (cidr_set_contains(a->allow, &addr))
+		return true;
+	if (cidr_addr_format(&addr, text, sizeof(text)) != 0)
+		snprintf(text, sizeof(text), "?");
+	log_warn("security", "event=acl_refused src=%s service=api", text);
+	return false;
+}
+
 static enum MHD_Result
 api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
     const char *method)
@@ -690,7 +721,9 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 	bool done;
 	int rc;
 
-	rc = apikeys_verify(a->db, api_bearer(c), now, &k.key);
+	rc = api_source_allowed(a, c)
+	         ? apikeys_verify(a->db, api_bearer(c), now, &k.key)
+	         : -EACCES;
 	if (rc == -EACCES)
 		return api_error_h(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 		    "authentication required", MHD_HTTP_HEADER_WWW_AUTHENTICATE,
@@ -870,11 +903,42 @@ api_stop(struct api *a)
 		MHD_stop_daemon(a->mhd);
 	db_close(a->db);
 	keys_free(a->keys);
+	cidr_set_free(a->allow);
 	if (a->key != NULL)
 		sodium_memzero(a->key, a->key_len);
 	free(a->key);
 	free(a->cert);
 	free(a);
+}
+
+static void
+api_allow_bad(void *ctx, unsigned line, const char *reason)
+{
+	(void)line;
+	(void)reason;
+	(*(unsigned *)ctx)++;
+}
+
+/* "a,b,c" into a set; any bad entry refuses the whole list. */
+static int
+api_allow_parse(const char *text, struct cidr_set **out)
+{
+	char lines[1024];
+	size_t n = strlen(text);
+	unsigned bad = 0;
+	int rc;
+
+	if (n == 0 || n >= sizeof(lines))
+		return -EINVAL;
+	for (size_t i = 0; i <= n; i++)
+		lines[i] = text[i] == ',' ? '\n' : text[i];
+	rc = cidr_set_new(out);
+	if (rc == 0)
+		rc = cidr_set_add_lines(*out, sv_make(lines, n), api_allow_bad,
+		    &bad, NULL, NULL);
+	if (rc == 0 && bad != 0)
+		rc = -EINVAL;
+	return rc;
 }
 
 int
@@ -906,6 +970,12 @@ api_start(struct api **out, const struct api_config *cfg)
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return -ENOMEM;
+	rc = api_allow_parse(cfg->allow != NULL ? cfg->allow : API_ALLOW_DEFAULT,
+	    &a->allow);
+	if (rc != 0) {
+		log_error("api", "msg=\"bad allowed networks (--api-allow)\"");
+		goto fail;
+	}
 	a->rate = cfg->rate_per_s != 0 ? cfg->rate_per_s : API_RATE_DEFAULT;
 	a->burst = cfg->burst != 0 ? cfg->burst : API_BURST_DEFAULT;
 	rc = api_read_pem(cfg->data_dir, "cert.pem", &a->cert, &a->cert_len);

@@ -34,10 +34,16 @@
 /* Room for an address literal with its NUL. */
 #define API_ADDR_STRLEN 46
 
+#define API_ALLOW_DEFAULT "127.0.0.0/8,::1/128"
+
 struct api_config {
 	const char *data_dir;
 	char addr[API_ADDR_STRLEN]; /* IPv4 or IPv6 literal */
 	uint16_t port;
+	/* Networks allowed to use the API, "CIDR,CIDR,..." (R-NET-4);
+	 * NULL: API_ALLOW_DEFAULT, the host itself only. Others get the
+	 * answer of a bad key. */
+	const char *allow;
 	uint32_t rate_per_s; /* 0: API_RATE_DEFAULT */
 	uint32_t burst;      /* 0: API_BURST_DEFAULT */
 };

@@ -32,11 +32,13 @@ usage(FILE *f)
 	    "                [--banned-answer drop|403]\n"
 	    "                [--ring-timeout S] [--session-expires S] "
 	    "[--rtp-timeout S]\n"
-	    "                [--api ADDR:PORT] [--version] [--help]\n"
+	    "                [--api ADDR:PORT] [--api-allow CIDR,...] "
+	    "[--version] [--help]\n"
 	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
 	    "literal.\n"
 	    "  Default: udp and tcp on 0.0.0.0:5060, tls on 0.0.0.0:5061.\n"
-	    "  --api: the HTTPS administration API (off by default).\n");
+	    "  --api: the HTTPS administration API (off by default);\n"
+	    "  --api-allow: networks that may use it (default: this host).\n");
 }
 
 /* "udp:127.0.0.1:5060", "tls:[::1]:5061". Views into 'arg', which is
@@ -285,6 +287,8 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			api_on = true;
+		} else if (strcmp(a, "--api-allow") == 0 && i + 1 < argc) {
+			api_cfg.allow = argv[++i];
 		} else if (strcmp(a, "--tls-allow-1.2") == 0) {
 			cfg.tls_allow_1_2 = true;
 		} else if (strcmp(a, "--version") == 0) {

@@ -254,3 +254,37 @@ def test_cli_apikey_usage(data):
     assert data.cli("apikey", "revoke", "nosuchkey").returncode == 1
     assert data.cli("apikey", "rotate", "nosuchkey").returncode == 1
     assert data.cli("apikey").returncode == 2
+
+
+def test_admin_access_list(rempartd, data):
+    """R-NET-4: with --api-allow, a valid key from outside the allowed
+    networks gets exactly the answer of a bad key; from inside, it
+    works."""
+    port = tcp_port()
+    key, _ = make_key(data, "admin")
+    d = Daemon(rempartd, data, extra=["--api", f"127.0.0.1:{port}",
+                                      "--api-allow", "127.0.0.5/32"])
+    try:
+        api = Api(data, port)
+
+        def get(source, k):
+            conn = http.client.HTTPSConnection(
+                "127.0.0.1", port, context=api.ctx, timeout=10,
+                source_address=(source, 0))
+            conn.request("GET", "/api/v1/users",
+                         headers={"Authorization": "Bearer " + k})
+            r = conn.getresponse()
+            body = r.read()
+            conn.close()
+            return r.status, body
+
+        outside = get("127.0.0.1", key)
+        bad_key = get("127.0.0.1", key[:-2] + ("AA" if key[-2:] != "AA"
+                                                else "BB"))
+        assert outside[0] == 401, outside
+        assert outside == bad_key
+        assert get("127.0.0.5", key)[0] == 200
+        assert "event=acl_refused src=127.0.0.1 service=api" in \
+            d.log.read_text()
+    finally:
+        assert d.stop() == 0
