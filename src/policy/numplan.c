@@ -505,7 +505,8 @@ parse_line(struct numplan *np, struct sv line, const char **why)
 }
 
 int
-numplan_parse(struct numplan *np, struct sv text, struct numplan_error *err)
+numplan_parse_lines(struct sv text, numplan_line_fn fn, void *ctx,
+    struct numplan_error *err)
 {
 	struct numplan_lines it = {.rest = text};
 	const char *why = NULL;
@@ -513,7 +514,7 @@ numplan_parse(struct numplan *np, struct sv text, struct numplan_error *err)
 	int rc;
 
 	while ((rc = numplan_next_line(&it, &line)) == 1) {
-		rc = parse_line(np, line, &why);
+		rc = fn(ctx, line, &why);
 		if (rc != 0)
 			break;
 	}
@@ -527,14 +528,14 @@ numplan_parse(struct numplan *np, struct sv text, struct numplan_error *err)
 }
 
 int
-numplan_load_file(
-    struct numplan *np, const char *path, struct numplan_error *err)
+numplan_load_lines(const char *path, size_t max, numplan_line_fn fn,
+    void *ctx, struct numplan_error *err)
 {
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
-	rc = numplan_file_read(path, NUMPLAN_FILE_MAX, &text, &len);
+	rc = numplan_file_read(path, max, &text, &len);
 	if (rc != 0) {
 		if (err != NULL) {
 			err->line = 0;
@@ -543,9 +544,28 @@ numplan_load_file(
 		}
 		return rc;
 	}
-	rc = numplan_parse(np, sv_make(text, len), err);
+	rc = numplan_parse_lines(sv_make(text, len), fn, ctx, err);
 	free(text);
 	return rc;
+}
+
+static int
+plan_line(void *ctx, struct sv line, const char **why)
+{
+	return parse_line(ctx, line, why);
+}
+
+int
+numplan_parse(struct numplan *np, struct sv text, struct numplan_error *err)
+{
+	return numplan_parse_lines(text, plan_line, np, err);
+}
+
+int
+numplan_load_file(
+    struct numplan *np, const char *path, struct numplan_error *err)
+{
+	return numplan_load_lines(path, NUMPLAN_FILE_MAX, plan_line, np, err);
 }
 
 /* Classification. */

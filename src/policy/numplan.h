@@ -115,6 +115,18 @@ bool numplan_label_ok(struct sv label);
 int numplan_file_read(
     const char *path, size_t max, char **out, size_t *out_len) RP_MUST_CHECK;
 
+/* Parses one significant line; sets *why (static text) on a refusal. */
+typedef int (*numplan_line_fn)(void *ctx, struct sv line, const char **why);
+/* Feeds every significant line of 'text' to 'fn' until one fails;
+ * *err (may be NULL) names the line and why. Returns 0, -E2BIG (a line
+ * too long) or what 'fn' returned. */
+int numplan_parse_lines(struct sv text, numplan_line_fn fn, void *ctx,
+    struct numplan_error *err) RP_MUST_CHECK;
+/* numplan_parse_lines() on a file of at most 'max' bytes; also
+ * numplan_file_read()'s errors. Blocks: start-up or admin reload. */
+int numplan_load_lines(const char *path, size_t max, numplan_line_fn fn,
+    void *ctx, struct numplan_error *err) RP_MUST_CHECK;
+
 struct numplan;
 
 /* An empty plan. Returns 0 or -ENOMEM. Free with numplan_free(). */

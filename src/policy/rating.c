@@ -272,47 +272,22 @@ parse_line(struct rating_table *t, struct sv line, const char **why)
 	return err == -EINVAL ? -EBADMSG : err;
 }
 
+static int
+table_line(void *ctx, struct sv line, const char **why)
+{
+	return parse_line(ctx, line, why);
+}
+
 int
 rating_table_parse(
     struct rating_table *t, struct sv text, struct numplan_error *err)
 {
-	struct numplan_lines it = {.rest = text};
-	const char *why = NULL;
-	struct sv line;
-	int rc;
-
-	while ((rc = numplan_next_line(&it, &line)) == 1) {
-		rc = parse_line(t, line, &why);
-		if (rc != 0)
-			break;
-	}
-	if (rc == -E2BIG && why == NULL)
-		why = "line too long";
-	if (err != NULL) {
-		err->line = rc != 0 ? it.line : 0;
-		err->reason = rc != 0 ? why : NULL;
-	}
-	return rc;
+	return numplan_parse_lines(text, table_line, t, err);
 }
 
 int
 rating_table_load_file(
     struct rating_table *t, const char *path, struct numplan_error *err)
 {
-	char *text = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = numplan_file_read(path, RATING_FILE_MAX, &text, &len);
-	if (rc != 0) {
-		if (err != NULL) {
-			err->line = 0;
-			err->reason = rc == -EFBIG ? "file too large"
-			                           : "cannot read the file";
-		}
-		return rc;
-	}
-	rc = rating_table_parse(t, sv_make(text, len), err);
-	free(text);
-	return rc;
+	return numplan_load_lines(path, RATING_FILE_MAX, table_line, t, err);
 }
