@@ -113,6 +113,16 @@ sv_hex_value(char c)
 	return -1;
 }
 
+int
+sv_name_index(struct sv s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (names[i] != NULL && sv_eq(s, sv_cstr(names[i])))
+			return (int)i;
+	}
+	return -1;
+}
+
 bool
 sv_all_in(struct sv s, const bool set[256])
 {

@@ -130,6 +130,10 @@ int sv_hex_value(char c);
 /* True if every byte of s is in the 256-entry table 'set'. */
 bool sv_all_in(struct sv s, const bool set[256]);
 
+/* The index of the name equal to s (byte for byte) among the n entries
+ * of 'names', or -1: the parser of an enum's stored names. */
+int sv_name_index(struct sv s, const char *const *names, size_t n);
+
 /* Length of the UTF-8 sequence at s.p[i] (i < s.len), or 0 when it is
  * invalid: a stray or missing continuation byte, an overlong form, a
  * surrogate or a code point past U+10FFFF. *cp gets the code point. */

@@ -106,6 +106,19 @@ test_strdup(void **state)
 	mem_fail_nth(0);
 }
 
+static void
+test_name_index(void **state)
+{
+	static const char *const names[] = {"udp", NULL, "tls"};
+
+	(void)state;
+	assert_int_equal(sv_name_index(SV("udp"), names, 3), 0);
+	assert_int_equal(sv_name_index(SV("tls"), names, 3), 2);
+	assert_int_equal(sv_name_index(SV("UDP"), names, 3), -1);
+	assert_int_equal(sv_name_index(SV("ud"), names, 3), -1);
+	assert_int_equal(sv_name_index(SV_NULL, names, 3), -1);
+}
+
 int
 main(void)
 {
@@ -116,6 +129,7 @@ main(void)
 	    cmocka_unit_test(test_to_u32),
 	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_strdup),
+	    cmocka_unit_test(test_name_index),
 	};
 
 	return cmocka_run_group_tests_name("core_sv", tests, NULL, NULL);

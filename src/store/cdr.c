@@ -51,25 +51,25 @@ cdr_transport_name(enum cdr_transport t)
 int
 cdr_disposition_parse(struct sv name, enum cdr_disposition *out)
 {
-	for (size_t i = 0; i < RP_ARRAY_LEN(cdr_dispositions); i++) {
-		if (sv_eq(name, sv_cstr(cdr_dispositions[i]))) {
-			*out = (enum cdr_disposition)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = sv_name_index(
+	    name, cdr_dispositions, RP_ARRAY_LEN(cdr_dispositions));
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum cdr_disposition)i;
+	return 0;
 }
 
 int
 cdr_transport_parse(struct sv name, enum cdr_transport *out)
 {
-	for (size_t i = 0; i < RP_ARRAY_LEN(cdr_transports); i++) {
-		if (sv_eq(name, sv_cstr(cdr_transports[i]))) {
-			*out = (enum cdr_transport)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i =
+	    sv_name_index(name, cdr_transports, RP_ARRAY_LEN(cdr_transports));
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum cdr_transport)i;
+	return 0;
 }
 
 /* Control characters (C0, DEL, C1), line and paragraph separators, and

@@ -48,25 +48,24 @@ trunks_transport_name(enum trunk_transport transport)
 int
 trunks_kind_parse(struct sv text, enum trunk_kind *out)
 {
-	for (size_t i = 0; i < RP_ARRAY_LEN(trunks_kinds); i++) {
-		if (sv_eq(text, sv_cstr(trunks_kinds[i]))) {
-			*out = (enum trunk_kind)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = sv_name_index(text, trunks_kinds, RP_ARRAY_LEN(trunks_kinds));
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum trunk_kind)i;
+	return 0;
 }
 
 int
 trunks_transport_parse(struct sv text, enum trunk_transport *out)
 {
-	for (size_t i = 0; i < RP_ARRAY_LEN(trunks_transports); i++) {
-		if (sv_eq(text, sv_cstr(trunks_transports[i]))) {
-			*out = (enum trunk_transport)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = sv_name_index(
+	    text, trunks_transports, RP_ARRAY_LEN(trunks_transports));
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum trunk_transport)i;
+	return 0;
 }
 
 static bool
