@@ -177,7 +177,8 @@ write_pid(const char *data_dir)
 int
 main(int argc, char **argv)
 {
-	struct server_config cfg = {.data_dir = "./var"};
+	struct server_config cfg = {
+	    .data_dir = "./var", .share_dir = RP_SHARE_DIR};
 	const char *user = NULL;
 	enum log_level level = LOG_INFO;
 	bool json = false;

@@ -23,6 +23,8 @@
 /* RFC 3261 §13.3.1.4: 2xx retransmissions stop after 64*T1. */
 #define OK_GIVE_UP_MS (64u * SIP_TXN_T1_MS)
 #define MEDIA_CHECK_MS 5000u
+#define NUMBER_MAX 64  /* a number sent to a trunk */
+#define NAME_MAX 64    /* a trunk name */
 #define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"
 
 enum side { SIDE_A = 0, SIDE_B = 1 };
@@ -90,6 +92,17 @@ struct relay_req {
 	struct relay_req *next; /* the call's requests in flight */
 };
 
+/* A trunk of an outbound call, copied from struct call_trunk. */
+struct trunk_slot {
+	char name[NAME_MAX];
+	struct sip_txn_peer peer;
+	char host[HOST_MAX + 2];
+	uint16_t port;
+	char from_user[NUMBER_MAX];
+	char from_domain[HOST_MAX * 4];
+	uint32_t channels;
+};
+
 struct call {
 	struct calls *calls;
 	enum call_state state;
@@ -101,6 +114,16 @@ struct call {
 	unsigned nforks;
 	unsigned forks_pending;
 	uint16_t best_status; /* best final status among failed forks */
+	/* An outbound call: its trunks, tried one at a time. */
+	struct trunk_slot *trunks;
+	unsigned ntrunks, next_trunk;
+	int cur_trunk; /* the trunk tried last, or -1 */
+	uint16_t failover_status; /* why the last trunk was passed over */
+	uint32_t max_forwards;
+	char number[NUMBER_MAX];
+	char display[2 * USERS_NAME_BYTES_MAX + 1]; /* quoted-string text */
+	char *offer_b; /* the SDP every trunk is offered */
+	size_t offer_b_len;
 	struct sip_txn_server *invite; /* A's INVITE, until answered */
 	struct relay_req *pending;     /* relayed request in flight */
 	struct relay_req *reqs;        /* every request of ours in flight */
@@ -166,6 +189,22 @@ copy_sv(char *dst, size_t size, struct sv v)
 	if (n > 0)
 		memcpy(dst, v.p, n);
 	dst[n] = '\0';
+}
+
+/* A display name as the inside of a quoted-string (RFC 3261 §25.1):
+ * '"' and '\\' escaped. Names are checked printable UTF-8 without
+ * CR or LF when stored, so nothing else needs care. */
+static void
+quote_display(char *dst, size_t size, struct sv name)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < name.len && o + 2 < size; i++) {
+		if (name.p[i] == '"' || name.p[i] == '\\')
+			dst[o++] = '\\';
+		dst[o++] = name.p[i];
+	}
+	dst[o] = '\0';
 }
 
 static uint32_t
@@ -554,6 +593,8 @@ call_unref(struct call *k)
 		free(k->forks[i]);
 	}
 	callmedia_wipe(&k->media);
+	free(k->trunks);
+	free(k->offer_b);
 	free(k);
 }
 
@@ -640,6 +681,13 @@ fill_record(struct call *k, enum cdr_disposition d, uint16_t code,
 	r->sip_code = code;
 	copy_sv(r->reason, sizeof(r->reason),
 	    sv_cstr(reason[0] != '\0' ? reason : sip_reason_phrase(code)));
+	if (k->cur_trunk >= 0) {
+		size_t n = strlen(r->reason);
+
+		/* Which operator carried (or last refused) the call. */
+		snprintf(r->reason + n, sizeof(r->reason) - n, " via %s",
+		    k->trunks[k->cur_trunk].name);
+	}
 	if (k->stream != NULL) {
 		media_stream_stats(k->stream, 0, &st[0]);
 		media_stream_stats(k->stream, 1, &st[1]);
@@ -770,9 +818,15 @@ apply_media(struct call *k)
 
 /* ---- forks (leg B candidates) ---- */
 
+static void trunk_failed(struct calls *c, struct call *k, uint16_t status);
+
 static void
 fork_failed(struct calls *c, struct call *k, uint16_t status)
 {
+	if (k->ntrunks > 0) {
+		trunk_failed(c, k, status);
+		return;
+	}
 	if (k->best_status == 0 || status == 486 || status == 600 ||
 	    (k->best_status >= 500 && status < 500))
 		k->best_status = status;
@@ -910,7 +964,9 @@ fork_answered(struct calls *c, struct fork *f, struct sip_msg *resp)
 	apply_media(k);
 	cancel_forks(c, k, f);
 	loop_timer_stop(c->cfg.loop, &k->ring_timer);
-	copy_sv(k->rec.callee, sizeof(k->rec.callee), sv_cstr(k->rec.dialed));
+	if (k->ntrunks == 0)
+		copy_sv(k->rec.callee, sizeof(k->rec.callee),
+		    sv_cstr(k->rec.dialed));
 	rc = start_response(c, &k->a, k->invite, 200, SV_NULL);
 	if (rc == 0) {
 		buf_append_cstr(&c->out, "Allow: " ALLOW "\r\n");
@@ -1007,12 +1063,53 @@ struct fork_build {
 	unsigned started;
 };
 
+/* Sends the INVITE of fork f, whose leg is set up, and keeps the fork.
+ * Frees f on failure. */
+static int
+start_fork(struct calls *c, struct call *k, struct fork *f,
+    uint32_t max_forwards, struct sv sdp)
+{
+	struct leg *l = &f->leg;
+	int rc;
+
+	l->local_cseq = 1;
+	f->invite_cseq = 1;
+	rc = leg_local_address(c, l);
+	if (rc == 0)
+		rc = sip_txn_new_branch(f->branch);
+	if (rc == 0)
+		rc = build_request(c, l, sv_cstr("INVITE"), 1, sv_cstr("INVITE"),
+		    f->branch, max_forwards);
+	if (rc == 0) {
+		add_contact(&c->out, l);
+		buf_append_cstr(&c->out, "Allow: " ALLOW "\r\n"
+		                         "Supported: timer\r\n");
+		buf_printf(&c->out, "Session-Expires: %u;refresher=uac\r\n",
+		    c->cfg.session_expires_s);
+		rc = sip_build_body(&c->out, sv_cstr("application/sdp"), sdp);
+	}
+	if (rc == 0)
+		rc = sip_txn_client_start(c->cfg.txn, buf_view(&c->out),
+		    sv_cstr(f->branch), SIP_METHOD_INVITE, &l->peer, fork_cb, f,
+		    &f->t);
+	if (rc != 0) {
+		free(f);
+		return rc;
+	}
+	k->forks[k->nforks++] = f;
+	k->forks_pending++;
+	k->refs++;
+	table_add(c, l);
+	return 0;
+}
+
 static bool
 ring_contact(void *arg, const struct registrar_binding *bnd)
 {
 	struct fork_build *fb = arg;
 	struct calls *c = fb->c;
 	struct call *k = fb->k;
+	char display[2 * USERS_NAME_BYTES_MAX + 1];
 	struct fork *f;
 	struct leg *l;
 	int rc;
@@ -1029,45 +1126,139 @@ ring_contact(void *arg, const struct registrar_binding *bnd)
 	random_text(l->call_id, CALL_ID_LEN);
 	random_text(l->local_tag, TAG_LEN);
 	copy_sv(l->target, sizeof(l->target), bnd->contact);
-	snprintf(l->local_uri, sizeof(l->local_uri), "\"%.*s\" <sip:%.*s@%.*s>",
-	    (int)fb->caller->display_name.len, fb->caller->display_name.p,
-	    (int)fb->caller->ext.len, fb->caller->ext.p,
-	    (int)c->cfg.domain.len, c->cfg.domain.p);
+	quote_display(display, sizeof(display), fb->caller->display_name);
+	if (snprintf(l->local_uri, sizeof(l->local_uri),
+	        "\"%s\" <sip:%.*s@%.*s>", display, (int)fb->caller->ext.len,
+	        fb->caller->ext.p, (int)c->cfg.domain.len,
+	        c->cfg.domain.p) >= (int)sizeof(l->local_uri)) {
+		/* A long name with many quotes: the extension alone. */
+		snprintf(l->local_uri, sizeof(l->local_uri), "<sip:%.*s@%.*s>",
+		    (int)fb->caller->ext.len, fb->caller->ext.p,
+		    (int)c->cfg.domain.len, c->cfg.domain.p);
+	}
 	snprintf(l->remote_uri, sizeof(l->remote_uri), "<sip:%.*s@%.*s>",
 	    (int)fb->callee->ext.len, fb->callee->ext.p,
 	    (int)c->cfg.domain.len, c->cfg.domain.p);
-	l->local_cseq = 1;
-	f->invite_cseq = 1;
-	rc = leg_local_address(c, l);
-	if (rc == 0)
-		rc = sip_txn_new_branch(f->branch);
-	if (rc == 0)
-		rc = build_request(c, l, sv_cstr("INVITE"), 1, sv_cstr("INVITE"),
-		    f->branch, fb->max_forwards);
-	if (rc == 0) {
-		add_contact(&c->out, l);
-		buf_append_cstr(&c->out, "Allow: " ALLOW "\r\n"
-		                         "Supported: timer\r\n");
-		buf_printf(&c->out, "Session-Expires: %u;refresher=uac\r\n",
-		    c->cfg.session_expires_s);
-		rc = sip_build_body(&c->out, sv_cstr("application/sdp"), fb->sdp);
-	}
-	if (rc == 0)
-		rc = sip_txn_client_start(c->cfg.txn, buf_view(&c->out),
-		    sv_cstr(f->branch), SIP_METHOD_INVITE, &l->peer, fork_cb, f,
-		    &f->t);
+	rc = start_fork(c, k, f, fb->max_forwards, fb->sdp);
 	if (rc != 0) {
 		log_warn("call", "msg=\"contact not rung\" call=%s err=%d",
 		    k->id, rc);
-		free(f);
 		return true;
 	}
-	k->forks[k->nforks++] = f;
-	k->forks_pending++;
-	k->refs++;
-	table_add(c, l);
 	fb->started++;
 	return true;
+}
+
+/* ---- trunks (outbound calls, sequential) ---- */
+
+/* Calls going through a trunk now, ringing or up. */
+static uint32_t
+trunk_active(const struct calls *c, const char *name)
+{
+	uint32_t n = 0;
+
+	for (const struct call *k = c->all; k != NULL; k = k->next_all) {
+		if (k->state != CALL_ENDED && k->cur_trunk >= 0 &&
+		    strcmp(k->trunks[k->cur_trunk].name, name) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* RFC 3261 §21: the failures another operator may not share: a
+ * timeout, a server failure, a trunk that wants credentials we do not
+ * hold, a redirect we do not follow. */
+static bool
+trunk_failover(uint16_t status)
+{
+	return status == 408 || status == 401 || status == 407 ||
+	       (status >= 300 && status < 400) ||
+	       (status >= 500 && status < 600);
+}
+
+static int
+ring_trunk(struct calls *c, struct call *k, const struct trunk_slot *ts)
+{
+	struct fork *f;
+	struct leg *l;
+
+	if (k->nforks >= CALL_FORKS_MAX)
+		return -E2BIG;
+	f = mem_calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	f->call = k;
+	l = &f->leg;
+	leg_init(l, k, SIDE_B);
+	l->peer = ts->peer;
+	random_text(l->call_id, CALL_ID_LEN);
+	random_text(l->local_tag, TAG_LEN);
+	/* Each fits: the parts are bounded well below TEXT_MAX. */
+	if (snprintf(l->target, sizeof(l->target), "sip:%s@%s:%u%s",
+	        k->number, ts->host, ts->port,
+	        contact_params(ts->peer.transport)) >= (int)sizeof(l->target) ||
+	    snprintf(l->local_uri, sizeof(l->local_uri),
+	        "\"%s\" <sip:%s@%s>", k->display, ts->from_user,
+	        ts->from_domain) >= (int)sizeof(l->local_uri) ||
+	    snprintf(l->remote_uri, sizeof(l->remote_uri), "<sip:%s@%s:%u>",
+	        k->number, ts->host, ts->port) >= (int)sizeof(l->remote_uri)) {
+		free(f);
+		return -E2BIG;
+	}
+	return start_fork(c, k, f, k->max_forwards,
+	    sv_make(k->offer_b, k->offer_b_len));
+}
+
+/* Rings the next trunk that takes the call; when none is left, the
+ * caller gets 503, or 480 when the last trunk timed out. */
+static void
+ring_next_trunk(struct calls *c, struct call *k)
+{
+	while (k->next_trunk < k->ntrunks) {
+		unsigned i = k->next_trunk++;
+		struct trunk_slot *ts = &k->trunks[i];
+		int rc;
+
+		if (trunk_active(c, ts->name) >= ts->channels) {
+			log_info("call", "msg=\"trunk full\" call=%s trunk=%s "
+			    "channels=%u", k->id, ts->name, ts->channels);
+			k->failover_status = 503;
+			continue;
+		}
+		k->cur_trunk = (int)i;
+		copy_sv(k->rec.caller_number, sizeof(k->rec.caller_number),
+		    sv_cstr(ts->from_user));
+		rc = ring_trunk(c, k, ts);
+		if (rc == 0) {
+			log_info("call", "msg=\"trying trunk\" call=%s trunk=%s",
+			    k->id, ts->name);
+			return;
+		}
+		log_warn("call", "msg=\"trunk not rung\" call=%s trunk=%s "
+		    "err=%d", k->id, ts->name, rc);
+		k->failover_status = 503;
+	}
+	if (k->failover_status == 408)
+		fail_call(k, 480, "", CDR_NO_ANSWER);
+	else
+		fail_call(k, 503, "", CDR_FAILED);
+}
+
+static void
+trunk_failed(struct calls *c, struct call *k, uint16_t status)
+{
+	if (k->state != CALL_ROUTING || k->forks_pending > 0)
+		return;
+	if (trunk_failover(status)) {
+		log_info("call", "msg=\"trunk failed\" call=%s trunk=%s "
+		    "status=%u", k->id,
+		    k->cur_trunk >= 0 ? k->trunks[k->cur_trunk].name : "-",
+		    status);
+		k->failover_status = status;
+		ring_next_trunk(c, k);
+		return;
+	}
+	fail_call(k, status == 487 ? 480 : status, "", disposition_for(status));
 }
 
 static void
@@ -1102,6 +1293,7 @@ call_new(struct calls *c)
 		return NULL;
 	k->calls = c;
 	k->refs = 1;
+	k->cur_trunk = -1;
 	random_text(k->id, CALL_ID_LEN);
 	leg_init(&k->a, k, SIDE_A);
 	loop_timer_init(&k->ring_timer, ring_timeout, k);
@@ -1124,31 +1316,30 @@ record_transport(struct cdr_record *r, enum sip_txn_transport t)
 	                                     : CDR_TRANSPORT_UDP;
 }
 
-void
-calls_invite(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
-    const struct call_party *caller, const struct call_party *callee,
-    struct sv dialled)
+/* The part of a new INVITE common to every call: the record, leg A,
+ * Max-Forwards. Returns the call, or NULL once t is answered. */
+static struct call *
+invite_begin(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
+    const struct call_party *caller, struct sv dialled,
+    uint32_t *max_forwards)
 {
-	struct fork_build fb = {.c = c, .caller = caller, .callee = callee};
 	const struct sip_addr *from;
 	const struct sip_cseq *cs;
 	struct sv contact, call_id;
 	struct sip_addr ct;
 	uint32_t mf = 70;
 	struct call *k;
-	int rc;
 
 	if (c->count >= c->cfg.max_calls) {
 		respond_plain(c, NULL, t, 503, SV_NULL,
 		    sv_cstr("Retry-After: 5\r\n"));
-		return;
+		return NULL;
 	}
 	k = call_new(c);
 	if (k == NULL) {
 		respond_plain(c, NULL, t, 503, SV_NULL, SV_NULL);
-		return;
+		return NULL;
 	}
-	fb.k = k;
 	k->invite = t;
 	sip_txn_server_set_data(t, k);
 	/* The record, from the first moment: denied attempts count too. */
@@ -1168,7 +1359,7 @@ calls_invite(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
 	    sip_contact_parse(contact, &ct) != 0 || ct.star ||
 	    leg_local_address(c, &k->a) != 0) {
 		fail_call(k, 400, "Missing or Bad Contact", CDR_FAILED);
-		return;
+		return NULL;
 	}
 	copy_sv(k->a.call_id, sizeof(k->a.call_id), call_id);
 	copy_sv(k->a.remote_tag, sizeof(k->a.remote_tag), from->tag);
@@ -1185,9 +1376,51 @@ calls_invite(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
 	 * one across the B2BUA. */
 	if (sip_msg_max_forwards(req, &mf, NULL) == 0 && mf == 0) {
 		fail_call(k, 483, "", CDR_FAILED);
-		return;
+		return NULL;
 	}
-	fb.max_forwards = mf > 70 ? 69 : mf - 1;
+	*max_forwards = mf > 70 ? 69 : mf - 1;
+	return k;
+}
+
+/* Media: the caller's offer checked against both parties' policy, a
+ * relay stream, and the offer leg B gets, in c->body. Returns 0, or
+ * -1 once the call failed. */
+static int
+invite_media(struct calls *c, struct call *k, struct sip_msg *req,
+    const struct offer_policy *caller, const struct offer_policy *callee)
+{
+	int rc;
+
+	buf_reset(&c->body);
+	rc = media_stream_new(c->cfg.relay, &k->stream);
+	if (rc == 0)
+		rc = callmedia_init(&k->media, media_relay_addr(c->cfg.relay),
+		    media_stream_port(k->stream, 0),
+		    media_stream_port(k->stream, 1), caller, callee);
+	if (rc == 0)
+		rc = callmedia_offer(&k->media, SIDE_A, req->body, &c->body);
+	if (rc == 0)
+		return 0;
+	log_info("call", "msg=\"offer refused\" call=%s err=%d", k->id, rc);
+	if (rc == -EPROTO || rc == -EBADMSG || rc == -E2BIG)
+		fail_call(k, 488, "", CDR_DENIED);
+	else
+		fail_call(k, 503, "", CDR_FAILED);
+	return -1;
+}
+
+void
+calls_invite(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
+    const struct call_party *caller, const struct call_party *callee,
+    struct sv dialled)
+{
+	struct fork_build fb = {.c = c, .caller = caller, .callee = callee};
+	struct call *k;
+
+	k = invite_begin(c, t, req, caller, dialled, &fb.max_forwards);
+	if (k == NULL)
+		return;
+	fb.k = k;
 	if (callee == NULL) {
 		fail_call(k, 404, "", CDR_FAILED);
 		return;
@@ -1196,26 +1429,8 @@ calls_invite(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
 		fail_call(k, 480, "Not Registered", CDR_NO_ANSWER);
 		return;
 	}
-	/* Media: the caller's offer checked against both parties' policy,
-	 * a relay stream, and the offer the callee gets. */
-	buf_reset(&c->body);
-	rc = media_stream_new(c->cfg.relay, &k->stream);
-	if (rc == 0)
-		rc = callmedia_init(&k->media, media_relay_addr(c->cfg.relay),
-		    media_stream_port(k->stream, 0),
-		    media_stream_port(k->stream, 1), &caller->policy,
-		    &callee->policy);
-	if (rc == 0)
-		rc = callmedia_offer(&k->media, SIDE_A, req->body, &c->body);
-	if (rc != 0) {
-		log_info("call", "msg=\"offer refused\" call=%s err=%d", k->id,
-		    rc);
-		if (rc == -EPROTO || rc == -EBADMSG || rc == -E2BIG)
-			fail_call(k, 488, "", CDR_DENIED);
-		else
-			fail_call(k, 503, "", CDR_FAILED);
+	if (invite_media(c, k, req, &caller->policy, &callee->policy) != 0)
 		return;
-	}
 	fb.sdp = buf_view(&c->body);
 	respond_plain(c, NULL, t, 100, SV_NULL, SV_NULL);
 	(void)registrar_lookup(c->cfg.reg, callee->ext, ring_contact, &fb);
@@ -1229,6 +1444,67 @@ calls_invite(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
 	log_info("call", "msg=\"call routed\" call=%s from=%.*s to=%.*s "
 	    "contacts=%u", k->id, (int)caller->ext.len, caller->ext.p,
 	    (int)dialled.len, dialled.p, fb.started);
+}
+
+static void
+copy_trunk(struct trunk_slot *ts, const struct call_trunk *t)
+{
+	copy_sv(ts->name, sizeof(ts->name), t->name);
+	ts->peer = t->peer;
+	copy_sv(ts->host, sizeof(ts->host), t->host);
+	ts->port = t->port;
+	copy_sv(ts->from_user, sizeof(ts->from_user), t->from_user);
+	copy_sv(ts->from_domain, sizeof(ts->from_domain), t->from_domain);
+	ts->channels = t->channels;
+}
+
+void
+calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
+    struct sip_msg *req, const struct call_party *caller,
+    const struct call_trunk *trunks, unsigned n, struct sv number,
+    struct sv dialled)
+{
+	/* A trunk's media policy: any codec, SRTP as the caller offers. */
+	struct offer_policy any = {0};
+	uint32_t mf = 0;
+	struct call *k;
+
+	k = invite_begin(c, t, req, caller, dialled, &mf);
+	if (k == NULL)
+		return;
+	k->max_forwards = mf;
+	if (n == 0 || n > CALL_FORKS_MAX || number.len == 0 ||
+	    number.len >= sizeof(k->number)) {
+		fail_call(k, n == 0 ? 503 : 500, "", CDR_FAILED);
+		return;
+	}
+	k->trunks = mem_calloc(n, sizeof(*k->trunks));
+	if (k->trunks == NULL) {
+		fail_call(k, 503, "", CDR_FAILED);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		copy_trunk(&k->trunks[i], &trunks[i]);
+	k->ntrunks = n;
+	copy_sv(k->number, sizeof(k->number), number);
+	quote_display(k->display, sizeof(k->display), caller->display_name);
+	if (invite_media(c, k, req, &caller->policy, &any) != 0)
+		return;
+	k->offer_b = mem_alloc(c->body.len);
+	if (k->offer_b == NULL) {
+		fail_call(k, 503, "", CDR_FAILED);
+		return;
+	}
+	memcpy(k->offer_b, c->body.data, c->body.len);
+	k->offer_b_len = c->body.len;
+	respond_plain(c, NULL, t, 100, SV_NULL, SV_NULL);
+	if (loop_timer_start(c->cfg.loop, &k->ring_timer,
+	        c->cfg.ring_timeout_ms) != 0)
+		log_warn("call", "msg=\"ring timer not started\" call=%s", k->id);
+	log_info("call", "msg=\"call to trunks\" call=%s from=%.*s to=%.*s "
+	    "trunks=%u", k->id, (int)caller->ext.len, caller->ext.p,
+	    (int)dialled.len, dialled.p, n);
+	ring_next_trunk(c, k);
 }
 
 void
@@ -1675,6 +1951,8 @@ calls_free(struct calls *c)
 			free(rr);
 		}
 		callmedia_wipe(&k->media);
+		free(k->trunks);
+		free(k->offer_b);
 		free(k);
 	}
 	buf_release(&c->out);

@@ -12,9 +12,11 @@
  * resolves the dialled number; then calls_invite() owns the INVITE's
  * server transaction. The callee's contacts come from the registrar;
  * with several, every one rings (forking) and the first 200 wins, the
- * others are cancelled. In-dialog requests, ACKs for 2xx and stray
- * responses are given to calls_request(), calls_ack() and
- * calls_stray(); CANCEL to calls_cancel().
+ * others are cancelled. A number outside goes through the trunks of a
+ * route instead, one trunk at a time (calls_invite_trunks()). In-dialog
+ * requests, ACKs for 2xx and stray responses are given to
+ * calls_request(), calls_ack() and calls_stray(); CANCEL to
+ * calls_cancel().
  *
  * Dead calls end on their own: a session refresh (RFC 4028 style: rempart
  * is the refresher of both legs and sends an UPDATE or re-INVITE every
@@ -57,6 +59,18 @@ struct call_party {
 	struct offer_policy policy;
 };
 
+/* One trunk an outbound call may go through (R-TRUNK-2), as the server
+ * resolved it. Views borrowed for the call of calls_invite_trunks(). */
+struct call_trunk {
+	struct sv name;
+	struct sip_txn_peer peer;
+	struct sv host; /* the Request-URI host: IP literal, IPv6 in [] */
+	uint16_t port;
+	struct sv from_user;   /* the caller ID presented to the operator */
+	struct sv from_domain; /* From host */
+	uint32_t channels;     /* calls at once through it */
+};
+
 /* Our own address for a transport, as written in Via and Contact: the
  * server fills it for the peer a leg talks to. Returns the host text
  * (IPv6 in brackets) and port. */
@@ -94,6 +108,19 @@ size_t calls_count(const struct calls *c);
 void calls_invite(struct calls *c, struct sip_txn_server *t,
     struct sip_msg *req, const struct call_party *caller,
     const struct call_party *callee, struct sv dialled);
+
+/* A new INVITE from an authenticated caller to a number outside: the
+ * trunks (1 to CALL_FORKS_MAX, copied) are tried one at a time, in
+ * order, with INVITE sip:NUMBER@HOST:PORT. A 408, 5xx, 401, 407, a
+ * timeout or a transport error, and a trunk at its channel limit, pass
+ * the call to the next trunk; any other final failure ends it with that
+ * status. When every trunk failed the caller gets 503, or 480 when the
+ * last one timed out. 'number' is what the trunks get, 'dialled' the
+ * Request-URI user. calls_invite_trunks() always answers t. */
+void calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
+    struct sip_msg *req, const struct call_party *caller,
+    const struct call_trunk *trunks, unsigned n, struct sv number,
+    struct sv dialled);
 
 /* An in-dialog request (To tag present) other than ACK and CANCEL.
  * Returns false when it matches no dialog (the server answers 481). */

@@ -19,8 +19,11 @@
 #include "media/relay.h"
 #include "pbx/call.h"
 #include "pbx/directory.h"
+#include "pbx/trunkdir.h"
 #include "policy/cidr.h"
 #include "policy/guard.h"
+#include "policy/numplan.h"
+#include "policy/rights.h"
 #include "sip/auth.h"
 #include "sip/build.h"
 #include "sip/digest.h"
@@ -50,6 +53,8 @@ struct server {
 	struct db *rdb; /* a reload's own connection, NULL between reloads */
 	struct writer *writer;
 	struct directory *dir;
+	struct trunkdir *trunks; /* outbound trunks and routes */
+	struct numplan *plan;    /* destination classes (R-FRAUD-1) */
 	struct sip_auth *auth;
 	struct registrar *reg;
 	struct sip_txn_layer *txn;
@@ -866,6 +871,103 @@ record_denied(struct server *s, struct sv caller, struct sv dialled,
 	call_record(s, &r);
 }
 
+/* Until class-of-service profiles can be assigned (the fraud issue),
+ * every user has this one: national calls, and international, premium
+ * and high-risk destinations denied until granted (DESIGN.md, security
+ * posture; R-FRAUD-1, R-FRAUD-2). Emergency numbers always pass. */
+static const struct rights_profile default_profile = {
+    .name = "default",
+    .classes = NUMPLAN_BIT(NUMPLAN_EMERGENCY) | NUMPLAN_BIT(NUMPLAN_LOCAL) |
+               NUMPLAN_BIT(NUMPLAN_NATIONAL) | NUMPLAN_BIT(NUMPLAN_MOBILE) |
+               NUMPLAN_BIT(NUMPLAN_SPECIAL),
+};
+
+/* The destination check of an outbound call: refused with 403, a
+ * security-log line and a denied call record. */
+static bool
+destination_allowed(struct server *s, struct sip_txn_server *t,
+    struct sip_msg *req, const struct call_party *caller, struct sv dialled)
+{
+	struct numplan_ctx ctx;
+	struct numplan_result res;
+	struct rights_decision d;
+	char ip[INET6_ADDRSTRLEN];
+	char num[LOG_SV_BUF];
+	const struct sip_txn_peer *from = sip_txn_server_peer(t);
+	size_t iplen;
+	int rc;
+
+	numplan_ctx_france(&ctx);
+	rc = numplan_classify(s->plan, &ctx, dialled, &res);
+	if (rc != 0) {
+		reply(s, t, req, 404, "");
+		record_denied(s, caller->ext, dialled, from, 404,
+		    "not a number this plan can dial");
+		return false;
+	}
+	d = rights_check(&default_profile, NULL, res.cls,
+	    sv_make(res.number, res.len), res.e164,
+	    rights_local_time((int64_t)wall_s(), 0));
+	if (d.allow)
+		return true;
+	iplen = peer_ip(from, ip);
+	log_warn("security",
+	    "event=destination_denied src=%s user=\"%.*s\" number=\"%s\" "
+	    "class=%s",
+	    ip, (int)caller->ext.len, caller->ext.p, log_sv(dialled, num),
+	    numplan_class_name(res.cls));
+	security_log(s, SECLOG_AUTH_FAILURE, sv_make(ip, iplen), from,
+	    caller->ext, d.text, 1);
+	reply(s, t, req, 403, "Destination Not Allowed");
+	record_denied(s, caller->ext, dialled, from, 403, d.text);
+	return false;
+}
+
+/* A number that is no extension, through the trunks of the best route
+ * (R-TRUNK-2). Returns false when no route matches: the caller gets 404
+ * as for any unknown number. */
+static bool
+invite_trunks(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
+    const struct call_party *caller, struct sv dialled)
+{
+	struct call_trunk trunks[ROUTES_TRUNKS_MAX];
+	struct route_choice rc;
+	struct sv from_user;
+	unsigned n = 0;
+
+	if (s->trunks == NULL || trunkdir_pick(s->trunks, dialled, &rc) != 0)
+		return false;
+	if (!destination_allowed(s, t, req, caller, dialled))
+		return true;
+	/* The user's own caller ID, else the trunk's, else the extension. */
+	from_user = trunkdir_outbound_number(s->trunks, caller->ext);
+	for (unsigned i = 0; i < rc.n_trunks && n < CALL_FORKS_MAX; i++) {
+		const struct trunkdir_trunk *tk =
+		    trunkdir_trunk(s->trunks, sv_cstr(rc.trunks[i]));
+
+		/* Disabled, or a host name we cannot resolve yet. */
+		if (tk == NULL || !tk->usable)
+			continue;
+		trunks[n++] = (struct call_trunk){
+		    .name = sv_cstr(tk->name),
+		    .peer = tk->peer,
+		    .host = sv_cstr(tk->uri_host),
+		    .port = tk->port,
+		    .from_user = from_user.len > 0 ? from_user
+		                 : tk->outbound_cid[0] != '\0'
+		                     ? sv_cstr(tk->outbound_cid)
+		                     : caller->ext,
+		    .from_domain = sv_cstr(tk->from_domain),
+		    .channels = tk->channels,
+		};
+	}
+	log_info("call", "msg=\"outbound route\" route=%s trunks=%u usable=%u",
+	    rc.route, rc.n_trunks, n);
+	calls_invite_trunks(s->calls, t, req, caller, trunks, n,
+	    sv_cstr(rc.number), dialled);
+	return true;
+}
+
 /* A new INVITE: the caller authenticates (407), must call as itself
  * (R-CRYPTO-4), and the dialled extension is looked up. */
 static void
@@ -910,6 +1012,8 @@ handle_invite(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 		return;
 	}
 	fill_party(&caller, cu);
+	if (du == NULL && invite_trunks(s, t, req, &caller, ruri->user))
+		return;
 	if (du != NULL)
 		fill_party(&callee, du);
 	calls_invite(s->calls, t, req, &caller, du != NULL ? &callee : NULL,
@@ -1509,6 +1613,31 @@ on_stop(struct loop *l, int signo, void *arg)
 }
 
 static void
+log_trunks(const struct trunkdir *t)
+{
+	log_info("server", "msg=\"trunks loaded\" trunks=%zu usable=%zu "
+	    "routes=%zu", trunkdir_trunks(t), trunkdir_usable(t),
+	    trunkdir_routes(t));
+}
+
+/* From s->rdb; on failure the previous set stays. */
+static void
+reload_trunks(struct server *s)
+{
+	struct trunkdir *t;
+	int rc = trunkdir_load(&t, s->rdb);
+
+	if (rc != 0) {
+		log_error("server", "msg=\"trunks not reloaded, kept\" err=%d",
+		    rc);
+		return;
+	}
+	trunkdir_free(s->trunks);
+	s->trunks = t;
+	log_trunks(t);
+}
+
+static void
 on_reload(struct loop *l, int signo, void *arg)
 {
 	struct server *s = arg;
@@ -1527,6 +1656,7 @@ on_reload(struct loop *l, int signo, void *arg)
 		return;
 	}
 	reload_bans(s);
+	reload_trunks(s);
 	rc = directory_load(&d, s->rdb, s->keys);
 	db_close(s->rdb);
 	s->rdb = NULL;
@@ -1539,6 +1669,34 @@ on_reload(struct loop *l, int signo, void *arg)
 	s->dir = d;
 	log_info(
 	    "server", "msg=\"users reloaded\" count=%zu", directory_count(d));
+}
+
+/* The destination tables (data/numplan: world, then France, then the
+ * high-risk list, later entries winning). Without them every number
+ * but 112 is unknown, hence high-risk and refused: fail closed. */
+static int
+load_plan(struct server *s)
+{
+	static const char *const files[] = {"world.txt", "fr.txt",
+	    "high-risk.txt"};
+	char path[4096];
+	struct numplan_error err;
+	int rc = numplan_new(&s->plan);
+
+	for (size_t i = 0; rc == 0 && i < RP_ARRAY_LEN(files); i++) {
+		snprintf(path, sizeof(path), "%s/numplan/%s",
+		    s->cfg.share_dir != NULL ? s->cfg.share_dir : ".", files[i]);
+		rc = numplan_load_file(s->plan, path, &err);
+		if (rc != 0)
+			log_error("server",
+			    "msg=\"number plan not loaded\" file=%s line=%u "
+			    "reason=\"%s\"",
+			    path, err.line, err.reason != NULL ? err.reason : "");
+	}
+	if (rc == 0)
+		log_info("server", "msg=\"number plan loaded\" entries=%zu",
+		    numplan_count(s->plan));
+	return rc;
 }
 
 static int
@@ -1566,6 +1724,10 @@ open_store(struct server *s)
 	if (rc == 0)
 		rc = directory_load(&s->dir, s->db, s->keys);
 	if (rc == 0)
+		rc = trunkdir_load(&s->trunks, s->db);
+	if (rc == 0)
+		rc = load_plan(s);
+	if (rc == 0)
 		rc = sip_auth_new(&s->auth, sv_cstr(realm), NULL, NULL);
 	if (rc != 0) {
 		log_error("server", "msg=\"cannot open the store\" err=%d", rc);
@@ -1573,6 +1735,7 @@ open_store(struct server *s)
 	}
 	log_info("server", "msg=\"store open\" realm=%s users=%zu", realm,
 	    directory_count(s->dir));
+	log_trunks(s->trunks);
 	return 0;
 }
 
@@ -1766,6 +1929,8 @@ server_free(struct server *s)
 	}
 	sip_auth_free(s->auth);
 	directory_free(s->dir);
+	trunkdir_free(s->trunks);
+	numplan_free(s->plan);
 	seclog_close(s->seclog);
 	db_close(s->db);
 	keys_free(s->keys);

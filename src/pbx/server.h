@@ -20,6 +20,8 @@ struct server_listen {
 
 struct server_config {
 	const char *data_dir;
+	/* Read-only data files (number plans). */
+	const char *share_dir;
 	struct server_listen listen[SERVER_LISTEN_MAX];
 	unsigned nlisten;
 	bool tls_allow_1_2;

@@ -855,3 +855,23 @@ def test_max_forwards_exhausted_is_refused(pbx, data):
     c.close()
     row = cdr_for(data, "100", "101")
     assert row["sip_code"] == "483", row
+
+
+def test_display_name_with_quotes_is_escaped(sipp, pbx, data, tmp_path):
+    """A display name holding '"' and '\\' reaches the callee as a valid
+    quoted-string (RFC 3261 §25.1), not a broken From header."""
+    r = data.cli("user", "add", "110", "--name", 'Bob "Boss" \\o/',
+                 "--generate-secret")
+    assert r.returncode == 0, r.stderr
+    secret = re.search(r"secret (\S+) \(shown once\)", r.stdout).group(1)
+    d = pbx()
+    port = free_port()
+    register_at(d, data, "101", port)
+    uas = start_uas(sipp, tmp_path, "uas", "call_uas.xml", port)
+    uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp, "110",
+                    secret, "101", data.realm)
+    rc_uac, rc_uas = finish(uac, uas)
+    assert rc_uac == 0 and rc_uas == 0, f"{uac}\n{uas}"
+    got = uas.received("INVITE ")[0]
+    assert hval(got, "From")[0].startswith(
+        '"Bob \\"Boss\\" \\\\o/" <sip:110@'), got

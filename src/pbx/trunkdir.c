@@ -1,0 +1,221 @@
+/* Trunks and routes for outbound calls. See pbx/trunkdir.h. */
+#include "pbx/trunkdir.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+
+#define PORT_SIP 5060u
+#define PORT_SIPS 5061u
+
+struct outbound {
+	char ext[USERS_EXT_MAX + 1];
+	char number[USERS_E164_STRLEN];
+};
+
+struct trunkdir {
+	struct trunkdir_trunk *trunks;
+	size_t ntrunks, usable;
+	struct route_info *routes;
+	size_t nroutes;
+	struct outbound *outbound;
+	size_t noutbound;
+};
+
+/* Grows *arr (of 'size' bytes each) to hold one more than *n. */
+static int
+grow(void **arr, size_t n, size_t size)
+{
+	void *p;
+
+	if (n > SIZE_MAX / size - 1)
+		return -ENOMEM;
+	p = mem_realloc(*arr, (n + 1) * size);
+	if (p == NULL)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+int
+trunkdir_resolve(const struct trunk_info *t, struct trunkdir_trunk *out)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&out->peer.addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->peer.addr;
+	uint32_t port = t->port;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", t->name);
+	snprintf(out->outbound_cid, sizeof(out->outbound_cid), "%s",
+	    t->outbound_cid);
+	out->channels = t->channels;
+	if (port == 0 || port > TRUNKS_PORT_MAX)
+		port =
+		    t->transport == TRUNK_TRANSPORT_TLS ? PORT_SIPS : PORT_SIP;
+	out->port = (uint16_t)port;
+	switch (t->transport) {
+	case TRUNK_TRANSPORT_TCP:
+		out->peer.transport = SIP_TXN_TP_TCP;
+		break;
+	case TRUNK_TRANSPORT_TLS:
+		out->peer.transport = SIP_TXN_TP_TLS;
+		break;
+	default:
+		out->peer.transport = SIP_TXN_TP_UDP;
+		break;
+	}
+	out->peer.reliable = out->peer.transport != SIP_TXN_TP_UDP;
+	if (inet_pton(AF_INET, t->host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(out->port);
+		out->peer.addr_len = sizeof(*a4);
+		snprintf(out->uri_host, sizeof(out->uri_host), "%s", t->host);
+	} else if (inet_pton(AF_INET6, t->host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(out->port);
+		out->peer.addr_len = sizeof(*a6);
+		snprintf(out->uri_host, sizeof(out->uri_host), "[%s]", t->host);
+	} else {
+		snprintf(out->uri_host, sizeof(out->uri_host), "%s", t->host);
+	}
+	snprintf(out->from_domain, sizeof(out->from_domain), "%s",
+	    t->from_domain[0] != '\0' ? t->from_domain : out->uri_host);
+	out->usable = out->peer.addr_len != 0;
+	return out->usable ? 0 : -EAFNOSUPPORT;
+}
+
+static int
+add_trunk(void *arg, const struct trunk_info *t)
+{
+	struct trunkdir *d = arg;
+	struct trunkdir_trunk *e;
+	int rc;
+
+	if (!t->enabled)
+		return 0;
+	rc = grow((void **)&d->trunks, d->ntrunks, sizeof(*d->trunks));
+	if (rc != 0)
+		return rc;
+	e = &d->trunks[d->ntrunks++];
+	if (trunkdir_resolve(t, e) == 0)
+		d->usable++;
+	else
+		log_warn("trunk",
+		    "msg=\"trunk unusable: host is not an IP "
+		    "address (DNS not supported yet)\" trunk=%s",
+		    t->name);
+	return 0;
+}
+
+static int
+add_route(void *arg, const struct route_info *r)
+{
+	struct trunkdir *d = arg;
+	int rc = grow((void **)&d->routes, d->nroutes, sizeof(*d->routes));
+
+	if (rc != 0)
+		return rc;
+	d->routes[d->nroutes++] = *r;
+	return 0;
+}
+
+static int
+add_user(void *arg, const struct user_info *u)
+{
+	struct trunkdir *d = arg;
+	struct outbound *o;
+	int rc;
+
+	if (!u->enabled || u->outbound_number[0] == '\0')
+		return 0;
+	rc = grow((void **)&d->outbound, d->noutbound, sizeof(*d->outbound));
+	if (rc != 0)
+		return rc;
+	o = &d->outbound[d->noutbound++];
+	snprintf(o->ext, sizeof(o->ext), "%s", u->ext);
+	snprintf(o->number, sizeof(o->number), "%s", u->outbound_number);
+	return 0;
+}
+
+int
+trunkdir_load(struct trunkdir **out, struct db *db)
+{
+	struct trunkdir *d = mem_calloc(1, sizeof(*d));
+	int rc;
+
+	if (d == NULL)
+		return -ENOMEM;
+	rc = trunks_list(db, add_trunk, d);
+	if (rc == 0)
+		rc = routes_list(db, add_route, d);
+	if (rc == 0)
+		rc = users_list(db, add_user, d);
+	if (rc != 0) {
+		trunkdir_free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+void
+trunkdir_free(struct trunkdir *d)
+{
+	if (d == NULL)
+		return;
+	free(d->trunks);
+	free(d->routes);
+	free(d->outbound);
+	free(d);
+}
+
+size_t
+trunkdir_trunks(const struct trunkdir *d)
+{
+	return d->ntrunks;
+}
+
+size_t
+trunkdir_usable(const struct trunkdir *d)
+{
+	return d->usable;
+}
+
+size_t
+trunkdir_routes(const struct trunkdir *d)
+{
+	return d->nroutes;
+}
+
+const struct trunkdir_trunk *
+trunkdir_trunk(const struct trunkdir *d, struct sv name)
+{
+	for (size_t i = 0; i < d->ntrunks; i++) {
+		if (sv_eq(sv_cstr(d->trunks[i].name), name))
+			return &d->trunks[i];
+	}
+	return NULL;
+}
+
+int
+trunkdir_pick(
+    const struct trunkdir *d, struct sv number, struct route_choice *out)
+{
+	return routes_pick(d->routes, d->nroutes, number, out);
+}
+
+struct sv
+trunkdir_outbound_number(const struct trunkdir *d, struct sv ext)
+{
+	for (size_t i = 0; i < d->noutbound; i++) {
+		if (sv_eq(sv_cstr(d->outbound[i].ext), ext))
+			return sv_cstr(d->outbound[i].number);
+	}
+	return sv_make("", 0);
+}

@@ -1,0 +1,202 @@
+"""Outbound calls through IP trunks with failover (R-TRUNK-2).
+
+Two SIPp "carriers" on loopback ports stand for two operators, op1 and
+op2, made with the CLI (`rempart trunk add ... --kind ip`) while the
+daemon runs; the CLI's SIGHUP reloads them, which the daemon logs. A
+route sends numbers starting with 0 to op1 then op2. The caller is SIPp
+(call_uac.xml) as extension 100.
+
+Each test checks what the carrier got: the dialled number in the
+Request-URI and To, the daemon's own Via, Contact, Call-ID and relay
+media (nothing of the caller's), and one CDR for the call naming the
+trunk that carried it. SIPp runs are bounded (see test_calls.py)."""
+import re
+import socket
+import time
+
+from conftest import free_port
+from test_calls import (ANSWERED, CALLER_MEDIA, RELAY_ADDR, RELAY_PORTS,
+                        cdr_for, disposition, final_code, finish, hval,
+                        pbx, refused, sdp_of, sipp, start_uac, start_uas,
+                        tag_of)
+
+NUMBER = "0612345678"
+
+__all__ = ["pbx", "sipp"]  # fixtures shared with test_calls.py
+
+
+def wait_log(d, text, seconds=10):
+    """Waits until the daemon's log holds `text`."""
+    deadline = time.time() + seconds
+    while text not in d.log.read_text():
+        assert time.time() < deadline, \
+            f"no '{text}' in the log:\n{d.log.read_text()[-3000:]}"
+        time.sleep(0.1)
+
+
+def add_trunks(d, data, p1, p2):
+    """op1 and op2 on 127.0.0.1:p1 and :p2, the route 0. over both, and
+    the reload that loads them."""
+    for name, port in (("op1", p1), ("op2", p2)):
+        r = data.cli("trunk", "add", name, "--kind", "ip", "--host",
+                     "127.0.0.1", "--port", str(port), "--acl",
+                     "127.0.0.0/8")
+        assert r.returncode == 0, r.stderr
+    r = data.cli("route", "add", "out", "--pattern", "0.", "--trunks",
+                 "op1,op2")
+    assert r.returncode == 0, r.stderr
+    wait_log(d, 'msg="trunks loaded" trunks=2 usable=2 routes=1')
+
+
+def check_carrier_leg(uac, carrier, number=NUMBER):
+    """The carrier got the rewritten number and the daemon's leg only."""
+    sent = uac.sent("INVITE ")
+    got = carrier.received("INVITE ")
+    assert sent and got, f"{uac}\n{carrier}"
+    a, b = sent[-1], got[0]
+    c_port = carrier.argv[carrier.argv.index("-p") + 1]
+    a_port = uac.argv[uac.argv.index("-p") + 1]
+    line = b.split("\n", 1)[0]
+    assert line == f"INVITE sip:{number}@127.0.0.1:{c_port} SIP/2.0", b
+    assert re.search(rf"<sip:{number}@127\.0\.0\.1:{c_port}>",
+                     hval(b, "To")[0]), b
+    assert re.match(r'"[^"]*"\s*<sip:100@127\.0\.0\.1>',
+                    hval(b, "From")[0]), b
+    assert hval(b, "Call-ID") != hval(a, "Call-ID"), b
+    assert tag_of(hval(b, "From")[0]) != tag_of(hval(a, "From")[0]), b
+    assert len(hval(b, "Via")) == 1, b
+    for v in hval(b, "Via") + hval(b, "Contact"):
+        assert f":{a_port}" not in v, b
+    for h in ("Authorization", "Proxy-Authorization", "Record-Route"):
+        assert not hval(b, h), b
+    c, port, _ = sdp_of(b)
+    assert c == RELAY_ADDR and port in RELAY_PORTS, b
+    assert CALLER_MEDIA not in b, b
+    return b
+
+
+def call_through(sipp, d, data, tmp_path, first, p1, p2):
+    """op1 runs `first` and fails; op2 answers; the caller's call
+    completes. Returns (uac, op1, op2)."""
+    op1 = start_uas(sipp, tmp_path, "op1", first, p1)
+    op2 = start_uas(sipp, tmp_path, "op2", "carrier_ok.xml", p2)
+    uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp, "100",
+                    data.secrets["100"], NUMBER, data.realm)
+    rc_uac, rc_op2 = finish(uac, op2)
+    rc_op1 = op1.wait()
+    assert rc_uac == 0 and rc_op1 == 0 and rc_op2 == 0, \
+        f"{uac}\n{op1}\n{op2}"
+    assert uac.counts() == (1, 0), uac
+    assert op2.received("BYE "), op2
+    check_carrier_leg(uac, op1)
+    check_carrier_leg(uac, op2)
+    row = cdr_for(data, "100", NUMBER)
+    assert disposition(row) in ANSWERED, row
+    assert row["callee"] == "", row
+    assert "via op2" in row["reason"], row
+    return uac, op1, op2
+
+
+def test_failover_after_503(sipp, pbx, data, tmp_path):
+    d = pbx()
+    p1, p2 = free_port(), free_port()
+    add_trunks(d, data, p1, p2)
+    call_through(sipp, d, data, tmp_path, "carrier_503.xml", p1, p2)
+    assert d.alive()
+
+
+def test_failover_after_timeout(sipp, pbx, data, tmp_path):
+    """A trunk that does not reach the callee (408, as a silent trunk
+    gives after Timer B) passes the call on too."""
+    d = pbx()
+    p1, p2 = free_port(), free_port()
+    add_trunks(d, data, p1, p2)
+    call_through(sipp, d, data, tmp_path, "carrier_408.xml", p1, p2)
+
+
+def test_no_route_is_404(sipp, pbx, data, tmp_path):
+    d = pbx()
+    p1, p2 = free_port(), free_port()
+    add_trunks(d, data, p1, p2)
+    uac = refused(sipp, d, data, tmp_path, callee="912345")
+    assert final_code(uac) == 404, uac
+    row = cdr_for(data, "100", "912345")
+    assert row["sip_code"] == "404", row
+
+
+def test_disabled_trunk_skipped(sipp, pbx, data, tmp_path):
+    """op1 disabled (and reloaded): the call goes straight to op2 and
+    op1's port gets nothing."""
+    d = pbx()
+    p1, p2 = free_port(), free_port()
+    add_trunks(d, data, p1, p2)
+    r = data.cli("trunk", "disable", "op1")
+    assert r.returncode == 0, r.stderr
+    wait_log(d, 'msg="trunks loaded" trunks=1 usable=1 routes=1')
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", p1))
+    silent.settimeout(0.2)
+    try:
+        op2 = start_uas(sipp, tmp_path, "op2", "carrier_ok.xml", p2)
+        uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp,
+                        "100", data.secrets["100"], NUMBER, data.realm)
+        rc_uac, rc_op2 = finish(uac, op2)
+        assert rc_uac == 0 and rc_op2 == 0, f"{uac}\n{op2}"
+        try:
+            got = silent.recv(65535)
+        except socket.timeout:
+            got = b""
+        assert got == b"", got
+    finally:
+        silent.close()
+    check_carrier_leg(uac, op2)
+    row = cdr_for(data, "100", NUMBER)
+    assert disposition(row) in ANSWERED, row
+    assert "via op2" in row["reason"], row
+
+
+def test_all_trunks_fail_is_503(sipp, pbx, data, tmp_path):
+    """Both operators out of service: the caller gets 503, one CDR."""
+    d = pbx()
+    p1, p2 = free_port(), free_port()
+    add_trunks(d, data, p1, p2)
+    op1 = start_uas(sipp, tmp_path, "op1", "carrier_503.xml", p1)
+    op2 = start_uas(sipp, tmp_path, "op2", "carrier_503.xml", p2)
+    uac = refused(sipp, d, data, tmp_path, callee=NUMBER)
+    assert finish(op1, op2) == [0, 0], f"{op1}\n{op2}"
+    assert final_code(uac) == 503, uac
+    row = cdr_for(data, "100", NUMBER)
+    assert row["sip_code"] == "503", row
+    assert "via op2" in row["reason"], row
+
+
+def test_international_premium_and_high_risk_denied_by_default(
+        sipp, pbx, data, tmp_path):
+    """R-FRAUD-1, R-FRAUD-2: with a route to the operators, international,
+    premium (089x) and high-risk (+881 satellite) destinations are
+    refused with 403 before any trunk is tried, each attempt leaves a
+    denied CDR and a security-log line; nothing reaches the carriers."""
+    d = pbx()
+    p1, p2 = free_port(), free_port()
+    add_trunks(d, data, p1, p2)
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", p1))
+    silent.settimeout(0.2)
+    try:
+        for i, number in enumerate(("0044201234567", "0899123456",
+                                    "00881612345678")):
+            work = tmp_path / f"attempt{i}"
+            work.mkdir()
+            uac = refused(sipp, d, data, work, callee=number)
+            assert final_code(uac) == 403, uac
+            row = cdr_for(data, "100", number)
+            assert row["disposition"] == "denied", row
+            assert row["sip_code"] == "403", row
+        try:
+            got = silent.recv(65535)
+        except socket.timeout:
+            got = b""
+        assert got == b"", got
+    finally:
+        silent.close()
+    assert "event=destination_denied" in d.log.read_text()
