@@ -200,3 +200,38 @@ def test_international_premium_and_high_risk_denied_by_default(
     finally:
         silent.close()
     assert "event=destination_denied" in d.log.read_text()
+
+
+def test_full_trunk_is_skipped(sipp, pbx, data, tmp_path):
+    """R-TRUNK-1: op1 takes one call at a time (--channels 1). While a
+    first call is up on op1, a second call goes to op2."""
+    d = pbx()
+    p1, p2 = free_port(), free_port()
+    add_trunks(d, data, p1, p2)
+    loads = d.log.read_text().count('msg="trunks loaded"')
+    r = data.cli("trunk", "set", "op1", "--channels", "1")
+    assert r.returncode == 0, r.stderr
+    deadline = time.time() + 10
+    while d.log.read_text().count('msg="trunks loaded"') <= loads:
+        assert time.time() < deadline, d.log.read_text()[-2000:]
+        time.sleep(0.1)
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    first_dir.mkdir()
+    second_dir.mkdir()
+    op1 = start_uas(sipp, first_dir, "op1", "carrier_ok.xml", p1)
+    op2 = start_uas(sipp, second_dir, "op2", "carrier_ok.xml", p2)
+    first = start_uac(sipp, first_dir, "uac", "call_uac.xml", d.udp, "100",
+                      data.secrets["100"], NUMBER, data.realm,
+                      delay_ms=4000)
+    deadline = time.time() + 5
+    while not op1.received("ACK "):
+        assert time.time() < deadline, op1
+        time.sleep(0.1)
+    second = start_uac(sipp, second_dir, "uac", "call_uac.xml", d.udp,
+                       "101", data.secrets["101"], NUMBER, data.realm)
+    assert finish(first, second, op1, op2) == [0, 0, 0, 0], \
+        f"{first}\n{second}\n{op1}\n{op2}"
+    assert len(op1.received("INVITE ")) == 1, op1
+    assert len(op2.received("INVITE ")) == 1, op2
+    row = cdr_for(data, "101", NUMBER)
+    assert "via op2" in row["reason"], row
