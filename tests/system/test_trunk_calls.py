@@ -235,3 +235,36 @@ def test_full_trunk_is_skipped(sipp, pbx, data, tmp_path):
     assert len(op2.received("INVITE ")) == 1, op2
     row = cdr_for(data, "101", NUMBER)
     assert "via op2" in row["reason"], row
+
+
+def test_caller_cancels_outbound_call(sipp, pbx, data, tmp_path):
+    """A CANCEL from the caller while the operator rings cancels the
+    attempt on the trunk (the carrier gets CANCEL in its own dialog) and
+    does not fail over to the next trunk."""
+    d = pbx()
+    p1, p2 = free_port(), free_port()
+    add_trunks(d, data, p1, p2)
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", p2))
+    silent.settimeout(0.5)
+    try:
+        op1 = start_uas(sipp, tmp_path, "op1", "call_uas_noanswer.xml", p1)
+        uac = start_uac(sipp, tmp_path, "uac", "call_uac_cancel.xml",
+                        d.udp, "100", data.secrets["100"], NUMBER,
+                        data.realm)
+        rc_uac, rc_op1 = finish(uac, op1)
+        assert rc_uac == 0 and rc_op1 == 0, f"{uac}\n{op1}"
+        try:
+            got = silent.recv(65535)
+        except socket.timeout:
+            got = b""
+        assert got == b"", got
+    finally:
+        silent.close()
+    assert final_code(uac) == 487, uac
+    cancel = op1.received("CANCEL ")
+    assert cancel, op1
+    assert hval(cancel[0], "Call-ID") == \
+        hval(op1.received("INVITE ")[0], "Call-ID"), op1
+    row = cdr_for(data, "100", NUMBER)
+    assert row["disposition"] == "cancelled", row
