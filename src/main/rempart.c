@@ -1962,11 +1962,18 @@ route_add(struct cli *c, const char *name, int argc, char **argv)
 	return 0;
 }
 
+/* Reads what is removed into 'before' (for the audit entry), then
+ * removes it; -ENOENT when there is nothing by that key. */
+typedef int (*removal_fn)(struct db *db, const char *key, struct buf *before);
+
+/* A removal and its audit entry in one transaction, then the daemon is
+ * told. 'what' names the kind of object in messages ("route"). */
 static int
-route_remove(struct cli *c, const char *name)
+remove_audited(struct cli *c, const char *action, const char *what,
+    const char *key, removal_fn fn)
 {
-	struct route_info r;
 	struct buf before;
+	char msg[64];
 	int rc;
 
 	rc = open_store(c);
@@ -1975,26 +1982,42 @@ route_remove(struct cli *c, const char *name)
 	buf_init(&before, 0);
 	rc = db_tx_begin(c->db);
 	if (rc == 0) {
-		rc = routes_get(c->db, sv_cstr(name), &r);
-		if (rc == 0) {
-			route_json(&before, &r);
-			rc = routes_remove(c->db, sv_cstr(name));
-		}
+		rc = fn(c->db, key, &before);
 		if (rc == 0)
-			rc =
-			    audit_admin(c, "route.remove", name, &before, NULL);
+			rc = audit_admin(c, action, key, &before, NULL);
 		rc = tx_end(c, rc);
 	}
 	buf_release(&before);
 	if (rc == -ENOENT) {
-		fprintf(stderr, "rempart: no route %s\n", name);
+		fprintf(stderr, "rempart: no %s %s\n", what, key);
 		return EXIT_FAIL;
 	}
-	if (rc != 0)
-		return fail("cannot remove the route", rc);
+	if (rc != 0) {
+		snprintf(msg, sizeof(msg), "cannot remove the %s", what);
+		return fail(msg, rc);
+	}
 	notify_daemon(c);
-	printf("route %s removed\n", name);
+	printf("%s %s removed\n", what, key);
 	return 0;
+}
+
+static int
+route_removal(struct db *db, const char *name, struct buf *before)
+{
+	struct route_info r;
+	int rc = routes_get(db, sv_cstr(name), &r);
+
+	if (rc == 0) {
+		route_json(before, &r);
+		rc = routes_remove(db, sv_cstr(name));
+	}
+	return rc;
+}
+
+static int
+route_remove(struct cli *c, const char *name)
+{
+	return remove_audited(c, "route.remove", "route", name, route_removal);
 }
 
 static int
@@ -2182,38 +2205,22 @@ did_add(struct cli *c, const char *number, int argc, char **argv)
 }
 
 static int
-did_remove(struct cli *c, const char *number)
+did_removal(struct db *db, const char *number, struct buf *before)
 {
 	struct did_info d;
-	struct buf before;
-	int rc;
+	int rc = dids_get(db, sv_cstr(number), &d);
 
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	buf_init(&before, 0);
-	rc = db_tx_begin(c->db);
 	if (rc == 0) {
-		rc = dids_get(c->db, sv_cstr(number), &d);
-		if (rc == 0) {
-			did_json(&before, &d);
-			rc = dids_remove(c->db, sv_cstr(number));
-		}
-		if (rc == 0)
-			rc =
-			    audit_admin(c, "did.remove", number, &before, NULL);
-		rc = tx_end(c, rc);
+		did_json(before, &d);
+		rc = dids_remove(db, sv_cstr(number));
 	}
-	buf_release(&before);
-	if (rc == -ENOENT) {
-		fprintf(stderr, "rempart: no DID %s\n", number);
-		return EXIT_FAIL;
-	}
-	if (rc != 0)
-		return fail("cannot remove the DID", rc);
-	notify_daemon(c);
-	printf("DID %s removed\n", number);
-	return 0;
+	return rc;
+}
+
+static int
+did_remove(struct cli *c, const char *number)
+{
+	return remove_audited(c, "did.remove", "DID", number, did_removal);
 }
 
 static int
