@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "admin/apikeys.h"
+#include "cli.h"
 #include "core/buf.h"
 #include "core/seclog.h"
 #include "core/sv.h"
@@ -35,14 +36,10 @@
 #include "store/trunks.h"
 #include "store/users.h"
 
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
 #define DEMO_FIRST 100
 #define DEMO_LAST 105
 /* An admin ban without --for or --permanent lasts a day. */
 #define BAN_DEFAULT_SECS (24 * 3600)
-/* Longest --for: ten years; past that, use --permanent. */
-#define BAN_MAX_SECS (3650LL * 24 * 3600)
 #define BAN_DEFAULT_REASON "manual"
 #define TAIL_DEFAULT_LINES 20
 #define TAIL_MAX_LINES 1000000u
@@ -52,14 +49,6 @@
 #define AUDIT_LIMIT_MAX 1000000u
 #define MS_PER_DAY (86400LL * 1000)
 #define APIKEY_DEFAULT_SECS (90LL * 86400)
-
-struct cli {
-	const char *data_dir;
-	struct db *db;
-	struct keys *keys;
-	char realm[SETTINGS_VALUE_MAX + 1];
-	char actor[AUDIT_FIELD_MAX + 1]; /* who runs us, for the audit log */
-};
 
 static void
 usage(FILE *f)
@@ -142,194 +131,6 @@ usage(FILE *f)
 	    "                                  the user role needs --ext)\n"
 	    "  apikey list | apikey revoke ID | apikey rotate ID\n"
 	    "  --version, --help\n");
-}
-
-static int
-fail(const char *what, int err)
-{
-	fprintf(
-	    stderr, "rempart: %s: %s\n", what, strerror(err < 0 ? -err : err));
-	return EXIT_FAIL;
-}
-
-static int
-path_join(char *out, size_t size, const char *dir, const char *name)
-{
-	int n = snprintf(out, size, "%s/%s", dir, name);
-
-	return (n < 0 || (size_t)n >= size) ? -ENAMETOOLONG : 0;
-}
-
-/* Asks a running daemon to reload users and bans; quiet when none runs. */
-static void
-notify_daemon(const struct cli *c)
-{
-	char path[4096];
-	FILE *f;
-	long pid = 0;
-	int ch;
-
-	if (path_join(path, sizeof(path), c->data_dir, "rempartd.pid") != 0)
-		return;
-	f = fopen(path, "r");
-	if (f == NULL)
-		return;
-	while ((ch = fgetc(f)) >= '0' && ch <= '9' && pid < 1000000000L)
-		pid = pid * 10 + (ch - '0');
-	fclose(f);
-	if (pid > 1)
-		(void)kill((pid_t)pid, SIGHUP);
-}
-
-static int
-open_store(struct cli *c)
-{
-	char path[4096];
-	int rc = path_join(
-	    path, sizeof(path), c->data_dir, KEYS_DIR_NAME "/" KEYS_FILE_NAME);
-
-	if (rc == 0 && access(path, F_OK) != 0)
-		rc = -ENOENT;
-	if (rc == 0)
-		rc = keys_load(c->data_dir, &c->keys);
-	if (rc == -ENOENT) {
-		fprintf(stderr,
-		    "rempart: %s is not initialised: run "
-		    "'rempart --data %s init' first\n",
-		    c->data_dir, c->data_dir);
-		return EXIT_FAIL;
-	}
-	if (rc != 0)
-		return fail("cannot load the master key", rc);
-	rc = db_open(&c->db, c->data_dir);
-	if (rc != 0)
-		return fail("cannot open the database", rc);
-	rc =
-	    settings_get(c->db, SETTINGS_SIP_REALM, c->realm, sizeof(c->realm));
-	if (rc != 0)
-		return fail("cannot read the SIP realm", rc);
-	return 0;
-}
-
-static void
-close_store(struct cli *c)
-{
-	db_close(c->db);
-	keys_free(c->keys);
-}
-
-/* The Unix user running the CLI: the actor of its audit entries. A
- * name the log would refuse is replaced by the numeric uid. */
-static void
-cli_actor(struct cli *c)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	size_t n = pw != NULL && pw->pw_name != NULL ? strlen(pw->pw_name) : 0;
-	bool ok = n > 0 && n <= AUDIT_FIELD_MAX;
-
-	for (size_t i = 0; ok && i < n; i++)
-		ok = pw->pw_name[i] > 0x20 && pw->pw_name[i] < 0x7f;
-	if (ok)
-		memcpy(c->actor, pw->pw_name, n + 1);
-	else
-		snprintf(
-		    c->actor, sizeof(c->actor), "uid:%u", (unsigned)geteuid());
-}
-
-/* Audit state is a small JSON object of non-secret fields, built in a
- * buffer: the first key opens it, json_end() closes it. */
-static void
-json_key(struct buf *b, const char *key)
-{
-	buf_append_char(b, b->len == 0 ? '{' : ',');
-	buf_printf(b, "\"%s\":", key);
-}
-
-static void
-json_sv(struct buf *b, const char *key, struct sv v)
-{
-	json_key(b, key);
-	buf_append_char(b, '"');
-	for (size_t i = 0; i < v.len; i++) {
-		unsigned char ch = (unsigned char)v.p[i];
-
-		if (ch == '"' || ch == '\\') {
-			buf_append_char(b, '\\');
-			buf_append_char(b, (char)ch);
-		} else if (ch < 0x20 || ch == 0x7f) {
-			buf_printf(b, "\\u%04x", ch);
-		} else {
-			buf_append_char(b, (char)ch);
-		}
-	}
-	buf_append_char(b, '"');
-}
-
-static void
-json_str(struct buf *b, const char *key, const char *v)
-{
-	json_sv(b, key, sv_cstr(v));
-}
-
-static void
-json_bool(struct buf *b, const char *key, bool v)
-{
-	json_key(b, key);
-	buf_append_cstr(b, v ? "true" : "false");
-}
-
-static void
-json_int(struct buf *b, const char *key, int64_t v)
-{
-	json_key(b, key);
-	buf_printf(b, "%" PRId64, v);
-}
-
-static struct sv
-json_end(struct buf *b)
-{
-	if (b->len == 0)
-		buf_append_cstr(b, "{}");
-	else
-		buf_append_char(b, '}');
-	return buf_view(b);
-}
-
-/* Appends the audit entry of an admin action (R-ADMIN-4). Called
- * inside the change's transaction, so both commit or neither does.
- * 'before' and 'after' never hold a secret. Returns 0 or a negative
- * errno. */
-static int
-audit_admin(struct cli *c, const char *action, const char *object,
-    struct buf *before, struct buf *after)
-{
-	struct audit_entry e = {
-	    .actor = sv_cstr(c->actor),
-	    .role = SV("admin"),
-	    .source = SV("cli"),
-	    .action = sv_cstr(action),
-	    .object = sv_cstr(object),
-	};
-
-	e.before = before != NULL ? json_end(before) : SV("");
-	e.after = after != NULL ? json_end(after) : SV("");
-	if (before != NULL && buf_error(before) != 0)
-		return buf_error(before);
-	if (after != NULL && buf_error(after) != 0)
-		return buf_error(after);
-	return audit_append(c->db, c->keys, &e, NULL);
-}
-
-/* Ends the transaction of a change: commits when rc is 0, rolls back
- * otherwise. Returns rc or the commit's error. */
-static int
-tx_end(struct cli *c, int rc)
-{
-	if (rc != 0) {
-		db_tx_rollback(c->db);
-		return rc;
-	}
-	return db_tx_commit(c->db);
 }
 
 static struct secret_list *
@@ -563,19 +364,6 @@ print_user(void *arg, const struct user_info *u)
 	    u->enabled ? "enabled" : "disabled",
 	    u->srtp_required ? "required" : "optional", u->display_name);
 	return 0;
-}
-
-/* "2026-11-23T10:00:00Z" for seconds since the epoch. */
-static const char *
-format_utc(int64_t secs, char *out, size_t size)
-{
-	time_t t = (time_t)secs;
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return "?";
-	return out;
 }
 
 static int
@@ -982,63 +770,6 @@ cmd_user(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
-/* The data directory holds a master key once 'init' ran. */
-static int
-check_initialised(const struct cli *c)
-{
-	char path[4096];
-	int rc = path_join(
-	    path, sizeof(path), c->data_dir, KEYS_DIR_NAME "/" KEYS_FILE_NAME);
-
-	if (rc != 0)
-		return fail(c->data_dir, rc);
-	if (access(path, F_OK) != 0) {
-		fprintf(stderr,
-		    "rempart: %s is not initialised: run "
-		    "'rempart --data %s init' first\n",
-		    c->data_dir, c->data_dir);
-		return EXIT_FAIL;
-	}
-	return 0;
-}
-
-/* "1h", "30m", "7d": a positive count and one unit (s, m, h, d, w).
- * Returns 0 or -EINVAL. */
-static int
-parse_duration(const char *text, int64_t *secs)
-{
-	static const struct {
-		char unit;
-		int64_t secs;
-	} units[] = {
-	    {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
-	struct sv s = sv_cstr(text);
-	uint32_t n;
-
-	if (s.len < 2)
-		return -EINVAL;
-	if (sv_to_u32(sv_head(s, s.len - 1), UINT32_MAX, &n) != 0 || n == 0)
-		return -EINVAL;
-	for (size_t i = 0; i < RP_ARRAY_LEN(units); i++) {
-		if (units[i].unit != s.p[s.len - 1])
-			continue;
-		if ((int64_t)n > BAN_MAX_SECS / units[i].secs)
-			return -EINVAL;
-		*secs = (int64_t)n * units[i].secs;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-/* "2024-05-01T12:00:00Z", or "permanent" for 0. */
-static const char *
-format_until(int64_t until, char *out, size_t size)
-{
-	if (until == 0)
-		return "permanent";
-	return format_utc(until, out, size);
-}
-
 /* A reason given on the command line: printable, bounded. */
 static bool
 reason_valid(const char *r)
@@ -1102,31 +833,6 @@ ban_state(struct cli *c, const char *addr, struct buf *out)
 	int rc = bans_list(c->db, (int64_t)time(NULL), ban_find_cb, &f);
 
 	return rc == 1 ? 0 : rc;
-}
-
-/* Opens the security log before a change is made, so that a change is
- * never made that could not be logged (R-ADMIN-4). */
-static int
-open_seclog(const struct cli *c, struct seclog **out)
-{
-	int rc = seclog_open(out, c->data_dir);
-
-	return rc == 0 ? 0 : fail("cannot open the security log", rc);
-}
-
-static int
-log_admin_event(
-    struct seclog *log, enum seclog_kind kind, const char *addr, uint32_t count)
-{
-	struct seclog_event ev = {
-	    .kind = kind,
-	    .src_ip = sv_cstr(addr),
-	    .reason = SV("admin"),
-	    .count = count,
-	};
-	int rc = seclog_write(log, &ev);
-
-	return rc == 0 ? 0 : fail("cannot write the security log", rc);
 }
 
 /* Stores the ban and its audit entry in one transaction. */
@@ -1962,45 +1668,6 @@ route_add(struct cli *c, const char *name, int argc, char **argv)
 	return 0;
 }
 
-/* Reads what is removed into 'before' (for the audit entry), then
- * removes it; -ENOENT when there is nothing by that key. */
-typedef int (*removal_fn)(struct db *db, const char *key, struct buf *before);
-
-/* A removal and its audit entry in one transaction, then the daemon is
- * told. 'what' names the kind of object in messages ("route"). */
-static int
-remove_audited(struct cli *c, const char *action, const char *what,
-    const char *key, removal_fn fn)
-{
-	struct buf before;
-	char msg[64];
-	int rc;
-
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	buf_init(&before, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = fn(c->db, key, &before);
-		if (rc == 0)
-			rc = audit_admin(c, action, key, &before, NULL);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	if (rc == -ENOENT) {
-		fprintf(stderr, "rempart: no %s %s\n", what, key);
-		return EXIT_FAIL;
-	}
-	if (rc != 0) {
-		snprintf(msg, sizeof(msg), "cannot remove the %s", what);
-		return fail(msg, rc);
-	}
-	notify_daemon(c);
-	printf("%s %s removed\n", what, key);
-	return 0;
-}
-
 static int
 route_removal(struct db *db, const char *name, struct buf *before)
 {
@@ -2441,83 +2108,6 @@ cmd_security(struct cli *c, int argc, char **argv)
 		rc = follow_log(path, &fd, st.st_size);
 	close(fd);
 	return rc == 0 ? 0 : fail("cannot read the security log", rc);
-}
-
-/* Reads exactly 'n' decimal digits at *p into *out and advances. */
-static bool
-take_digits(const char **p, size_t n, int *out)
-{
-	int v = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		char ch = (*p)[i];
-
-		if (ch < '0' || ch > '9')
-			return false;
-		v = v * 10 + (ch - '0');
-	}
-	*p += n;
-	*out = v;
-	return true;
-}
-
-/* "2026-11-23", "2026-11-23T10:00" or "2026-11-23T10:00:30", in UTC (a
- * trailing 'Z' is allowed), into seconds since the epoch. */
-static int
-parse_utc(const char *text, int64_t *secs)
-{
-	const char *p = text;
-	struct tm tm = {0}, back;
-	int year, mon, day, hour = 0, min = 0, sec = 0;
-	time_t t;
-
-	if (!take_digits(&p, 4, &year) || *p++ != '-' ||
-	    !take_digits(&p, 2, &mon) || *p++ != '-' ||
-	    !take_digits(&p, 2, &day))
-		return -EINVAL;
-	if (*p == 'T') {
-		p++;
-		if (!take_digits(&p, 2, &hour) || *p++ != ':' ||
-		    !take_digits(&p, 2, &min))
-			return -EINVAL;
-		if (*p == ':' && (p++, !take_digits(&p, 2, &sec)))
-			return -EINVAL;
-	}
-	if (*p == 'Z')
-		p++;
-	if (*p != '\0' || year < 1970 || mon < 1 || mon > 12 || day < 1 ||
-	    hour > 23 || min > 59 || sec > 59)
-		return -EINVAL;
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = day;
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	/* timegm() rolls 2026-02-30 over to March: refuse it instead. */
-	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
-	    back.tm_mday != day || back.tm_mon != mon - 1)
-		return -EINVAL;
-	*secs = (int64_t)t;
-	return 0;
-}
-
-/* WHEN: an absolute UTC time (parse_utc) or an age ("90m": that long
- * before now). Gives milliseconds since the epoch. */
-static int
-parse_when(const char *text, int64_t now, int64_t *ms)
-{
-	int64_t secs;
-
-	if (parse_utc(text, &secs) == 0) {
-		*ms = secs * 1000;
-		return 0;
-	}
-	if (parse_duration(text, &secs) != 0 || secs > now)
-		return -EINVAL;
-	*ms = (now - secs) * 1000;
-	return 0;
 }
 
 /* Parses the filters shared by 'cdr list' and 'cdr export'. --csv is

@@ -1,0 +1,101 @@
+/* The rempart command line: state and helpers shared by its commands
+ * (one file per group of commands, dispatched from rempart.c). */
+#ifndef RP_MAIN_CLI_H
+#define RP_MAIN_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/seclog.h"
+#include "core/sv.h"
+#include "store/audit.h"
+#include "store/db.h"
+#include "store/keys.h"
+#include "store/settings.h"
+
+/* Exit codes: 0 done, 1 the operation failed, 2 bad usage. */
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+/* Longest duration parse_duration() takes: ten years. */
+#define CLI_DURATION_MAX_SECS (3650LL * 24 * 3600)
+
+struct cli {
+	const char *data_dir;
+	struct db *db;
+	struct keys *keys;
+	char realm[SETTINGS_VALUE_MAX + 1];
+	char actor[AUDIT_FIELD_MAX + 1]; /* who runs us, for the audit log */
+};
+
+/* Prints "rempart: WHAT: strerror" and returns EXIT_FAIL. */
+int fail(const char *what, int err);
+int path_join(char *out, size_t size, const char *dir, const char *name);
+
+/* Asks a running daemon to reload users and bans; quiet when none runs. */
+void notify_daemon(const struct cli *c);
+int open_store(struct cli *c);
+void close_store(struct cli *c);
+
+/* The Unix user running the CLI: the actor of its audit entries. A
+ * name the log would refuse is replaced by the numeric uid. */
+void cli_actor(struct cli *c);
+
+/* Audit state is a small JSON object of non-secret fields, built in a
+ * buffer: the first key opens it, json_end() closes it. */
+void json_key(struct buf *b, const char *key);
+void json_sv(struct buf *b, const char *key, struct sv v);
+void json_str(struct buf *b, const char *key, const char *v);
+void json_bool(struct buf *b, const char *key, bool v);
+void json_int(struct buf *b, const char *key, int64_t v);
+struct sv json_end(struct buf *b);
+
+/* Appends the audit entry of an admin action (R-ADMIN-4). Called
+ * inside the change's transaction, so both commit or neither does.
+ * 'before' and 'after' never hold a secret. Returns 0 or a negative
+ * errno. */
+int audit_admin(struct cli *c, const char *action, const char *object,
+    struct buf *before, struct buf *after);
+
+/* Ends the transaction of a change: commits when rc is 0, rolls back
+ * otherwise. Returns rc or the commit's error. */
+int tx_end(struct cli *c, int rc);
+
+/* "2026-11-23T10:00:00Z" for seconds since the epoch. */
+const char *format_utc(int64_t secs, char *out, size_t size);
+
+/* The data directory holds a master key once 'init' ran. */
+int check_initialised(const struct cli *c);
+
+/* "1h", "30m", "7d": a positive count and one unit (s, m, h, d, w).
+ * Returns 0 or -EINVAL. */
+int parse_duration(const char *text, int64_t *secs);
+
+/* "2024-05-01T12:00:00Z", or "permanent" for 0. */
+const char *format_until(int64_t until, char *out, size_t size);
+
+/* Opens the security log before a change is made, so that a change is
+ * never made that could not be logged (R-ADMIN-4). */
+int open_seclog(const struct cli *c, struct seclog **out);
+int log_admin_event(struct seclog *log, enum seclog_kind kind, const char *addr,
+    uint32_t count);
+
+/* Reads what is removed into 'before' (for the audit entry), then
+ * removes it; -ENOENT when there is nothing by that key. */
+typedef int (*removal_fn)(struct db *db, const char *key, struct buf *before);
+
+/* A removal and its audit entry in one transaction, then the daemon is
+ * told. 'what' names the kind of object in messages ("route"). */
+int remove_audited(struct cli *c, const char *action, const char *what,
+    const char *key, removal_fn fn);
+
+/* "2026-11-23", "2026-11-23T10:00" or "2026-11-23T10:00:30", in UTC (a
+ * trailing 'Z' is allowed), into seconds since the epoch. */
+int parse_utc(const char *text, int64_t *secs);
+
+/* WHEN: an absolute UTC time (parse_utc) or an age ("90m": that long
+ * before now). Gives milliseconds since the epoch. */
+int parse_when(const char *text, int64_t now, int64_t *ms);
+
+#endif
