@@ -32,13 +32,16 @@ usage(FILE *f)
 	    "                [--banned-answer drop|403]\n"
 	    "                [--ring-timeout S] [--session-expires S] "
 	    "[--rtp-timeout S]\n"
+	    "                [--trunk-check S|off]\n"
 	    "                [--api ADDR:PORT] [--api-allow CIDR,...] "
 	    "[--version] [--help]\n"
 	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
 	    "literal.\n"
 	    "  Default: udp and tcp on 0.0.0.0:5060, tls on 0.0.0.0:5061.\n"
 	    "  --api: the HTTPS administration API (off by default);\n"
-	    "  --api-allow: networks that may use it (default: this host).\n");
+	    "  --api-allow: networks that may use it (default: this host).\n"
+	    "  --trunk-check: OPTIONS probes of IP trunks every S seconds\n"
+	    "  (default 30); a trunk found down is skipped by calls.\n");
 }
 
 /* "udp:127.0.0.1:5060", "tls:[::1]:5061". Views into 'arg', which is
@@ -177,8 +180,9 @@ write_pid(const char *data_dir)
 int
 main(int argc, char **argv)
 {
-	struct server_config cfg = {
-	    .data_dir = "./var", .share_dir = RP_SHARE_DIR};
+	struct server_config cfg = {.data_dir = "./var",
+	    .share_dir = RP_SHARE_DIR,
+	    .trunk_check_s = 30};
 	const char *user = NULL;
 	enum log_level level = LOG_INFO;
 	bool json = false;
@@ -257,6 +261,16 @@ main(int argc, char **argv)
 				cfg.session_expires_s = v;
 			else
 				cfg.rtp_timeout_s = v;
+		} else if (strcmp(a, "--trunk-check") == 0 && i + 1 < argc) {
+			const char *v = argv[++i];
+
+			if (strcmp(v, "off") == 0) {
+				cfg.trunk_check_s = 0;
+			} else if (parse_seconds(v, &cfg.trunk_check_s) != 0) {
+				fprintf(stderr, "rempartd: --trunk-check needs "
+				                "seconds (1-86400) or off\n");
+				return EXIT_USAGE;
+			}
 		} else if (strcmp(a, "--banned-answer") == 0 && i + 1 < argc) {
 			const char *v = argv[++i];
 
@@ -265,8 +279,9 @@ main(int argc, char **argv)
 			} else if (strcmp(v, "403") == 0) {
 				cfg.banned_reject_403 = true;
 			} else {
-				fprintf(stderr, "rempartd: --banned-answer is drop "
-				                "or 403\n");
+				fprintf(stderr,
+				    "rempartd: --banned-answer is drop "
+				    "or 403\n");
 				return EXIT_USAGE;
 			}
 		} else if (strcmp(a, "--media-addr") == 0 && i + 1 < argc) {

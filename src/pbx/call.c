@@ -17,17 +17,20 @@
 
 #define TAG_LEN 16
 #define CALL_ID_LEN 24
-#define TEXT_MAX 512  /* a URI or a name-addr we keep */
+#define TEXT_MAX 512 /* a URI or a name-addr we keep */
 #define HOST_MAX 64
 #define TABLE_SIZE 16384u /* dialog hash buckets, a power of two */
 /* RFC 3261 §13.3.1.4: 2xx retransmissions stop after 64*T1. */
 #define OK_GIVE_UP_MS (64u * SIP_TXN_T1_MS)
 #define MEDIA_CHECK_MS 5000u
-#define NUMBER_MAX 64  /* a number sent to a trunk */
-#define NAME_MAX 64    /* a trunk name */
+#define NUMBER_MAX 64 /* a number sent to a trunk */
+#define NAME_MAX 64   /* a trunk name */
 #define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"
 
-enum side { SIDE_A = 0, SIDE_B = 1 };
+enum side {
+	SIDE_A = 0,
+	SIDE_B = 1
+};
 
 enum call_state {
 	CALL_ROUTING,   /* ringing the callee's contacts */
@@ -79,6 +82,7 @@ struct fork {
 	bool provisional;    /* a 1xx came: CANCEL may be sent */
 	bool cancel_pending; /* cancel as soon as a 1xx comes */
 	bool cancelled;
+	bool stale; /* rung before the call went to its alternate */
 };
 
 /* An in-dialog request relayed from one leg to the other, or one of our
@@ -103,6 +107,16 @@ struct trunk_slot {
 	uint32_t channels;
 };
 
+/* The alternate destination of a call (R-TRUNK-4), copied from struct
+ * call_alternate: an extension, or trunks and a number. */
+struct alt_target {
+	char ext[CDR_EXT_MAX + 1]; /* "" : trunks */
+	struct callmedia_policy policy;
+	struct trunk_slot *trunks;
+	unsigned ntrunks;
+	char number[NUMBER_MAX];
+};
+
 struct call {
 	struct calls *calls;
 	enum call_state state;
@@ -110,14 +124,18 @@ struct call {
 	char id[CALL_ID_LEN + 1];
 	struct leg a;
 	struct leg *b; /* the winning fork's leg */
-	struct fork *forks[CALL_FORKS_MAX];
+	/* The callee's contacts, then the alternate's. */
+	struct fork *forks[2 * CALL_FORKS_MAX];
 	unsigned nforks;
 	unsigned forks_pending;
-	uint16_t best_status; /* best final status among failed forks */
+	uint16_t best_status;         /* best final status among failed forks */
+	char callee[CDR_EXT_MAX + 1]; /* the extension being rung */
+	struct alt_target *alt;       /* NULL: none */
+	bool alt_used;
 	/* An outbound call: its trunks, tried one at a time. */
 	struct trunk_slot *trunks;
 	unsigned ntrunks, next_trunk;
-	int cur_trunk; /* the trunk tried last, or -1 */
+	int cur_trunk;            /* the trunk tried last, or -1 */
 	uint16_t failover_status; /* why the last trunk was passed over */
 	uint32_t max_forwards;
 	char number[NUMBER_MAX];
@@ -350,9 +368,8 @@ rr_unlink(struct call *k, struct relay_req *rr)
 /* "METHOD target", Via, Max-Forwards, From, To, Call-ID, CSeq and
  * Contact of leg l; the caller adds headers and the body. */
 static int
-build_request(struct calls *c, struct leg *l, struct sv method,
-    uint32_t cseq, struct sv cseq_method, const char *branch,
-    uint32_t max_forwards)
+build_request(struct calls *c, struct leg *l, struct sv method, uint32_t cseq,
+    struct sv cseq_method, const char *branch, uint32_t max_forwards)
 {
 	struct buf *b = &c->out;
 	int rc;
@@ -366,12 +383,13 @@ build_request(struct calls *c, struct leg *l, struct sv method,
 	buf_printf(b, "Max-Forwards: %u\r\n", max_forwards);
 	buf_printf(b, "From: %s;tag=%s\r\n", l->local_uri, l->local_tag);
 	if (l->remote_tag[0] != '\0')
-		buf_printf(b, "To: %s;tag=%s\r\n", l->remote_uri, l->remote_tag);
+		buf_printf(
+		    b, "To: %s;tag=%s\r\n", l->remote_uri, l->remote_tag);
 	else
 		buf_printf(b, "To: %s\r\n", l->remote_uri);
 	buf_printf(b, "Call-ID: %s\r\n", l->call_id);
-	buf_printf(b, "CSeq: %u %.*s\r\n", cseq, (int)cseq_method.len,
-	    cseq_method.p);
+	buf_printf(
+	    b, "CSeq: %u %.*s\r\n", cseq, (int)cseq_method.len, cseq_method.p);
 	return buf_error(b);
 }
 
@@ -408,8 +426,8 @@ send_in_dialog(struct calls *c, struct leg *l, enum sip_method method,
 	rc = sip_build_body(&c->out, content_type, body);
 	if (rc != 0)
 		return rc;
-	rc = sip_txn_client_start(c->cfg.txn, buf_view(&c->out), sv_cstr(branch),
-	    method, &l->peer, response_cb, rr, NULL);
+	rc = sip_txn_client_start(c->cfg.txn, buf_view(&c->out),
+	    sv_cstr(branch), method, &l->peer, response_cb, rr, NULL);
 	if (rc == 0)
 		rr_link(l->call, rr);
 	return rc;
@@ -429,8 +447,10 @@ send_simple(struct calls *c, struct leg *l, enum sip_method method)
 	rr->method = method;
 	rc = send_in_dialog(c, l, method, SV_NULL, SV_NULL, SV_NULL, rr);
 	if (rc != 0) {
-		log_warn("call", "msg=\"request not sent\" call=%s method=%s "
-		    "err=%d", l->call->id, sip_method_name(method), rc);
+		log_warn("call",
+		    "msg=\"request not sent\" call=%s method=%s "
+		    "err=%d",
+		    l->call->id, sip_method_name(method), rc);
 		free(rr);
 	}
 }
@@ -445,8 +465,8 @@ send_ack(struct calls *c, struct leg *l, uint32_t cseq)
 
 	rc = sip_txn_new_branch(branch);
 	if (rc == 0)
-		rc = build_request(c, l, sv_cstr("ACK"), cseq, sv_cstr("ACK"),
-		    branch, 70);
+		rc = build_request(
+		    c, l, sv_cstr("ACK"), cseq, sv_cstr("ACK"), branch, 70);
 	if (rc == 0)
 		rc = sip_build_body(&c->out, SV_NULL, SV_NULL);
 	if (rc != 0)
@@ -517,8 +537,8 @@ static void ok_timer_fired(struct loop *lp, void *arg);
 /* Sends a 2xx to an INVITE on leg l and keeps resending it until the
  * ACK (the transaction ends with the 2xx, §17.2.1). c->out holds it. */
 static void
-send_invite_ok(struct calls *c, struct leg *l, struct sip_txn_server *t,
-    uint32_t cseq)
+send_invite_ok(
+    struct calls *c, struct leg *l, struct sip_txn_server *t, uint32_t cseq)
 {
 	int rc;
 
@@ -532,8 +552,8 @@ send_invite_ok(struct calls *c, struct leg *l, struct sip_txn_server *t,
 		l->ok_started_ms = loop_now_ms(c->cfg.loop);
 		loop_timer_init(&l->ok_timer, ok_timer_fired, l);
 		if (!l->peer.reliable &&
-		    loop_timer_start(c->cfg.loop, &l->ok_timer,
-		        l->ok_interval_ms) != 0)
+		    loop_timer_start(
+		        c->cfg.loop, &l->ok_timer, l->ok_interval_ms) != 0)
 			log_warn("call", "msg=\"no 2xx timer\" call=%s",
 			    l->call->id);
 	}
@@ -558,13 +578,12 @@ ok_timer_fired(struct loop *lp, void *arg)
 		/* No ACK: the session is not established (§13.3.1.4). */
 		free(l->ok);
 		l->ok = NULL;
-		log_info("call", "msg=\"no ACK for 2xx\" call=%s",
-		    l->call->id);
+		log_info("call", "msg=\"no ACK for 2xx\" call=%s", l->call->id);
 		end_call(l->call, CDR_FAILED, 408, "no ACK", true, true);
 		return;
 	}
-	if (sip_txn_layer_send(c->cfg.txn, &l->peer,
-	        sv_make(l->ok, l->ok_len)) != 0)
+	if (sip_txn_layer_send(
+	        c->cfg.txn, &l->peer, sv_make(l->ok, l->ok_len)) != 0)
 		log_debug("call", "msg=\"2xx retransmission failed\"");
 	l->ok_interval_ms *= 2;
 	if (l->ok_interval_ms > SIP_TXN_T2_MS)
@@ -594,6 +613,9 @@ call_unref(struct call *k)
 	}
 	callmedia_wipe(&k->media);
 	free(k->trunks);
+	if (k->alt != NULL)
+		free(k->alt->trunks);
+	free(k->alt);
 	free(k->offer_b);
 	free(k);
 }
@@ -635,9 +657,9 @@ cancel_fork(struct calls *c, struct fork *f)
 			rr->call = f->call;
 			rr->to = SIDE_B;
 			rr->method = SIP_METHOD_CANCEL;
-			rc = sip_txn_client_start(c->cfg.txn,
-			    buf_view(&c->out), sv_cstr(f->branch),
-			    SIP_METHOD_CANCEL, &l->peer, response_cb, rr, NULL);
+			rc = sip_txn_client_start(c->cfg.txn, buf_view(&c->out),
+			    sv_cstr(f->branch), SIP_METHOD_CANCEL, &l->peer,
+			    response_cb, rr, NULL);
 			if (rc == 0)
 				rr_link(f->call, rr);
 			else
@@ -659,8 +681,8 @@ cancel_forks(struct calls *c, struct call *k, const struct fork *except)
 }
 
 static void
-fill_record(struct call *k, enum cdr_disposition d, uint16_t code,
-    const char *reason)
+fill_record(
+    struct call *k, enum cdr_disposition d, uint16_t code, const char *reason)
 {
 	struct cdr_record *r = &k->rec;
 	int64_t end = wall_ms();
@@ -687,6 +709,11 @@ fill_record(struct call *k, enum cdr_disposition d, uint16_t code,
 		/* Which operator carried (or last refused) the call. */
 		snprintf(r->reason + n, sizeof(r->reason) - n, " via %s",
 		    k->trunks[k->cur_trunk].name);
+	}
+	if (k->alt_used) {
+		size_t n = strlen(r->reason);
+
+		snprintf(r->reason + n, sizeof(r->reason) - n, " (alternate)");
 	}
 	if (k->stream != NULL) {
 		media_stream_stats(k->stream, 0, &st[0]);
@@ -722,8 +749,8 @@ end_call(struct call *k, enum cdr_disposition d, uint16_t code,
 		c->cfg.record(c->cfg.ctx, &k->rec);
 	log_info("call",
 	    "msg=\"call ended\" call=%s from=%s to=%s disposition=%s code=%u",
-	    k->id, k->rec.caller_ext, k->rec.dialed,
-	    cdr_disposition_name(d), code);
+	    k->id, k->rec.caller_ext, k->rec.dialed, cdr_disposition_name(d),
+	    code);
 	c->count--;
 	leg_release(c, &k->a);
 	call_unref(k);
@@ -731,14 +758,14 @@ end_call(struct call *k, enum cdr_disposition d, uint16_t code,
 
 /* A final failure before any answer: the caller gets 'status'. */
 static void
-fail_call(struct call *k, uint16_t status, const char *reason,
-    enum cdr_disposition d)
+fail_call(
+    struct call *k, uint16_t status, const char *reason, enum cdr_disposition d)
 {
 	struct calls *c = k->calls;
 
 	if (k->invite != NULL) {
-		respond_plain(c, &k->a, k->invite, status, sv_cstr(reason),
-		    SV_NULL);
+		respond_plain(
+		    c, &k->a, k->invite, status, sv_cstr(reason), SV_NULL);
 		k->invite = NULL;
 	}
 	end_call(k, d, status, reason, false, false);
@@ -778,11 +805,10 @@ apply_side(struct call *k, unsigned side)
 		    k->stream, side, &ep->rtp, &ep->rtcp, ep->rtcp_mux);
 	if (rc == 0 &&
 	    (ep->srtp != k->applied_srtp[side] ||
-	        (ep->srtp &&
-	            (memcmp(&ep->rx_key, &k->applied_rx[side],
-	                 sizeof(ep->rx_key)) != 0 ||
-	                memcmp(&ep->tx_key, &k->applied_tx[side],
-	                    sizeof(ep->tx_key)) != 0)))) {
+	        (ep->srtp && (memcmp(&ep->rx_key, &k->applied_rx[side],
+	                          sizeof(ep->rx_key)) != 0 ||
+	                         memcmp(&ep->tx_key, &k->applied_tx[side],
+	                             sizeof(ep->tx_key)) != 0)))) {
 		rc = media_stream_set_srtp(k->stream, side,
 		    ep->srtp ? &ep->rx_key : NULL,
 		    ep->srtp ? &ep->tx_key : NULL);
@@ -819,6 +845,7 @@ apply_media(struct call *k)
 /* ---- forks (leg B candidates) ---- */
 
 static void trunk_failed(struct calls *c, struct call *k, uint16_t status);
+static bool start_alternate(struct calls *c, struct call *k, const char *why);
 
 static void
 fork_failed(struct calls *c, struct call *k, uint16_t status)
@@ -831,6 +858,12 @@ fork_failed(struct calls *c, struct call *k, uint16_t status)
 	    (k->best_status >= 500 && status < 500))
 		k->best_status = status;
 	if (k->forks_pending > 0 || k->state != CALL_ROUTING)
+		return;
+	/* Busy and media refusals are the callee's answer; anything else
+	 * means it cannot take the call. */
+	if (k->best_status != 486 && k->best_status != 600 &&
+	    k->best_status != 488 && k->best_status != 606 &&
+	    start_alternate(c, k, "callee failed"))
 		return;
 	switch (k->best_status) {
 	case 486:
@@ -846,10 +879,11 @@ fork_failed(struct calls *c, struct call *k, uint16_t status)
 		fail_call(k, 488, "", CDR_FAILED);
 		break;
 	default:
-		fail_call(k, k->best_status >= 400 && k->best_status < 700 &&
-		                     k->best_status != 487
-		                 ? k->best_status
-		                 : 480,
+		fail_call(k,
+		    k->best_status >= 400 && k->best_status < 700 &&
+		            k->best_status != 487
+		        ? k->best_status
+		        : 480,
 		    "", disposition_for(k->best_status));
 		break;
 	}
@@ -858,8 +892,8 @@ fork_failed(struct calls *c, struct call *k, uint16_t status)
 
 /* Relays a 1xx from a fork to the caller (with early media SDP). */
 static void
-fork_provisional(struct calls *c, struct fork *f, uint16_t status,
-    struct sip_msg *resp)
+fork_provisional(
+    struct calls *c, struct fork *f, uint16_t status, struct sip_msg *resp)
 {
 	struct call *k = f->call;
 	bool with_sdp = false;
@@ -871,7 +905,8 @@ fork_provisional(struct calls *c, struct fork *f, uint16_t status,
 		cancel_fork(c, f);
 		return;
 	}
-	if (status == 100 || k->invite == NULL || k->state != CALL_ROUTING)
+	if (status == 100 || k->invite == NULL || k->state != CALL_ROUTING ||
+	    f->stale)
 		return;
 	buf_reset(&c->body);
 	if (resp->body.len > 0 &&
@@ -940,9 +975,9 @@ fork_answered(struct calls *c, struct fork *f, struct sip_msg *resp)
 	learn_dialog(l, resp, true);
 	l->confirmed = true;
 	send_ack(c, l, cseq);
-	if (k->state != CALL_ROUTING || k->invite == NULL) {
-		/* Another fork won, or the caller gave up: hang this one
-		 * up (§13.2.2.4: ACK, then BYE). */
+	if (k->state != CALL_ROUTING || k->invite == NULL || f->stale) {
+		/* Another fork won, the caller gave up, or the call went to
+		 * its alternate: hang this one up (§13.2.2.4: ACK, BYE). */
 		send_simple(c, l, SIP_METHOD_BYE);
 		return;
 	}
@@ -951,8 +986,10 @@ fork_answered(struct calls *c, struct fork *f, struct sip_msg *resp)
 	         ? callmedia_answer(&k->media, resp->body, &c->body)
 	         : -EPROTO;
 	if (rc != 0) {
-		log_info("call", "msg=\"callee answer not usable\" call=%s "
-		    "err=%d", k->id, rc);
+		log_info("call",
+		    "msg=\"callee answer not usable\" call=%s "
+		    "err=%d",
+		    k->id, rc);
 		send_simple(c, l, SIP_METHOD_BYE);
 		cancel_forks(c, k, f);
 		fail_call(k, 488, "", CDR_FAILED);
@@ -965,15 +1002,15 @@ fork_answered(struct calls *c, struct fork *f, struct sip_msg *resp)
 	cancel_forks(c, k, f);
 	loop_timer_stop(c->cfg.loop, &k->ring_timer);
 	if (k->ntrunks == 0)
-		copy_sv(k->rec.callee, sizeof(k->rec.callee),
-		    sv_cstr(k->rec.dialed));
+		copy_sv(
+		    k->rec.callee, sizeof(k->rec.callee), sv_cstr(k->callee));
 	rc = start_response(c, &k->a, k->invite, 200, SV_NULL);
 	if (rc == 0) {
 		buf_append_cstr(&c->out, "Allow: " ALLOW "\r\n");
 		buf_printf(&c->out, "Session-Expires: %u;refresher=uas\r\n",
 		    c->cfg.session_expires_s);
-		rc = sip_build_body(&c->out, sv_cstr("application/sdp"),
-		    buf_view(&c->body));
+		rc = sip_build_body(
+		    &c->out, sv_cstr("application/sdp"), buf_view(&c->body));
 	}
 	if (rc != 0) {
 		fail_call(k, 500, "", CDR_FAILED);
@@ -989,14 +1026,14 @@ fork_answered(struct calls *c, struct fork *f, struct sip_msg *resp)
 	        (uint64_t)c->cfg.session_expires_s * 500u) != 0 ||
 	    loop_timer_start(c->cfg.loop, &k->media_timer, media_check_ms(c)) !=
 	        0)
-		log_warn("call", "msg=\"call timers not started\" call=%s",
-		    k->id);
+		log_warn(
+		    "call", "msg=\"call timers not started\" call=%s", k->id);
 	log_info("call", "msg=\"call answered\" call=%s", k->id);
 }
 
 static void
-fork_response(struct calls *c, struct fork *f, uint16_t status,
-    struct sip_msg *resp)
+fork_response(
+    struct calls *c, struct fork *f, uint16_t status, struct sip_msg *resp)
 {
 	struct call *k = f->call;
 
@@ -1006,13 +1043,13 @@ fork_response(struct calls *c, struct fork *f, uint16_t status,
 		return;
 	}
 	f->t = NULL;
-	if (k->forks_pending > 0)
+	if (k->forks_pending > 0 && !f->stale)
 		k->forks_pending--;
 	if (status < 300 && resp != NULL) {
 		fork_answered(c, f, resp);
 		return;
 	}
-	if (k->state == CALL_ROUTING)
+	if (k->state == CALL_ROUTING && !f->stale)
 		fork_failed(c, k, status);
 }
 
@@ -1039,8 +1076,8 @@ response_cb(
 }
 
 static void
-fork_cb(void *arg, struct sip_txn_client *t, uint16_t status,
-    struct sip_msg *resp)
+fork_cb(
+    void *arg, struct sip_txn_client *t, uint16_t status, struct sip_msg *resp)
 {
 	struct fork *f = arg;
 	struct call *k = f->call;
@@ -1056,9 +1093,6 @@ fork_cb(void *arg, struct sip_txn_client *t, uint16_t status,
 struct fork_build {
 	struct calls *c;
 	struct call *k;
-	const struct call_party *caller;
-	const struct call_party *callee;
-	uint32_t max_forwards;
 	struct sv sdp;
 	unsigned started;
 };
@@ -1078,8 +1112,8 @@ start_fork(struct calls *c, struct call *k, struct fork *f,
 	if (rc == 0)
 		rc = sip_txn_new_branch(f->branch);
 	if (rc == 0)
-		rc = build_request(c, l, sv_cstr("INVITE"), 1, sv_cstr("INVITE"),
-		    f->branch, max_forwards);
+		rc = build_request(c, l, sv_cstr("INVITE"), 1,
+		    sv_cstr("INVITE"), f->branch, max_forwards);
 	if (rc == 0) {
 		add_contact(&c->out, l);
 		buf_append_cstr(&c->out, "Allow: " ALLOW "\r\n"
@@ -1109,12 +1143,12 @@ ring_contact(void *arg, const struct registrar_binding *bnd)
 	struct fork_build *fb = arg;
 	struct calls *c = fb->c;
 	struct call *k = fb->k;
-	char display[2 * USERS_NAME_BYTES_MAX + 1];
 	struct fork *f;
 	struct leg *l;
 	int rc;
 
-	if (k->nforks >= CALL_FORKS_MAX)
+	if (fb->started >= CALL_FORKS_MAX ||
+	    k->nforks >= RP_ARRAY_LEN(k->forks))
 		return false;
 	f = mem_calloc(1, sizeof(*f));
 	if (f == NULL)
@@ -1126,20 +1160,17 @@ ring_contact(void *arg, const struct registrar_binding *bnd)
 	random_text(l->call_id, CALL_ID_LEN);
 	random_text(l->local_tag, TAG_LEN);
 	copy_sv(l->target, sizeof(l->target), bnd->contact);
-	quote_display(display, sizeof(display), fb->caller->display_name);
-	if (snprintf(l->local_uri, sizeof(l->local_uri),
-	        "\"%s\" <sip:%.*s@%.*s>", display, (int)fb->caller->ext.len,
-	        fb->caller->ext.p, (int)c->cfg.domain.len,
+	if (snprintf(l->local_uri, sizeof(l->local_uri), "\"%s\" <sip:%s@%.*s>",
+	        k->display, k->rec.caller_number, (int)c->cfg.domain.len,
 	        c->cfg.domain.p) >= (int)sizeof(l->local_uri)) {
 		/* A long name with many quotes: the extension alone. */
-		snprintf(l->local_uri, sizeof(l->local_uri), "<sip:%.*s@%.*s>",
-		    (int)fb->caller->ext.len, fb->caller->ext.p,
-		    (int)c->cfg.domain.len, c->cfg.domain.p);
+		snprintf(l->local_uri, sizeof(l->local_uri), "<sip:%s@%.*s>",
+		    k->rec.caller_number, (int)c->cfg.domain.len,
+		    c->cfg.domain.p);
 	}
-	snprintf(l->remote_uri, sizeof(l->remote_uri), "<sip:%.*s@%.*s>",
-	    (int)fb->callee->ext.len, fb->callee->ext.p,
-	    (int)c->cfg.domain.len, c->cfg.domain.p);
-	rc = start_fork(c, k, f, fb->max_forwards, fb->sdp);
+	snprintf(l->remote_uri, sizeof(l->remote_uri), "<sip:%s@%.*s>",
+	    k->callee, (int)c->cfg.domain.len, c->cfg.domain.p);
+	rc = start_fork(c, k, f, k->max_forwards, fb->sdp);
 	if (rc != 0) {
 		log_warn("call", "msg=\"contact not rung\" call=%s err=%d",
 		    k->id, rc);
@@ -1194,19 +1225,19 @@ ring_trunk(struct calls *c, struct call *k, const struct trunk_slot *ts)
 	random_text(l->call_id, CALL_ID_LEN);
 	random_text(l->local_tag, TAG_LEN);
 	/* Each fits: the parts are bounded well below TEXT_MAX. */
-	if (snprintf(l->target, sizeof(l->target), "sip:%s@%s:%u%s",
-	        k->number, ts->host, ts->port,
+	if (snprintf(l->target, sizeof(l->target), "sip:%s@%s:%u%s", k->number,
+	        ts->host, ts->port,
 	        contact_params(ts->peer.transport)) >= (int)sizeof(l->target) ||
-	    snprintf(l->local_uri, sizeof(l->local_uri),
-	        "\"%s\" <sip:%s@%s>", k->display, ts->from_user,
+	    snprintf(l->local_uri, sizeof(l->local_uri), "\"%s\" <sip:%s@%s>",
+	        k->display, ts->from_user,
 	        ts->from_domain) >= (int)sizeof(l->local_uri) ||
 	    snprintf(l->remote_uri, sizeof(l->remote_uri), "<sip:%s@%s:%u>",
 	        k->number, ts->host, ts->port) >= (int)sizeof(l->remote_uri)) {
 		free(f);
 		return -E2BIG;
 	}
-	return start_fork(c, k, f, k->max_forwards,
-	    sv_make(k->offer_b, k->offer_b_len));
+	return start_fork(
+	    c, k, f, k->max_forwards, sv_make(k->offer_b, k->offer_b_len));
 }
 
 /* Rings the next trunk that takes the call; when none is left, the
@@ -1220,8 +1251,10 @@ ring_next_trunk(struct calls *c, struct call *k)
 		int rc;
 
 		if (trunk_active(c, ts->name) >= ts->channels) {
-			log_info("call", "msg=\"trunk full\" call=%s trunk=%s "
-			    "channels=%u", k->id, ts->name, ts->channels);
+			log_info("call",
+			    "msg=\"trunk full\" call=%s trunk=%s "
+			    "channels=%u",
+			    k->id, ts->name, ts->channels);
 			k->failover_status = 503;
 			continue;
 		}
@@ -1230,12 +1263,15 @@ ring_next_trunk(struct calls *c, struct call *k)
 		    sv_cstr(ts->from_user));
 		rc = ring_trunk(c, k, ts);
 		if (rc == 0) {
-			log_info("call", "msg=\"trying trunk\" call=%s trunk=%s",
-			    k->id, ts->name);
+			log_info("call",
+			    "msg=\"trying trunk\" call=%s trunk=%s", k->id,
+			    ts->name);
 			return;
 		}
-		log_warn("call", "msg=\"trunk not rung\" call=%s trunk=%s "
-		    "err=%d", k->id, ts->name, rc);
+		log_warn("call",
+		    "msg=\"trunk not rung\" call=%s trunk=%s "
+		    "err=%d",
+		    k->id, ts->name, rc);
 		k->failover_status = 503;
 	}
 	if (k->failover_status == 408)
@@ -1250,8 +1286,10 @@ trunk_failed(struct calls *c, struct call *k, uint16_t status)
 	if (k->state != CALL_ROUTING || k->forks_pending > 0)
 		return;
 	if (trunk_failover(status)) {
-		log_info("call", "msg=\"trunk failed\" call=%s trunk=%s "
-		    "status=%u", k->id,
+		log_info("call",
+		    "msg=\"trunk failed\" call=%s trunk=%s "
+		    "status=%u",
+		    k->id,
 		    k->cur_trunk >= 0 ? k->trunks[k->cur_trunk].name : "-",
 		    status);
 		k->failover_status = status;
@@ -1271,7 +1309,8 @@ ring_timeout(struct loop *lp, void *arg)
 		return;
 	log_info("call", "msg=\"no answer\" call=%s", k->id);
 	cancel_forks(k->calls, k, NULL);
-	fail_call(k, 480, "No Answer", CDR_NO_ANSWER);
+	if (!start_alternate(k->calls, k, "no answer"))
+		fail_call(k, 480, "No Answer", CDR_NO_ANSWER);
 }
 
 /* ---- entry points ---- */
@@ -1320,8 +1359,7 @@ record_transport(struct cdr_record *r, enum sip_txn_transport t)
  * Max-Forwards. Returns the call, or NULL once t is answered. */
 static struct call *
 invite_begin(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
-    const struct call_party *caller, struct sv dialled,
-    uint32_t *max_forwards)
+    const struct call_party *caller, struct sv dialled)
 {
 	const struct sip_addr *from;
 	const struct sip_cseq *cs;
@@ -1331,8 +1369,8 @@ invite_begin(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
 	struct call *k;
 
 	if (c->count >= c->cfg.max_calls) {
-		respond_plain(c, NULL, t, 503, SV_NULL,
-		    sv_cstr("Retry-After: 5\r\n"));
+		respond_plain(
+		    c, NULL, t, 503, SV_NULL, sv_cstr("Retry-After: 5\r\n"));
 		return NULL;
 	}
 	k = call_new(c);
@@ -1344,10 +1382,13 @@ invite_begin(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
 	sip_txn_server_set_data(t, k);
 	/* The record, from the first moment: denied attempts count too. */
 	copy_sv(k->rec.call_id, sizeof(k->rec.call_id), sv_cstr(k->id));
-	copy_sv(k->rec.caller_ext, sizeof(k->rec.caller_ext), caller->ext);
-	copy_sv(k->rec.caller_number, sizeof(k->rec.caller_number),
-	    caller->ext);
+	if (!caller->outside)
+		copy_sv(
+		    k->rec.caller_ext, sizeof(k->rec.caller_ext), caller->ext);
+	copy_sv(
+	    k->rec.caller_number, sizeof(k->rec.caller_number), caller->ext);
 	copy_sv(k->rec.dialed, sizeof(k->rec.dialed), dialled);
+	quote_display(k->display, sizeof(k->display), caller->display_name);
 	record_transport(&k->rec, sip_txn_server_peer(t)->transport);
 	/* Leg A: the caller's dialog, as the INVITE set it up. */
 	k->a.peer = *sip_txn_server_peer(t);
@@ -1378,7 +1419,7 @@ invite_begin(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
 		fail_call(k, 483, "", CDR_FAILED);
 		return NULL;
 	}
-	*max_forwards = mf > 70 ? 69 : mf - 1;
+	k->max_forwards = mf > 70 ? 69 : mf - 1;
 	return k;
 }
 
@@ -1409,43 +1450,6 @@ invite_media(struct calls *c, struct call *k, struct sip_msg *req,
 	return -1;
 }
 
-void
-calls_invite(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
-    const struct call_party *caller, const struct call_party *callee,
-    struct sv dialled)
-{
-	struct fork_build fb = {.c = c, .caller = caller, .callee = callee};
-	struct call *k;
-
-	k = invite_begin(c, t, req, caller, dialled, &fb.max_forwards);
-	if (k == NULL)
-		return;
-	fb.k = k;
-	if (callee == NULL) {
-		fail_call(k, 404, "", CDR_FAILED);
-		return;
-	}
-	if (registrar_lookup(c->cfg.reg, callee->ext, any_binding, NULL) == 0) {
-		fail_call(k, 480, "Not Registered", CDR_NO_ANSWER);
-		return;
-	}
-	if (invite_media(c, k, req, &caller->policy, &callee->policy) != 0)
-		return;
-	fb.sdp = buf_view(&c->body);
-	respond_plain(c, NULL, t, 100, SV_NULL, SV_NULL);
-	(void)registrar_lookup(c->cfg.reg, callee->ext, ring_contact, &fb);
-	if (fb.started == 0) {
-		fail_call(k, 480, "Unreachable", CDR_FAILED);
-		return;
-	}
-	if (loop_timer_start(c->cfg.loop, &k->ring_timer,
-	        c->cfg.ring_timeout_ms) != 0)
-		log_warn("call", "msg=\"ring timer not started\" call=%s", k->id);
-	log_info("call", "msg=\"call routed\" call=%s from=%.*s to=%.*s "
-	    "contacts=%u", k->id, (int)caller->ext.len, caller->ext.p,
-	    (int)dialled.len, dialled.p, fb.started);
-}
-
 static void
 copy_trunk(struct trunk_slot *ts, const struct call_trunk *t)
 {
@@ -1458,6 +1462,169 @@ copy_trunk(struct trunk_slot *ts, const struct call_trunk *t)
 	ts->channels = t->channels;
 }
 
+/* Rings every contact of k->callee with the offer 'sdp'. Returns how
+ * many were rung. */
+static unsigned
+ring_extension(struct calls *c, struct call *k, struct sv sdp)
+{
+	struct fork_build fb = {.c = c, .k = k, .sdp = sdp};
+
+	(void)registrar_lookup(
+	    c->cfg.reg, sv_cstr(k->callee), ring_contact, &fb);
+	return fb.started;
+}
+
+static void
+ring_timer_start(struct calls *c, struct call *k, uint32_t ms)
+{
+	if (loop_timer_start(c->cfg.loop, &k->ring_timer,
+	        ms != 0 ? ms : c->cfg.ring_timeout_ms) != 0)
+		log_warn(
+		    "call", "msg=\"ring timer not started\" call=%s", k->id);
+}
+
+/* The callee cannot take the call: it goes to the alternate, once
+ * (R-TRUNK-4). The forks rung so far become stale: their answers are
+ * hung up. Returns false when there is no alternate to try; true when
+ * the call was passed on (or ended, the alternate failing at once). */
+static bool
+start_alternate(struct calls *c, struct call *k, const char *why)
+{
+	struct alt_target *alt = k->alt;
+	struct offer_policy pol = {0};
+	struct sip_msg *req;
+
+	if (alt == NULL || k->alt_used || k->state != CALL_ROUTING ||
+	    k->invite == NULL)
+		return false;
+	k->alt_used = true;
+	for (unsigned i = 0; i < k->nforks; i++)
+		k->forks[i]->stale = true;
+	k->forks_pending = 0;
+	k->best_status = 0;
+	loop_timer_stop(c->cfg.loop, &k->ring_timer);
+	log_info("call",
+	    "msg=\"to the alternate\" call=%s from=%s to=%s "
+	    "why=\"%s\"",
+	    k->id, k->callee, alt->ext[0] != '\0' ? alt->ext : alt->number,
+	    why);
+	if (alt->ext[0] != '\0')
+		pol = callmedia_policy_view(&alt->policy);
+	callmedia_retarget(&k->media, &pol);
+	buf_reset(&c->body);
+	req = reparse(c, k->invite);
+	if (req == NULL ||
+	    callmedia_offer(&k->media, SIDE_A, req->body, &c->body) != 0) {
+		fail_call(k, 488, "", CDR_FAILED);
+		return true;
+	}
+	if (alt->ext[0] != '\0') {
+		snprintf(k->callee, sizeof(k->callee), "%s", alt->ext);
+		if (ring_extension(c, k, buf_view(&c->body)) == 0) {
+			fail_call(k, 480, "Unreachable", CDR_NO_ANSWER);
+			return true;
+		}
+		ring_timer_start(c, k, 0);
+		return true;
+	}
+	k->offer_b = mem_alloc(c->body.len);
+	if (k->offer_b == NULL) {
+		fail_call(k, 503, "", CDR_FAILED);
+		return true;
+	}
+	memcpy(k->offer_b, c->body.data, c->body.len);
+	k->offer_b_len = c->body.len;
+	k->trunks = alt->trunks;
+	k->ntrunks = alt->ntrunks;
+	alt->trunks = NULL;
+	snprintf(k->number, sizeof(k->number), "%s", alt->number);
+	k->callee[0] = '\0';
+	ring_timer_start(c, k, 0);
+	ring_next_trunk(c, k);
+	return true;
+}
+
+/* Copies the alternate of calls_invite() into the call. Returns 0 or
+ * -EINVAL / -ENOMEM. */
+static int
+alt_copy(struct call *k, const struct call_alternate *a)
+{
+	struct alt_target *alt;
+
+	if (a->callee == NULL &&
+	    (a->ntrunks == 0 || a->ntrunks > CALL_FORKS_MAX ||
+	        a->number.len == 0 || a->number.len >= NUMBER_MAX))
+		return -EINVAL;
+	if (a->callee != NULL &&
+	    (a->callee->ext.len == 0 || a->callee->ext.len > CDR_EXT_MAX))
+		return -EINVAL;
+	alt = mem_calloc(1, sizeof(*alt));
+	if (alt == NULL)
+		return -ENOMEM;
+	if (a->callee != NULL) {
+		copy_sv(alt->ext, sizeof(alt->ext), a->callee->ext);
+		callmedia_policy_copy(&alt->policy, &a->callee->policy);
+	} else {
+		alt->trunks = mem_calloc(a->ntrunks, sizeof(*alt->trunks));
+		if (alt->trunks == NULL) {
+			free(alt);
+			return -ENOMEM;
+		}
+		for (unsigned i = 0; i < a->ntrunks; i++)
+			copy_trunk(&alt->trunks[i], &a->trunks[i]);
+		alt->ntrunks = a->ntrunks;
+		copy_sv(alt->number, sizeof(alt->number), a->number);
+	}
+	k->alt = alt;
+	return 0;
+}
+
+void
+calls_invite(struct calls *c, struct sip_txn_server *t, struct sip_msg *req,
+    const struct call_party *caller, const struct call_party *callee,
+    struct sv dialled, const struct call_options *opt)
+{
+	uint32_t ring_ms = opt != NULL ? opt->ring_timeout_ms : 0;
+	unsigned started;
+	struct call *k;
+
+	k = invite_begin(c, t, req, caller, dialled);
+	if (k == NULL)
+		return;
+	if (callee == NULL || callee->ext.len == 0 ||
+	    callee->ext.len > CDR_EXT_MAX) {
+		fail_call(k, 404, "", CDR_FAILED);
+		return;
+	}
+	if (opt != NULL && opt->alternate != NULL &&
+	    alt_copy(k, opt->alternate) != 0) {
+		fail_call(k, 500, "", CDR_FAILED);
+		return;
+	}
+	copy_sv(k->callee, sizeof(k->callee), callee->ext);
+	if (registrar_lookup(c->cfg.reg, callee->ext, any_binding, NULL) == 0) {
+		if (k->alt == NULL) {
+			fail_call(k, 480, "Not Registered", CDR_NO_ANSWER);
+			return;
+		}
+	}
+	if (invite_media(c, k, req, &caller->policy, &callee->policy) != 0)
+		return;
+	respond_plain(c, NULL, t, 100, SV_NULL, SV_NULL);
+	started = ring_extension(c, k, buf_view(&c->body));
+	if (started == 0) {
+		if (!start_alternate(c, k, "not registered or unreachable"))
+			fail_call(k, 480, "Unreachable", CDR_FAILED);
+		return;
+	}
+	ring_timer_start(c, k, ring_ms);
+	log_info("call",
+	    "msg=\"call routed\" call=%s from=%.*s to=%.*s "
+	    "contacts=%u",
+	    k->id, (int)caller->ext.len, caller->ext.p, (int)dialled.len,
+	    dialled.p, started);
+}
+
 void
 calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
     struct sip_msg *req, const struct call_party *caller,
@@ -1466,13 +1633,11 @@ calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
 {
 	/* A trunk's media policy: any codec, SRTP as the caller offers. */
 	struct offer_policy any = {0};
-	uint32_t mf = 0;
 	struct call *k;
 
-	k = invite_begin(c, t, req, caller, dialled, &mf);
+	k = invite_begin(c, t, req, caller, dialled);
 	if (k == NULL)
 		return;
-	k->max_forwards = mf;
 	if (n == 0 || n > CALL_FORKS_MAX || number.len == 0 ||
 	    number.len >= sizeof(k->number)) {
 		fail_call(k, n == 0 ? 503 : 500, "", CDR_FAILED);
@@ -1487,7 +1652,6 @@ calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
 		copy_trunk(&k->trunks[i], &trunks[i]);
 	k->ntrunks = n;
 	copy_sv(k->number, sizeof(k->number), number);
-	quote_display(k->display, sizeof(k->display), caller->display_name);
 	if (invite_media(c, k, req, &caller->policy, &any) != 0)
 		return;
 	k->offer_b = mem_alloc(c->body.len);
@@ -1498,12 +1662,15 @@ calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
 	memcpy(k->offer_b, c->body.data, c->body.len);
 	k->offer_b_len = c->body.len;
 	respond_plain(c, NULL, t, 100, SV_NULL, SV_NULL);
-	if (loop_timer_start(c->cfg.loop, &k->ring_timer,
-	        c->cfg.ring_timeout_ms) != 0)
-		log_warn("call", "msg=\"ring timer not started\" call=%s", k->id);
-	log_info("call", "msg=\"call to trunks\" call=%s from=%.*s to=%.*s "
-	    "trunks=%u", k->id, (int)caller->ext.len, caller->ext.p,
-	    (int)dialled.len, dialled.p, n);
+	if (loop_timer_start(
+	        c->cfg.loop, &k->ring_timer, c->cfg.ring_timeout_ms) != 0)
+		log_warn(
+		    "call", "msg=\"ring timer not started\" call=%s", k->id);
+	log_info("call",
+	    "msg=\"call to trunks\" call=%s from=%.*s to=%.*s "
+	    "trunks=%u",
+	    k->id, (int)caller->ext.len, caller->ext.p, (int)dialled.len,
+	    dialled.p, n);
 	ring_next_trunk(c, k);
 }
 
@@ -1579,8 +1746,8 @@ relay_response(struct calls *c, struct relay_req *rr, uint16_t status,
 		/* The offer was refused: the old session stays. */
 		callmedia_abandon(&k->media);
 	}
-	rc = start_response(c, back, rr->from, status,
-	    resp != NULL ? resp->reason : SV_NULL);
+	rc = start_response(
+	    c, back, rr->from, status, resp != NULL ? resp->reason : SV_NULL);
 	if (rc == 0 && rr->method == SIP_METHOD_INVITE)
 		buf_append_cstr(&c->out, "Allow: " ALLOW "\r\n");
 	if (rc == 0)
@@ -1596,8 +1763,8 @@ relay_response(struct calls *c, struct relay_req *rr, uint16_t status,
 		return;
 	}
 	if (sip_txn_respond(rr->from, buf_view(&c->out)) != 0)
-		log_debug("call", "msg=\"response not relayed\" call=%s",
-		    k->id);
+		log_debug(
+		    "call", "msg=\"response not relayed\" call=%s", k->id);
 }
 
 /* A re-INVITE or UPDATE that is only a session refresh (no SDP, or the
@@ -1666,16 +1833,16 @@ relay_request(struct calls *c, struct leg *l, struct sip_txn_server *t,
 			rc = callmedia_offer(
 			    &k->media, (unsigned)l->side, req->body, &c->body);
 			if (rc != 0) {
-				respond_plain(c, l, t,
-				    rc == -EBUSY ? 491 : 488, SV_NULL,
-				    SV_NULL);
+				respond_plain(c, l, t, rc == -EBUSY ? 491 : 488,
+				    SV_NULL, SV_NULL);
 				return;
 			}
 			body = buf_view(&c->body);
 			ctype = sv_cstr("application/sdp");
 		} else {
 			/* INFO (DTMF), MESSAGE: the body as it came. */
-			if (sip_msg_header(req, SIP_HDR_CONTENT_TYPE, &ctype) != 0)
+			if (sip_msg_header(req, SIP_HDR_CONTENT_TYPE, &ctype) !=
+			    0)
 				ctype = sv_cstr("application/octet-stream");
 			buf_append_sv(&c->body, req->body);
 			body = buf_view(&c->body);
@@ -1709,7 +1876,8 @@ calls_request(struct calls *c, struct sip_txn_server *t, struct sip_msg *req)
 	struct call *k;
 
 	if (sip_msg_call_id(req, &call_id, NULL) != 0 ||
-	    sip_msg_to(req, &to, NULL) != 0 || sip_msg_cseq(req, &cs, NULL) != 0)
+	    sip_msg_to(req, &to, NULL) != 0 ||
+	    sip_msg_cseq(req, &cs, NULL) != 0)
 		return false;
 	l = table_find(c, call_id, to->tag);
 	if (l == NULL || !l->confirmed)
@@ -1720,14 +1888,15 @@ calls_request(struct calls *c, struct sip_txn_server *t, struct sip_msg *req)
 	if (l->side == SIDE_B && l != k->b) {
 		/* A fork that answered too late and was hung up: its own
 		 * dialog only, never the call. */
-		respond_plain(c, l, t, req->method == SIP_METHOD_BYE ? 200 : 481,
-		    SV_NULL, SV_NULL);
+		respond_plain(c, l, t,
+		    req->method == SIP_METHOD_BYE ? 200 : 481, SV_NULL,
+		    SV_NULL);
 		return true;
 	}
 	/* §12.2.2: a CSeq lower than the last one is out of order. */
 	if (l->remote_cseq != 0 && cs->seq <= l->remote_cseq) {
-		respond_plain(c, l, t, 500, sv_cstr("CSeq Out of Order"),
-		    SV_NULL);
+		respond_plain(
+		    c, l, t, 500, sv_cstr("CSeq Out of Order"), SV_NULL);
 		return true;
 	}
 	l->remote_cseq = cs->seq;
@@ -1735,8 +1904,7 @@ calls_request(struct calls *c, struct sip_txn_server *t, struct sip_msg *req)
 	case SIP_METHOD_BYE:
 		respond_plain(c, l, t, 200, SV_NULL, SV_NULL);
 		l->confirmed = false;
-		end_call(k,
-		    k->answer_ms > 0 ? CDR_ANSWERED : CDR_FAILED, 200,
+		end_call(k, k->answer_ms > 0 ? CDR_ANSWERED : CDR_FAILED, 200,
 		    l->side == SIDE_A ? "caller hung up" : "callee hung up",
 		    l->side != SIDE_A, l->side == SIDE_A);
 		return true;
@@ -1752,12 +1920,12 @@ calls_request(struct calls *c, struct sip_txn_server *t, struct sip_msg *req)
 		relay_request(c, l, t, req);
 		return true;
 	case SIP_METHOD_OPTIONS:
-		respond_plain(c, l, t, 200, SV_NULL,
-		    sv_cstr("Allow: " ALLOW "\r\n"));
+		respond_plain(
+		    c, l, t, 200, SV_NULL, sv_cstr("Allow: " ALLOW "\r\n"));
 		return true;
 	default:
-		respond_plain(c, l, t, 405, SV_NULL,
-		    sv_cstr("Allow: " ALLOW "\r\n"));
+		respond_plain(
+		    c, l, t, 405, SV_NULL, sv_cstr("Allow: " ALLOW "\r\n"));
 		return true;
 	}
 }
@@ -1772,7 +1940,8 @@ calls_ack(struct calls *c, struct sip_msg *ack)
 	struct call *k;
 
 	if (sip_msg_call_id(ack, &call_id, NULL) != 0 ||
-	    sip_msg_to(ack, &to, NULL) != 0 || sip_msg_cseq(ack, &cs, NULL) != 0)
+	    sip_msg_to(ack, &to, NULL) != 0 ||
+	    sip_msg_cseq(ack, &cs, NULL) != 0)
 		return;
 	l = table_find(c, call_id, to->tag);
 	if (l == NULL || l->ok == NULL || cs->seq != l->ok_cseq)
@@ -1804,8 +1973,8 @@ calls_stray(
 	l = table_find(c, call_id, fr->tag);
 	/* A retransmitted 2xx: our ACK was lost (§13.2.2.4). */
 	if (l != NULL && l->ack != NULL && l->ack_cseq == cs->seq &&
-	    sip_txn_layer_send(c->cfg.txn, &l->peer,
-	        sv_make(l->ack, l->ack_len)) != 0)
+	    sip_txn_layer_send(
+	        c->cfg.txn, &l->peer, sv_make(l->ack, l->ack_len)) != 0)
 		log_debug("call", "msg=\"ACK retransmission failed\"");
 }
 
@@ -1836,7 +2005,8 @@ refresh_leg(struct calls *c, struct leg *l)
 	{
 		char se[64];
 
-		snprintf(se, sizeof(se), "Session-Expires: %u;refresher=uac\r\n",
+		snprintf(se, sizeof(se),
+		    "Session-Expires: %u;refresher=uac\r\n",
 		    c->cfg.session_expires_s);
 		rc = send_in_dialog(c, l, SIP_METHOD_INVITE,
 		    sv_cstr("application/sdp"), buf_view(&c->body), sv_cstr(se),
@@ -1884,8 +2054,8 @@ media_timer_fired(struct loop *lp, void *arg)
 		    now - last > (int64_t)c->cfg.rtp_timeout_ms) {
 			log_info("call", "msg=\"no media\" call=%s side=%u",
 			    k->id, side);
-			end_call(k, CDR_ANSWERED, 200, "media timeout", true,
-			    true);
+			end_call(
+			    k, CDR_ANSWERED, 200, "media timeout", true, true);
 			return;
 		}
 	}

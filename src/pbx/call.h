@@ -54,7 +54,8 @@
 /* One of the two parties, as the server resolved it. Views are borrowed
  * for the call of calls_invite() only. */
 struct call_party {
-	struct sv ext;
+	struct sv ext; /* or the number of an outside caller */
+	bool outside;  /* a caller from a trunk, not an extension */
 	struct sv display_name;
 	struct offer_policy policy;
 };
@@ -71,6 +72,24 @@ struct call_trunk {
 	uint32_t channels;     /* calls at once through it */
 };
 
+/* Where a call goes when its callee cannot take it: not registered,
+ * unreachable (every contact failed, busy aside), or no answer within
+ * the ring timeout (R-TRUNK-4). Another extension, or a number through
+ * trunks (tried as calls_invite_trunks() does). Views borrowed for the
+ * call of calls_invite(). */
+struct call_alternate {
+	const struct call_party *callee; /* an extension; NULL: trunks */
+	const struct call_trunk *trunks; /* 1 to CALL_FORKS_MAX */
+	unsigned ntrunks;
+	struct sv number; /* what the trunks get */
+};
+
+/* Choices of one calls_invite(); NULL means the defaults. */
+struct call_options {
+	uint32_t ring_timeout_ms; /* the callee's; 0: the configured one */
+	const struct call_alternate *alternate; /* NULL: none */
+};
+
 /* Our own address for a transport, as written in Via and Contact: the
  * server fills it for the peer a leg talks to. Returns the host text
  * (IPv6 in brackets) and port. */
@@ -84,7 +103,7 @@ struct calls_config {
 	struct sip_txn_layer *txn;
 	const struct registrar *reg;
 	struct media_relay *relay;
-	struct sv domain; /* the realm: host part of From/To we write */
+	struct sv domain;         /* the realm: host part of From/To we write */
 	uint32_t max_calls;       /* 0: CALLS_MAX_DEFAULT */
 	uint32_t ring_timeout_ms; /* 0: CALL_RING_TIMEOUT_MS_DEFAULT */
 	uint32_t session_expires_s; /* 0: ..._DEFAULT */
@@ -102,12 +121,16 @@ int calls_new(struct calls **out, const struct calls_config *cfg) RP_MUST_CHECK;
 void calls_free(struct calls *c);
 size_t calls_count(const struct calls *c);
 
-/* A new INVITE (no To tag) from an authenticated caller. 'callee' is
- * NULL when the number is unknown (404). calls_invite() always answers
- * t, at once or later. 'dialled' is the Request-URI user. */
+/* A new INVITE (no To tag) from an authenticated caller, or from a
+ * trunk. 'callee' is NULL when the number is unknown (404).
+ * calls_invite() always answers t, at once or later. 'dialled' is the
+ * number called. 'opt' may be NULL. The alternate, when the callee
+ * cannot take the call, is rung once with the configured ring timeout;
+ * the record names who took the call. */
 void calls_invite(struct calls *c, struct sip_txn_server *t,
     struct sip_msg *req, const struct call_party *caller,
-    const struct call_party *callee, struct sv dialled);
+    const struct call_party *callee, struct sv dialled,
+    const struct call_options *opt);
 
 /* A new INVITE from an authenticated caller to a number outside: the
  * trunks (1 to CALL_FORKS_MAX, copied) are tried one at a time, in
@@ -124,8 +147,8 @@ void calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
 
 /* An in-dialog request (To tag present) other than ACK and CANCEL.
  * Returns false when it matches no dialog (the server answers 481). */
-bool calls_request(struct calls *c, struct sip_txn_server *t,
-    struct sip_msg *req);
+bool calls_request(
+    struct calls *c, struct sip_txn_server *t, struct sip_msg *req);
 /* An ACK that matched no transaction: the ACK for one of our 2xx. */
 void calls_ack(struct calls *c, struct sip_msg *ack);
 /* A response no client transaction took: a retransmitted 2xx. */

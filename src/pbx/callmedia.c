@@ -14,8 +14,9 @@ static const enum media_srtp_suite suites[OFFER_SUITES_MAX] = {
     MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32,
 };
 
-static void
-copy_policy(struct callmedia_policy *dst, const struct offer_policy *src)
+void
+callmedia_policy_copy(
+    struct callmedia_policy *dst, const struct offer_policy *src)
 {
 	memset(dst, 0, sizeof(*dst));
 	if (src == NULL)
@@ -34,8 +35,8 @@ copy_policy(struct callmedia_policy *dst, const struct offer_policy *src)
 	}
 }
 
-static struct offer_policy
-policy_view(const struct callmedia_policy *p)
+struct offer_policy
+callmedia_policy_view(const struct callmedia_policy *p)
 {
 	return (struct offer_policy){
 	    .srtp_required = p->srtp_required,
@@ -53,8 +54,8 @@ callmedia_init(struct callmedia *m, const char *relay_addr, uint16_t port_a,
 	snprintf(m->addr, sizeof(m->addr), "%s", relay_addr);
 	m->port[0] = port_a;
 	m->port[1] = port_b;
-	copy_policy(&m->policy[0], pa);
-	copy_policy(&m->policy[1], pb);
+	callmedia_policy_copy(&m->policy[0], pa);
+	callmedia_policy_copy(&m->policy[1], pb);
 	buf_init(&m->local[0], SDP_BODY_MAX);
 	buf_init(&m->local[1], SDP_BODY_MAX);
 	/* o= session ids: random, below 2^62 so they print as digits
@@ -65,6 +66,17 @@ callmedia_init(struct callmedia *m, const char *relay_addr, uint16_t port_a,
 	m->sess_id[0] >>= 2;
 	m->sess_id[1] >>= 2;
 	return 0;
+}
+
+void
+callmedia_retarget(struct callmedia *m, const struct offer_policy *pb)
+{
+	callmedia_abandon(m);
+	callmedia_policy_copy(&m->policy[1], pb);
+	/* A new callee never gets the key of the previous one. */
+	OPENSSL_cleanse(m->keys[1], sizeof(m->keys[1]));
+	m->have_keys[1] = false;
+	m->oline[1][0] = '\0';
 }
 
 void
@@ -116,8 +128,8 @@ static void
 remember_origin(struct callmedia *m, unsigned side, struct sv body)
 {
 	struct sv o = origin_line(body);
-	size_t n = o.len < CALLMEDIA_OLINE_MAX - 1 ? o.len
-	                                            : CALLMEDIA_OLINE_MAX - 1;
+	size_t n =
+	    o.len < CALLMEDIA_OLINE_MAX - 1 ? o.len : CALLMEDIA_OLINE_MAX - 1;
 
 	if (n > 0)
 		memcpy(m->oline[side], o.p, n);
@@ -126,8 +138,8 @@ remember_origin(struct callmedia *m, unsigned side, struct sv body)
 
 /* Keeps a copy of what 'side' was just sent (out from 'from' on). */
 static void
-remember_local(struct callmedia *m, unsigned side, const struct buf *out,
-    size_t from)
+remember_local(
+    struct callmedia *m, unsigned side, const struct buf *out, size_t from)
 {
 	buf_reset(&m->local[side]);
 	buf_append(&m->local[side], out->data + from, out->len - from);
@@ -138,8 +150,8 @@ callmedia_offer(
     struct callmedia *m, unsigned side, struct sv body, struct buf *out)
 {
 	unsigned other = 1u - side;
-	struct offer_policy pol = policy_view(&m->policy[side]);
-	struct offer_policy opol = policy_view(&m->policy[other]);
+	struct offer_policy pol = callmedia_policy_view(&m->policy[side]);
+	struct offer_policy opol = callmedia_policy_view(&m->policy[other]);
 	struct offer_exchange *x = NULL;
 	const struct offer_endpoint *ep;
 	struct offer_local local;

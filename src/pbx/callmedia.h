@@ -33,28 +33,39 @@ struct callmedia_policy {
 	struct sv views[USERS_CODECS_MAX];
 };
 
+/* Copies 'src' (NULL: no restriction) into 'dst', whose views then
+ * point into itself; the view of 'p' as pbx/offer.h takes it. */
+void callmedia_policy_copy(
+    struct callmedia_policy *dst, const struct offer_policy *src);
+struct offer_policy callmedia_policy_view(const struct callmedia_policy *p);
+
 struct callmedia {
 	char addr[CALLMEDIA_ADDR_MAX];
 	uint16_t port[2];
 	uint64_t sess_id[2];
 	uint64_t sess_version[2];
 	struct callmedia_policy policy[2];
-	struct offer_exchange *cur; /* the exchange in force */
-	unsigned cur_offerer;       /* side that offered it */
+	struct offer_exchange *cur;  /* the exchange in force */
+	unsigned cur_offerer;        /* side that offered it */
 	struct offer_exchange *next; /* an offer awaiting its answer */
 	unsigned next_offerer;
 	bool next_answered;
 	struct media_srtp_key keys[2][OFFER_SUITES_MAX];
 	bool have_keys[2];
-	struct buf local[2];  /* the SDP each side last got from us */
+	struct buf local[2]; /* the SDP each side last got from us */
 	char oline[2][CALLMEDIA_OLINE_MAX]; /* each side's last o= line */
 };
 
 /* Sets up the state (nothing allocated yet but the buffers). 'pa' and
  * 'pb' are copied. Returns 0 or a negative errno (getrandom). */
-int callmedia_init(struct callmedia *m, const char *relay_addr,
-    uint16_t port_a, uint16_t port_b, const struct offer_policy *pa,
+int callmedia_init(struct callmedia *m, const char *relay_addr, uint16_t port_a,
+    uint16_t port_b, const struct offer_policy *pa,
     const struct offer_policy *pb) RP_MUST_CHECK;
+/* The callee side (1) changes hands before any answer: the pending
+ * offer is dropped, 'pb' becomes side 1's policy and side 1 gets new
+ * keys, so that the caller's offer can be made again to another callee
+ * (an alternate destination). */
+void callmedia_retarget(struct callmedia *m, const struct offer_policy *pb);
 /* Frees the exchanges and wipes every key. */
 void callmedia_wipe(struct callmedia *m);
 

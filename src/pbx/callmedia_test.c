@@ -81,8 +81,7 @@ test_srtp_call(void **state)
 	(void)state;
 	buf_init(&out, 0);
 	start(&m, &any, &any);
-	assert_int_equal(
-	    callmedia_offer(&m, 0, sv_cstr(caller_srtp), &out), 0);
+	assert_int_equal(callmedia_offer(&m, 0, sv_cstr(caller_srtp), &out), 0);
 	/* The callee gets SRTP required (no downgrade), our address and
 	 * our three keys, none of the caller's. */
 	assert_true(contains(&out, "m=audio 20002 RTP/SAVP 0 8"));
@@ -97,8 +96,7 @@ test_srtp_call(void **state)
 	assert_int_equal(
 	    callmedia_offer(&m, 1, sv_cstr(caller_plain), &out), -EBUSY);
 	buf_reset(&out);
-	assert_int_equal(
-	    callmedia_answer(&m, sv_cstr(callee_answer), &out), 0);
+	assert_int_equal(callmedia_answer(&m, sv_cstr(callee_answer), &out), 0);
 	callmedia_commit(&m);
 	assert_true(contains(&out, "m=audio 20000 RTP/SAVP 0"));
 	assert_true(contains(&out, "a=crypto:1 AES_CM_128_HMAC_SHA1_80"));

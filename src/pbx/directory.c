@@ -59,35 +59,6 @@ parse_codecs(struct directory_user *e, const char *list)
 	return 0;
 }
 
-/* Builds the set of the stored access list; an empty list leaves
- * e->acl NULL (anywhere). */
-static int
-parse_acl(struct directory_user *e, const char *list)
-{
-	struct sv rest = sv_cstr(list), item;
-	bool last = rest.len == 0;
-	struct cidr net;
-	int rc;
-
-	if (last)
-		return 0;
-	rc = cidr_set_new(&e->acl);
-	if (rc != 0)
-		return rc;
-	while (!last) {
-		if (!sv_split(&rest, ',', &item)) {
-			item = rest;
-			last = true;
-		}
-		if (cidr_parse(item, &net) != 0)
-			return -EBADMSG;
-		rc = cidr_set_add(e->acl, &net);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
 static int
 add_user(void *arg, const struct user_info *u)
 {
@@ -116,9 +87,10 @@ add_user(void *arg, const struct user_info *u)
 	e->ha1.has_md5 = true;
 	e->ha1.has_sha256 = true;
 	e->srtp_required = rec.info.srtp_required;
+	memcpy(e->alternate, rec.info.alternate, sizeof(e->alternate));
 	rc = parse_codecs(e, rec.info.codecs);
 	if (rc == 0)
-		rc = parse_acl(e, rec.info.acl);
+		rc = cidr_set_from_list(sv_cstr(rec.info.acl), &e->acl);
 	users_record_wipe(&rec);
 	return rc;
 }

@@ -25,6 +25,9 @@ struct directory_user {
 	char ext[USERS_EXT_MAX + 1];
 	char display_name[USERS_NAME_BYTES_MAX + 1];
 	bool srtp_required; /* refuse calls whose media is not SRTP */
+	/* Where calls go when the user cannot take them: an extension,
+	 * an E.164 number or "" (R-TRUNK-4). */
+	char alternate[USERS_ALTERNATE_STRLEN];
 	/* Allowed codec encoding names, as stored (compare them ignoring
 	 * case); codec_count 0 means any codec. */
 	size_t codec_count;

@@ -181,5 +181,4 @@ int offer_build_answer(struct offer_exchange *x,
  * and -E2BIG, 503 for -ENOMEM, 500 otherwise. */
 int offer_status(int err);
 
-
 #endif

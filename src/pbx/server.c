@@ -20,6 +20,7 @@
 #include "pbx/call.h"
 #include "pbx/directory.h"
 #include "pbx/trunkdir.h"
+#include "pbx/trunkrun.h"
 #include "policy/cidr.h"
 #include "policy/guard.h"
 #include "policy/numplan.h"
@@ -41,7 +42,8 @@
 #include "store/writer.h"
 
 /* Methods this server answers. */
-#define ALLOW_METHODS "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO"
+#define ALLOW_METHODS                                                          \
+	"INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO"
 #define TAG_LEN 16
 #define PEER_TEXT_MAX 64
 
@@ -53,8 +55,9 @@ struct server {
 	struct db *rdb; /* a reload's own connection, NULL between reloads */
 	struct writer *writer;
 	struct directory *dir;
-	struct trunkdir *trunks; /* outbound trunks and routes */
-	struct numplan *plan;    /* destination classes (R-FRAUD-1) */
+	struct trunkdir *trunks;   /* outbound trunks and routes */
+	struct trunkrun *trunkrun; /* registrations and probes */
+	struct numplan *plan;      /* destination classes (R-FRAUD-1) */
 	struct sip_auth *auth;
 	struct registrar *reg;
 	struct sip_txn_layer *txn;
@@ -328,7 +331,8 @@ static void
 audit_job_done(void *arg, int rc)
 {
 	if (rc != 0)
-		log_error("store", "msg=\"audit entry not written\" err=%d", rc);
+		log_error(
+		    "store", "msg=\"audit entry not written\" err=%d", rc);
 	free(arg);
 }
 
@@ -362,8 +366,8 @@ audit_security(struct server *s, const char *action, const char *ip,
 	    .after = sv_cstr(j->after),
 	};
 	if (writer_post(s->writer, audit_job_run, j, audit_job_done, j) != 0) {
-		log_error("store", "msg=\"audit entry lost\" action=%s",
-		    j->action);
+		log_error(
+		    "store", "msg=\"audit entry lost\" action=%s", j->action);
 		free(j);
 	}
 }
@@ -385,8 +389,10 @@ prune_job_run(struct db *db, void *arg)
 		    ((int64_t)time(NULL) - (int64_t)days * 86400) * 1000,
 		    &removed);
 	if (rc == 0 && removed > 0)
-		log_info("store", "msg=\"audit entries past retention removed\" "
-		    "count=%llu days=%u", (unsigned long long)removed, days);
+		log_info("store",
+		    "msg=\"audit entries past retention removed\" "
+		    "count=%llu days=%u",
+		    (unsigned long long)removed, days);
 	return rc;
 }
 
@@ -395,7 +401,7 @@ prune_job_done(void *arg, int rc)
 {
 	if (rc == -EBADMSG)
 		log_error("security", "msg=\"audit chain broken: nothing "
-		    "pruned; run 'rempart audit verify'\"");
+		                      "pruned; run 'rempart audit verify'\"");
 	else if (rc != 0)
 		log_warn("store", "msg=\"audit retention failed\" err=%d", rc);
 	free(arg);
@@ -411,8 +417,8 @@ audit_tick(struct loop *l, void *arg)
 
 	if (j != NULL) {
 		j->keys = s->keys;
-		if (writer_post(s->writer, prune_job_run, j, prune_job_done, j) !=
-		    0)
+		if (writer_post(
+		        s->writer, prune_job_run, j, prune_job_done, j) != 0)
 			free(j);
 	}
 	if (loop_timer_start(l, &s->audit_tick, 86400000u) != 0)
@@ -640,8 +646,8 @@ build_challenge(
 	for (size_t i = 0; rc == 0 && i < RP_ARRAY_LEN(algs); i++) {
 		if (!digest_offered(s, algs[i]))
 			continue;
-		buf_append_cstr(&s->hdrs, proxy ? "Proxy-Authenticate: "
-		                                : "WWW-Authenticate: ");
+		buf_append_cstr(&s->hdrs,
+		    proxy ? "Proxy-Authenticate: " : "WWW-Authenticate: ");
 		rc = sip_auth_challenge_value(
 		    s->auth, &s->hdrs, algs[i], sv_cstr(nonce), stale);
 		buf_append_cstr(&s->hdrs, "\r\n");
@@ -855,7 +861,10 @@ record_denied(struct server *s, struct sv caller, struct sv dialled,
 	if (users_ext_valid(caller))
 		snprintf(r.caller_ext, sizeof(r.caller_ext), "%.*s",
 		    (int)caller.len, caller.p);
-	snprintf(r.caller_number, sizeof(r.caller_number), "%s", r.caller_ext);
+	/* An outside caller's number (a trunk call) has no extension. */
+	if (caller.len <= CDR_NUMBER_MAX && printable_ascii(caller))
+		snprintf(r.caller_number, sizeof(r.caller_number), "%.*s",
+		    (int)caller.len, caller.p);
 	/* Dialled text as received, when it is printable. */
 	if (dialled.len <= CDR_DIALED_MAX && printable_ascii(dialled))
 		snprintf(r.dialed, sizeof(r.dialed), "%.*s", (int)dialled.len,
@@ -882,45 +891,101 @@ static const struct rights_profile default_profile = {
                NUMPLAN_BIT(NUMPLAN_SPECIAL),
 };
 
+/* The class of 'dialled' and whether the rights allow it (today the
+ * default profile for everyone). Returns 0, or -EINVAL for a number the
+ * plan cannot dial. */
+static int
+destination_check(struct server *s, struct sv dialled,
+    struct numplan_result *res, struct rights_decision *d)
+{
+	struct numplan_ctx ctx;
+
+	numplan_ctx_france(&ctx);
+	if (s->plan == NULL ||
+	    numplan_classify(s->plan, &ctx, dialled, res) != 0)
+		return -EINVAL;
+	*d = rights_check(&default_profile, NULL, res->cls,
+	    sv_make(res->number, res->len), res->e164,
+	    rights_local_time((int64_t)wall_s(), 0));
+	return 0;
+}
+
+static void
+log_destination_denied(struct server *s, const struct sip_txn_peer *from,
+    struct sv user, struct sv dialled, const struct numplan_result *res,
+    const struct rights_decision *d)
+{
+	char ip[INET6_ADDRSTRLEN];
+	char num[LOG_SV_BUF];
+	size_t iplen = peer_ip(from, ip);
+
+	log_warn("security",
+	    "event=destination_denied src=%s user=\"%.*s\" number=\"%s\" "
+	    "class=%s",
+	    ip, (int)user.len, user.p, log_sv(dialled, num),
+	    numplan_class_name(res->cls));
+	security_log(
+	    s, SECLOG_AUTH_FAILURE, sv_make(ip, iplen), from, user, d->text, 1);
+}
+
 /* The destination check of an outbound call: refused with 403, a
  * security-log line and a denied call record. */
 static bool
 destination_allowed(struct server *s, struct sip_txn_server *t,
     struct sip_msg *req, const struct call_party *caller, struct sv dialled)
 {
-	struct numplan_ctx ctx;
 	struct numplan_result res;
 	struct rights_decision d;
-	char ip[INET6_ADDRSTRLEN];
-	char num[LOG_SV_BUF];
 	const struct sip_txn_peer *from = sip_txn_server_peer(t);
-	size_t iplen;
-	int rc;
 
-	numplan_ctx_france(&ctx);
-	rc = numplan_classify(s->plan, &ctx, dialled, &res);
-	if (rc != 0) {
+	if (destination_check(s, dialled, &res, &d) != 0) {
 		reply(s, t, req, 404, "");
 		record_denied(s, caller->ext, dialled, from, 404,
 		    "not a number this plan can dial");
 		return false;
 	}
-	d = rights_check(&default_profile, NULL, res.cls,
-	    sv_make(res.number, res.len), res.e164,
-	    rights_local_time((int64_t)wall_s(), 0));
 	if (d.allow)
 		return true;
-	iplen = peer_ip(from, ip);
-	log_warn("security",
-	    "event=destination_denied src=%s user=\"%.*s\" number=\"%s\" "
-	    "class=%s",
-	    ip, (int)caller->ext.len, caller->ext.p, log_sv(dialled, num),
-	    numplan_class_name(res.cls));
-	security_log(s, SECLOG_AUTH_FAILURE, sv_make(ip, iplen), from,
-	    caller->ext, d.text, 1);
+	log_destination_denied(s, from, caller->ext, dialled, &res, &d);
 	reply(s, t, req, 403, "Destination Not Allowed");
 	record_denied(s, caller->ext, dialled, from, 403, d.text);
 	return false;
+}
+
+/* The usable trunks of a route choice as calls take them, in order.
+ * Caller ID: the number of the user 'cid_ext', else the trunk's, else
+ * 'fallback'. Returns how many; the views point into s->trunks, 'rc'
+ * and 'fallback'. */
+static unsigned
+route_trunks(struct server *s, const struct route_choice *rc, struct sv cid_ext,
+    struct sv fallback, struct call_trunk *out)
+{
+	struct sv from_user = trunkdir_outbound_number(s->trunks, cid_ext);
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < rc->n_trunks && n < CALL_FORKS_MAX; i++) {
+		const struct trunkdir_trunk *tk =
+		    trunkdir_trunk(s->trunks, sv_cstr(rc->trunks[i]));
+
+		/* Disabled, a host name we cannot resolve yet, found down
+		 * by its probes or not registered. */
+		if (tk == NULL || !tk->usable ||
+		    !trunkrun_usable(s->trunkrun, sv_cstr(tk->name)))
+			continue;
+		out[n++] = (struct call_trunk){
+		    .name = sv_cstr(tk->name),
+		    .peer = tk->peer,
+		    .host = sv_cstr(tk->uri_host),
+		    .port = tk->port,
+		    .from_user = from_user.len > 0 ? from_user
+		                 : tk->outbound_cid[0] != '\0'
+		                     ? sv_cstr(tk->outbound_cid)
+		                     : fallback,
+		    .from_domain = sv_cstr(tk->from_domain),
+		    .channels = tk->channels,
+		};
+	}
+	return n;
 }
 
 /* A number that is no extension, through the trunks of the best route
@@ -932,40 +997,215 @@ invite_trunks(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 {
 	struct call_trunk trunks[ROUTES_TRUNKS_MAX];
 	struct route_choice rc;
-	struct sv from_user;
-	unsigned n = 0;
+	unsigned n;
 
 	if (s->trunks == NULL || trunkdir_pick(s->trunks, dialled, &rc) != 0)
 		return false;
 	if (!destination_allowed(s, t, req, caller, dialled))
 		return true;
-	/* The user's own caller ID, else the trunk's, else the extension. */
-	from_user = trunkdir_outbound_number(s->trunks, caller->ext);
-	for (unsigned i = 0; i < rc.n_trunks && n < CALL_FORKS_MAX; i++) {
-		const struct trunkdir_trunk *tk =
-		    trunkdir_trunk(s->trunks, sv_cstr(rc.trunks[i]));
-
-		/* Disabled, or a host name we cannot resolve yet. */
-		if (tk == NULL || !tk->usable)
-			continue;
-		trunks[n++] = (struct call_trunk){
-		    .name = sv_cstr(tk->name),
-		    .peer = tk->peer,
-		    .host = sv_cstr(tk->uri_host),
-		    .port = tk->port,
-		    .from_user = from_user.len > 0 ? from_user
-		                 : tk->outbound_cid[0] != '\0'
-		                     ? sv_cstr(tk->outbound_cid)
-		                     : caller->ext,
-		    .from_domain = sv_cstr(tk->from_domain),
-		    .channels = tk->channels,
-		};
-	}
+	n = route_trunks(s, &rc, caller->ext, caller->ext, trunks);
 	log_info("call", "msg=\"outbound route\" route=%s trunks=%u usable=%u",
 	    rc.route, rc.n_trunks, n);
-	calls_invite_trunks(s->calls, t, req, caller, trunks, n,
-	    sv_cstr(rc.number), dialled);
+	calls_invite_trunks(
+	    s->calls, t, req, caller, trunks, n, sv_cstr(rc.number), dialled);
 	return true;
+}
+
+/* An alternate destination being resolved; it must outlive the call of
+ * calls_invite(). */
+struct alt_build {
+	struct call_alternate alt;
+	struct call_party callee;
+	struct route_choice route;
+	struct call_trunk trunks[ROUTES_TRUNKS_MAX];
+};
+
+/* The alternate 'dest' (an extension or +E164) of the user 'owner', as
+ * calls_invite() takes it, or NULL when there is none that can be used:
+ * an unknown extension, or a number no route takes or the rights refuse
+ * (a forward outside is checked and charged as the owner's own call,
+ * R-FRAUD-6). */
+static const struct call_alternate *
+alternate_for(struct server *s, struct sv dest, struct sv owner,
+    const struct sip_txn_peer *from, struct alt_build *b)
+{
+	const struct directory_user *u;
+	struct numplan_result res;
+	struct rights_decision d;
+	char num[LOG_SV_BUF];
+	unsigned n;
+
+	if (dest.len == 0)
+		return NULL;
+	if (dest.p[0] != '+') {
+		u = directory_user(s->dir, dest);
+		if (u == NULL) {
+			log_warn("call",
+			    "msg=\"alternate is no enabled "
+			    "extension\" owner=%.*s alternate=%s",
+			    (int)owner.len, owner.p, log_sv(dest, num));
+			return NULL;
+		}
+		fill_party(&b->callee, u);
+		b->alt = (struct call_alternate){.callee = &b->callee};
+		return &b->alt;
+	}
+	if (s->trunks == NULL ||
+	    trunkdir_pick(s->trunks, dest, &b->route) != 0) {
+		log_warn("call",
+		    "msg=\"no route to the alternate\" owner=%.*s "
+		    "alternate=%s",
+		    (int)owner.len, owner.p, log_sv(dest, num));
+		return NULL;
+	}
+	if (destination_check(s, dest, &res, &d) != 0 || !d.allow) {
+		log_destination_denied(s, from, owner, dest, &res, &d);
+		return NULL;
+	}
+	n = route_trunks(s, &b->route, owner, owner, b->trunks);
+	if (n == 0)
+		return NULL;
+	b->alt = (struct call_alternate){
+	    .trunks = b->trunks,
+	    .ntrunks = n,
+	    .number = sv_cstr(b->route.number),
+	};
+	return &b->alt;
+}
+
+/* The DID a trunk's request calls, written in E.164 ("+33..."),
+ * nationally ("01...", the French plan) or internationally without the
+ * '+' ("33..."). */
+static const struct did_info *
+did_lookup(struct server *s, struct sv user)
+{
+	char num[USERS_E164_STRLEN];
+	struct numplan_ctx ctx;
+	struct numplan_result res;
+	const struct did_info *d;
+
+	if (s->trunks == NULL || user.len == 0 || user.len + 2 > sizeof(num))
+		return NULL;
+	if (user.p[0] == '+')
+		return trunkdir_did(s->trunks, user);
+	numplan_ctx_france(&ctx);
+	if (s->plan != NULL &&
+	    numplan_classify(s->plan, &ctx, user, &res) == 0 && res.e164 &&
+	    res.len + 2 <= sizeof(num)) {
+		num[0] = '+';
+		memcpy(num + 1, res.number, res.len);
+		num[res.len + 1] = '\0';
+		d = trunkdir_did(s->trunks, sv_cstr(num));
+		if (d != NULL)
+			return d;
+	}
+	snprintf(num, sizeof(num), "+%.*s", (int)user.len, user.p);
+	return trunkdir_did(s->trunks, sv_cstr(num));
+}
+
+/* The caller's number as an operator sent it, when it is one we can
+ * write in a URI and a record; "anonymous" otherwise. */
+static struct sv
+external_caller(struct sv user)
+{
+	if (user.len == 0 || user.len > CDR_EXT_MAX)
+		return sv_cstr("anonymous");
+	for (size_t i = 0; i < user.len; i++) {
+		char ch = user.p[i];
+
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		        (ch >= 'A' && ch <= 'Z') || ch == '+' || ch == '*' ||
+		        ch == '#' || ch == '.' || ch == '-' || ch == '_'))
+			return sv_cstr("anonymous");
+	}
+	return user;
+}
+
+/* An INVITE from an operator's network (R-TRUNK-3): no digest; the DID
+ * it calls gives the extension (R-CALL-13), with the DID's alternate,
+ * else the user's, when the extension cannot take it (R-TRUNK-4). A
+ * number that is no DID is refused: a trunk never calls out through
+ * another. */
+static void
+invite_from_trunk(struct server *s, struct sip_txn_server *t,
+    struct sip_msg *req, const struct sip_txn_peer *from,
+    const struct trunkdir_trunk *tk)
+{
+	const struct sip_uri *ruri;
+	const struct sip_addr *fr, *to;
+	const struct did_info *did;
+	const struct directory_user *du;
+	struct callmedia_policy tp;
+	struct call_party caller, callee;
+	struct call_options opt = {0};
+	struct alt_build ab;
+	struct sv number;
+	char num[LOG_SV_BUF];
+
+	if (sip_msg_ruri(req, &ruri, NULL) != 0 ||
+	    sip_msg_from(req, &fr, NULL) != 0 ||
+	    sip_msg_to(req, &to, NULL) != 0) {
+		reply(s, t, req, 400, "");
+		return;
+	}
+	number = external_caller(fr->uri.user);
+	did = did_lookup(s, ruri->user);
+	if (did == NULL)
+		did = did_lookup(s, to->uri.user);
+	if (did == NULL) {
+		log_info("call",
+		    "msg=\"inbound call to no DID\" trunk=%s "
+		    "number=%s",
+		    tk->name, log_sv(ruri->user, num));
+		reply(s, t, req, 404, "");
+		record_denied(s, number, ruri->user, from, 404, "no such DID");
+		return;
+	}
+	trunkdir_policy(tk, &tp);
+	caller = (struct call_party){
+	    .ext = number,
+	    .outside = true,
+	    .display_name = fr->display,
+	    .policy = callmedia_policy_view(&tp),
+	};
+	du = directory_user(s->dir, sv_cstr(did->ext));
+	if (du != NULL)
+		fill_party(&callee, du);
+	opt.ring_timeout_ms = did->ring_timeout_s * 1000u;
+	opt.alternate = alternate_for(s,
+	    sv_cstr(did->alternate[0] != '\0' ? did->alternate
+	            : du != NULL              ? du->alternate
+	                                      : ""),
+	    sv_cstr(did->ext), from, &ab);
+	log_info("call", "msg=\"inbound call\" trunk=%s did=%s ext=%s",
+	    tk->name, did->number, did->ext);
+	calls_invite(s->calls, t, req, &caller, du != NULL ? &callee : NULL,
+	    sv_cstr(did->number), &opt);
+}
+
+/* An INVITE for one of our DIDs that comes from no trunk's network and
+ * has no credentials: reported (R-TRUNK-3), then challenged like any
+ * other, so the answer says nothing. */
+static void
+report_foreign_did_call(
+    struct server *s, struct sip_msg *req, const struct sip_txn_peer *from)
+{
+	const struct sip_uri *ruri;
+	struct sv v;
+	char ip[INET6_ADDRSTRLEN];
+	size_t iplen;
+
+	if (sip_msg_header(req, SIP_HDR_PROXY_AUTHORIZATION, &v) == 0 ||
+	    sip_msg_ruri(req, &ruri, NULL) != 0 ||
+	    did_lookup(s, ruri->user) == NULL)
+		return;
+	iplen = peer_ip(from, ip);
+	log_warn("security",
+	    "event=acl_refused src=%s reason=\"inbound call "
+	    "from no trunk's network\"",
+	    ip);
+	security_log(s, SECLOG_ACL_REFUSED, sv_make(ip, iplen), from,
+	    ruri->user, "inbound call from no trunk's network", 1);
 }
 
 /* A new INVITE: the caller authenticates (407), must call as itself
@@ -976,12 +1216,21 @@ handle_invite(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 {
 	struct call_party caller, callee;
 	const struct directory_user *cu, *du;
+	const struct trunkdir_trunk *tk;
+	struct call_options opt = {0};
+	struct alt_build ab;
 	const struct sip_addr *fr;
 	const struct sip_uri *ruri;
 	struct sv user;
 	char ip[INET6_ADDRSTRLEN];
 	size_t iplen;
 
+	tk = trunkdir_from(s->trunks, &from->addr);
+	if (tk != NULL) {
+		invite_from_trunk(s, t, req, from, tk);
+		return;
+	}
+	report_foreign_did_call(s, req, from);
 	if (!authenticate(s, t, req, from, true, &user))
 		return;
 	if (sip_msg_from(req, &fr, NULL) != 0 ||
@@ -1014,10 +1263,13 @@ handle_invite(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 	fill_party(&caller, cu);
 	if (du == NULL && invite_trunks(s, t, req, &caller, ruri->user))
 		return;
-	if (du != NULL)
+	if (du != NULL) {
 		fill_party(&callee, du);
+		opt.alternate = alternate_for(
+		    s, sv_cstr(du->alternate), callee.ext, from, &ab);
+	}
 	calls_invite(s->calls, t, req, &caller, du != NULL ? &callee : NULL,
-	    ruri->user);
+	    ruri->user, &opt);
 }
 
 /* ---- request routing ---- */
@@ -1265,7 +1517,8 @@ local_address(void *ctx, const struct sip_txn_peer *peer, char *host,
 		inet_ntop(family,
 		    family == AF_INET
 		        ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
-		        : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+		        : (const void *)&((struct sockaddr_in6 *)&ss)
+		              ->sin6_addr,
 		    ip, sizeof(ip));
 	}
 	if (family == AF_INET6)
@@ -1285,8 +1538,8 @@ static void
 cdr_job_done(void *arg, int rc)
 {
 	if (rc != 0)
-		log_error("store", "msg=\"call record not written\" err=%d",
-		    rc);
+		log_error(
+		    "store", "msg=\"call record not written\" err=%d", rc);
 	free(arg);
 }
 
@@ -1299,16 +1552,44 @@ call_record(void *ctx, const struct cdr_record *r)
 	struct cdr_record *j = mem_alloc(sizeof(*j));
 
 	if (j == NULL) {
-		log_error("store", "msg=\"call record lost\" call=%s",
-		    r->call_id);
+		log_error(
+		    "store", "msg=\"call record lost\" call=%s", r->call_id);
 		return;
 	}
 	*j = *r;
 	if (writer_post(s->writer, cdr_job_run, j, cdr_job_done, j) != 0) {
-		log_error("store", "msg=\"call record lost\" call=%s",
-		    r->call_id);
+		log_error(
+		    "store", "msg=\"call record lost\" call=%s", r->call_id);
 		free(j);
 	}
+}
+
+/* Registrations and probes of the trunks loaded at start; a connection
+ * of its own reads their secrets (the writer owns s->db). */
+static int
+start_trunks(struct server *s)
+{
+	struct trunkrun_config cfg = {
+	    .loop = s->loop,
+	    .txn = s->txn,
+	    .keys = s->keys,
+	    .local = local_address,
+	    .ctx = s,
+	    .check_interval_s = s->cfg.trunk_check_s,
+	};
+	struct db *db;
+	int rc = trunkrun_new(&s->trunkrun, &cfg);
+
+	if (rc == 0)
+		rc = db_open(&db, s->cfg.data_dir);
+	if (rc != 0) {
+		log_error(
+		    "server", "msg=\"cannot start the trunks\" err=%d", rc);
+		return rc;
+	}
+	trunkrun_sync(s->trunkrun, s->trunks, db);
+	db_close(db);
+	return 0;
 }
 
 static int
@@ -1338,8 +1619,10 @@ start_calls(struct server *s)
 		rc = calls_new(&s->calls, &ccfg);
 	}
 	if (rc != 0) {
-		log_error("server", "msg=\"cannot start calls (media relay "
-		    "address or ports?)\" err=%d", rc);
+		log_error("server",
+		    "msg=\"cannot start calls (media relay "
+		    "address or ports?)\" err=%d",
+		    rc);
 		return rc;
 	}
 	log_info("server", "msg=\"media relay ready\" addr=%s ports=%u-%u",
@@ -1615,9 +1898,10 @@ on_stop(struct loop *l, int signo, void *arg)
 static void
 log_trunks(const struct trunkdir *t)
 {
-	log_info("server", "msg=\"trunks loaded\" trunks=%zu usable=%zu "
-	    "routes=%zu", trunkdir_trunks(t), trunkdir_usable(t),
-	    trunkdir_routes(t));
+	log_info("server",
+	    "msg=\"trunks loaded\" trunks=%zu usable=%zu "
+	    "routes=%zu",
+	    trunkdir_trunks(t), trunkdir_usable(t), trunkdir_routes(t));
 }
 
 /* From s->rdb; on failure the previous set stays. */
@@ -1628,13 +1912,14 @@ reload_trunks(struct server *s)
 	int rc = trunkdir_load(&t, s->rdb);
 
 	if (rc != 0) {
-		log_error("server", "msg=\"trunks not reloaded, kept\" err=%d",
-		    rc);
+		log_error(
+		    "server", "msg=\"trunks not reloaded, kept\" err=%d", rc);
 		return;
 	}
 	trunkdir_free(s->trunks);
 	s->trunks = t;
 	log_trunks(t);
+	trunkrun_sync(s->trunkrun, t, s->rdb);
 }
 
 static void
@@ -1677,21 +1962,23 @@ on_reload(struct loop *l, int signo, void *arg)
 static int
 load_plan(struct server *s)
 {
-	static const char *const files[] = {"world.txt", "fr.txt",
-	    "high-risk.txt"};
+	static const char *const files[] = {
+	    "world.txt", "fr.txt", "high-risk.txt"};
 	char path[4096];
 	struct numplan_error err;
 	int rc = numplan_new(&s->plan);
 
 	for (size_t i = 0; rc == 0 && i < RP_ARRAY_LEN(files); i++) {
 		snprintf(path, sizeof(path), "%s/numplan/%s",
-		    s->cfg.share_dir != NULL ? s->cfg.share_dir : ".", files[i]);
+		    s->cfg.share_dir != NULL ? s->cfg.share_dir : ".",
+		    files[i]);
 		rc = numplan_load_file(s->plan, path, &err);
 		if (rc != 0)
 			log_error("server",
 			    "msg=\"number plan not loaded\" file=%s line=%u "
 			    "reason=\"%s\"",
-			    path, err.line, err.reason != NULL ? err.reason : "");
+			    path, err.line,
+			    err.reason != NULL ? err.reason : "");
 	}
 	if (rc == 0)
 		log_info("server", "msg=\"number plan loaded\" entries=%zu",
@@ -1895,6 +2182,8 @@ server_new(struct server **out, struct loop *l, const struct server_config *cfg)
 	/* After the signals are blocked: the media workers inherit it. */
 	if (rc == 0)
 		rc = start_calls(s);
+	if (rc == 0)
+		rc = start_trunks(s);
 	if (rc == 0) {
 		loop_timer_init(&s->audit_tick, audit_tick, s);
 		rc = loop_timer_start(l, &s->audit_tick, 60000u);
@@ -1913,6 +2202,7 @@ server_free(struct server *s)
 	if (s == NULL)
 		return;
 	calls_free(s->calls);
+	trunkrun_free(s->trunkrun);
 	sip_txn_layer_free(s->txn);
 	media_relay_free(s->relay);
 	sip_transport_free(s->tp);

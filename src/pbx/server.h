@@ -47,6 +47,8 @@ struct server_config {
 	uint32_t ring_timeout_s;
 	uint32_t session_expires_s;
 	uint32_t rtp_timeout_s;
+	/* OPTIONS probes of IP trunks, in seconds (0: none). */
+	uint32_t trunk_check_s;
 	/* Registration intervals (0: the registrar's defaults). */
 	uint32_t min_expires_s;
 	uint32_t max_expires_s;

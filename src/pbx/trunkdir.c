@@ -26,6 +26,8 @@ struct trunkdir {
 	size_t nroutes;
 	struct outbound *outbound;
 	size_t noutbound;
+	struct did_info *dids;
+	size_t ndids;
 };
 
 /* Grows *arr (of 'size' bytes each) to hold one more than *n. */
@@ -102,6 +104,7 @@ add_trunk(void *arg, const struct trunk_info *t)
 	rc = grow((void **)&d->trunks, d->ntrunks, sizeof(*d->trunks));
 	if (rc != 0)
 		return rc;
+	/* Counted at once, so trunkdir_free() frees a half-built one. */
 	e = &d->trunks[d->ntrunks++];
 	if (trunkdir_resolve(t, e) == 0)
 		d->usable++;
@@ -110,6 +113,22 @@ add_trunk(void *arg, const struct trunk_info *t)
 		    "msg=\"trunk unusable: host is not an IP "
 		    "address (DNS not supported yet)\" trunk=%s",
 		    t->name);
+	e->info = *t;
+	rc = cidr_set_from_list(sv_cstr(t->acl), &e->acl);
+	if (rc != 0)
+		return rc;
+	return 0;
+}
+
+static int
+add_did(void *arg, const struct did_info *r)
+{
+	struct trunkdir *d = arg;
+	int rc = grow((void **)&d->dids, d->ndids, sizeof(*d->dids));
+
+	if (rc != 0)
+		return rc;
+	d->dids[d->ndids++] = *r;
 	return 0;
 }
 
@@ -156,6 +175,8 @@ trunkdir_load(struct trunkdir **out, struct db *db)
 		rc = routes_list(db, add_route, d);
 	if (rc == 0)
 		rc = users_list(db, add_user, d);
+	if (rc == 0)
+		rc = dids_list(db, add_did, d);
 	if (rc != 0) {
 		trunkdir_free(d);
 		return rc;
@@ -169,8 +190,11 @@ trunkdir_free(struct trunkdir *d)
 {
 	if (d == NULL)
 		return;
+	for (size_t i = 0; i < d->ntrunks; i++)
+		cidr_set_free(d->trunks[i].acl);
 	free(d->trunks);
 	free(d->routes);
+	free(d->dids);
 	free(d->outbound);
 	free(d);
 }
@@ -203,6 +227,12 @@ trunkdir_trunk(const struct trunkdir *d, struct sv name)
 	return NULL;
 }
 
+const struct trunkdir_trunk *
+trunkdir_trunk_at(const struct trunkdir *d, size_t i)
+{
+	return &d->trunks[i];
+}
+
 int
 trunkdir_pick(
     const struct trunkdir *d, struct sv number, struct route_choice *out)
@@ -218,4 +248,68 @@ trunkdir_outbound_number(const struct trunkdir *d, struct sv ext)
 			return sv_cstr(d->outbound[i].number);
 	}
 	return sv_make("", 0);
+}
+
+/* The address of a peer, for comparisons. */
+static bool
+peer_addr(const struct sockaddr_storage *ss, struct cidr_addr *out)
+{
+	return cidr_addr_from_sockaddr(ss, out) == 0;
+}
+
+const struct trunkdir_trunk *
+trunkdir_from(const struct trunkdir *d, const struct sockaddr_storage *addr)
+{
+	struct cidr_addr a, p;
+
+	if (d == NULL || !peer_addr(addr, &a))
+		return NULL;
+	for (size_t i = 0; i < d->ntrunks; i++) {
+		const struct trunkdir_trunk *t = &d->trunks[i];
+
+		if (t->acl != NULL
+		        ? cidr_set_contains(t->acl, &a)
+		        : t->usable && peer_addr(&t->peer.addr, &p) &&
+		              cidr_addr_eq(&a, &p))
+			return t;
+	}
+	return NULL;
+}
+
+void
+trunkdir_policy(const struct trunkdir_trunk *t, struct callmedia_policy *out)
+{
+	struct sv rest = sv_cstr(t->info.codecs), item;
+	bool last = rest.len == 0;
+
+	memset(out, 0, sizeof(*out));
+	while (!last && out->codec_count < USERS_CODECS_MAX) {
+		if (!sv_split(&rest, ',', &item)) {
+			item = rest;
+			last = true;
+		}
+		if (item.len == 0 || item.len > USERS_CODEC_NAME_MAX)
+			continue;
+		memcpy(out->codecs[out->codec_count], item.p, item.len);
+		out->views[out->codec_count] =
+		    sv_make(out->codecs[out->codec_count], item.len);
+		out->codec_count++;
+	}
+}
+
+const struct did_info *
+trunkdir_did(const struct trunkdir *d, struct sv e164)
+{
+	for (size_t i = 0; d != NULL && i < d->ndids; i++) {
+		if (d->dids[i].enabled &&
+		    sv_eq(sv_cstr(d->dids[i].number), e164))
+			return &d->dids[i];
+	}
+	return NULL;
+}
+
+size_t
+trunkdir_dids(const struct trunkdir *d)
+{
+	return d->ndids;
 }

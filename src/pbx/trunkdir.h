@@ -1,8 +1,8 @@
-/* The trunks and routes the signalling thread sends outbound calls
- * through (R-TRUNK-2): every enabled trunk with the peer it is reached
- * at, every route, and the users' outbound caller IDs, loaded from the
- * store at start and on reload, so no database read happens in the
- * request path.
+/* The trunks, routes and DIDs of the signalling thread (R-TRUNK-1..4):
+ * every enabled trunk with the peer it is reached at and the networks
+ * it may call from, every route, every DID, and the users' outbound
+ * caller IDs, loaded from the store at start and on reload, so no
+ * database read happens in the request path.
  *
  * A trunk's host must be an IPv4 or IPv6 literal: a host name needs RFC
  * 3263 resolution, which is not done yet, so such a trunk is loaded but
@@ -19,7 +19,9 @@
 
 #include "core/compiler.h"
 #include "core/sv.h"
+#include "pbx/callmedia.h"
 #include "pbx/offer.h"
+#include "policy/cidr.h"
 #include "sip/transaction.h"
 #include "store/db.h"
 #include "store/trunks.h"
@@ -39,6 +41,10 @@ struct trunkdir_trunk {
 	char from_domain[TRUNKDIR_URI_HOST_MAX + 1];
 	char outbound_cid[USERS_E164_STRLEN]; /* "" = none */
 	uint32_t channels;
+	/* Networks inbound calls may come from; NULL: the peer's address
+	 * only (a registration trunk without an access list). */
+	struct cidr_set *acl;
+	struct trunk_info info; /* as stored, for registration */
 };
 
 struct trunkdir;
@@ -65,6 +71,25 @@ size_t trunkdir_routes(const struct trunkdir *d);
  * disabled). Valid until trunkdir_free(). */
 const struct trunkdir_trunk *trunkdir_trunk(
     const struct trunkdir *d, struct sv name);
+
+/* The trunk an inbound request from 'addr' belongs to: the first whose
+ * access list holds the address, or, for a trunk without one, whose
+ * peer has that address (any port). NULL: no trunk's (R-TRUNK-3). */
+const struct trunkdir_trunk *trunkdir_from(
+    const struct trunkdir *d, const struct sockaddr_storage *addr);
+
+/* The codecs a trunk allows, as a media policy in 'out' (views into
+ * 'out'); SRTP is never required of an operator. */
+void trunkdir_policy(
+    const struct trunkdir_trunk *t, struct callmedia_policy *out);
+
+/* The DID of an E.164 number ("+33..."), or NULL. */
+const struct did_info *trunkdir_did(const struct trunkdir *d, struct sv e164);
+size_t trunkdir_dids(const struct trunkdir *d);
+
+/* The i-th enabled trunk (i < trunkdir_trunks()). */
+const struct trunkdir_trunk *trunkdir_trunk_at(
+    const struct trunkdir *d, size_t i);
 
 /* routes_pick() over the loaded routes. Returns as routes_pick(). */
 int trunkdir_pick(const struct trunkdir *d, struct sv number,

@@ -239,6 +239,66 @@ test_empty(void **state)
 	trunkdir_free(d);
 }
 
+/* Inbound (R-TRUNK-3, R-CALL-13): the trunk of a source address, the
+ * DIDs, a trunk's codecs. */
+static void
+test_inbound(void **state)
+{
+	struct fixture *f = *state;
+	struct trunk_spec reg = {
+	    .name = sv_cstr("reg"),
+	    .kind = TRUNK_KIND_REGISTER,
+	    .host = sv_cstr("192.0.2.9"),
+	    .username = sv_cstr("acme"),
+	    .channels = 2,
+	    .codecs = sv_cstr("PCMA,G722"),
+	    .expires_s = TRUNKS_EXPIRES_DEFAULT,
+	};
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct callmedia_policy pol;
+	const struct trunkdir_trunk *t;
+	struct trunkdir *d;
+
+	fill(f);
+	assert_int_equal(
+	    trunks_add(f->db, f->k, &reg, sv_cstr("s3cret-Secret"), 1, NULL),
+	    0);
+	assert_int_equal(dids_add(f->db, sv_cstr("+33199000001"),
+	                     sv_cstr("101"), sv_cstr("100"), 20, 1, NULL),
+	    0);
+	assert_int_equal(trunkdir_load(&d, f->db), 0);
+	assert_int_equal(trunkdir_dids(d), 1);
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons(40000);
+	/* op1's access list is 127.0.0.0/8. */
+	a4->sin_addr.s_addr = htonl(0x7f000005);
+	t = trunkdir_from(d, &ss);
+	assert_non_null(t);
+	assert_string_equal(t->name, "op1");
+	/* No access list: the registrar's address, any port. */
+	a4->sin_addr.s_addr = htonl(0xc0000209);
+	t = trunkdir_from(d, &ss);
+	assert_non_null(t);
+	assert_string_equal(t->name, "reg");
+	assert_int_equal(t->info.kind, TRUNK_KIND_REGISTER);
+	a4->sin_addr.s_addr = htonl(0xc000020a);
+	assert_null(trunkdir_from(d, &ss));
+	trunkdir_policy(t, &pol);
+	assert_int_equal(pol.codec_count, 2);
+	assert_string_equal(pol.codecs[1], "G722");
+	assert_true(sv_eq(pol.views[0], sv_cstr("PCMA")));
+	assert_false(pol.srtp_required);
+	assert_non_null(trunkdir_did(d, sv_cstr("+33199000001")));
+	assert_string_equal(
+	    trunkdir_did(d, sv_cstr("+33199000001"))->alternate, "100");
+	assert_int_equal(
+	    trunkdir_did(d, sv_cstr("+33199000001"))->ring_timeout_s, 20);
+	assert_null(trunkdir_did(d, sv_cstr("+33199000002")));
+	assert_null(trunkdir_did(d, sv_cstr("33199000001")));
+	trunkdir_free(d);
+}
+
 /* Out of memory at every allocation of a load: it fails cleanly or
  * succeeds whole. */
 static void
@@ -276,6 +336,7 @@ main(void)
 	    cmocka_unit_test(test_resolve_hostname_unusable),
 	    cmocka_unit_test_setup_teardown(test_load, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inbound, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_oom, setup, teardown),
 	};
 

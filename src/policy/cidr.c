@@ -466,6 +466,35 @@ line_entry(struct sv line)
 }
 
 int
+cidr_set_from_list(struct sv list, struct cidr_set **out)
+{
+	struct cidr_set *set = NULL;
+	struct sv item;
+	bool last = list.len == 0;
+	struct cidr net;
+	int rc;
+
+	*out = NULL;
+	if (last)
+		return 0;
+	rc = cidr_set_new(&set);
+	while (rc == 0 && !last) {
+		if (!sv_split(&list, ',', &item)) {
+			item = list;
+			last = true;
+		}
+		rc = cidr_parse(item, &net) == 0 ? cidr_set_add(set, &net)
+		                                 : -EBADMSG;
+	}
+	if (rc != 0) {
+		cidr_set_free(set);
+		return rc;
+	}
+	*out = set;
+	return 0;
+}
+
+int
 cidr_set_add_lines(struct cidr_set *s, struct sv text, cidr_bad_line_cb bad,
     void *ctx, unsigned *good, unsigned *bad_count)
 {

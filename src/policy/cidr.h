@@ -121,6 +121,11 @@ int cidr_set_add_lines(struct cidr_set *s, struct sv text, cidr_bad_line_cb bad,
 int cidr_set_load(const char *path, struct cidr_set **out, cidr_bad_line_cb bad,
     void *ctx) RP_MUST_CHECK;
 
+/* A new set from a stored comma-separated list ("192.0.2.0/24,::1"),
+ * or NULL in *out for an empty list (anywhere). Returns 0, -EBADMSG (an
+ * item does not parse: the list was not normalised) or -ENOMEM. */
+int cidr_set_from_list(struct sv list, struct cidr_set **out) RP_MUST_CHECK;
+
 /* True when 'a' is in one of the networks of 's' (NULL: false). */
 bool cidr_set_contains(const struct cidr_set *s, const struct cidr_addr *a);
 

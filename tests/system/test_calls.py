@@ -227,12 +227,13 @@ class Sipp:
 
 
 def start_uas(sipp, work, name, scenario, port, calls=1, seconds=40,
-              delay_ms=0, media_port=None):
-    """A callee SIPp on 127.0.0.1:port (-m calls)."""
+              delay_ms=0, media_port=None, addr="127.0.0.1", extra=()):
+    """A callee SIPp on addr:port (-m calls)."""
     return Sipp(sipp, work, name, scenario,
-                ["-i", "127.0.0.1", "-p", str(port), "-m", str(calls),
+                ["-i", addr, "-p", str(port), "-m", str(calls),
                  "-mi", CALLEE_MEDIA, "-mp",
-                 str(media_port or even_free_port()), "-d", str(delay_ms)],
+                 str(media_port or even_free_port()), "-d", str(delay_ms),
+                 *extra],
                 seconds)
 
 

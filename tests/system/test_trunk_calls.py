@@ -21,6 +21,11 @@ from test_calls import (ANSWERED, CALLER_MEDIA, RELAY_ADDR, RELAY_PORTS,
                         tag_of)
 
 NUMBER = "0612345678"
+# The carriers answer from their own loopback address: the daemon tells
+# trunk traffic from phones by source address (R-TRUNK-3).
+CARRIER = "127.0.0.7"
+# SIPp carriers that run one call each take no OPTIONS probes.
+NO_PROBES = ("--trunk-check", "off")
 
 __all__ = ["pbx", "sipp"]  # fixtures shared with test_calls.py
 
@@ -35,12 +40,12 @@ def wait_log(d, text, seconds=10):
 
 
 def add_trunks(d, data, p1, p2):
-    """op1 and op2 on 127.0.0.1:p1 and :p2, the route 0. over both, and
+    """op1 and op2 on CARRIER:p1 and :p2, the route 0. over both, and
     the reload that loads them."""
     for name, port in (("op1", p1), ("op2", p2)):
         r = data.cli("trunk", "add", name, "--kind", "ip", "--host",
-                     "127.0.0.1", "--port", str(port), "--acl",
-                     "127.0.0.0/8")
+                     CARRIER, "--port", str(port), "--acl",
+                     CARRIER + "/32")
         assert r.returncode == 0, r.stderr
     r = data.cli("route", "add", "out", "--pattern", "0.", "--trunks",
                  "op1,op2")
@@ -57,10 +62,10 @@ def check_carrier_leg(uac, carrier, number=NUMBER):
     c_port = carrier.argv[carrier.argv.index("-p") + 1]
     a_port = uac.argv[uac.argv.index("-p") + 1]
     line = b.split("\n", 1)[0]
-    assert line == f"INVITE sip:{number}@127.0.0.1:{c_port} SIP/2.0", b
-    assert re.search(rf"<sip:{number}@127\.0\.0\.1:{c_port}>",
+    assert line == f"INVITE sip:{number}@{CARRIER}:{c_port} SIP/2.0", b
+    assert re.search(rf"<sip:{number}@{re.escape(CARRIER)}:{c_port}>",
                      hval(b, "To")[0]), b
-    assert re.match(r'"[^"]*"\s*<sip:100@127\.0\.0\.1>',
+    assert re.match(rf'"[^"]*"\s*<sip:100@{re.escape(CARRIER)}>',
                     hval(b, "From")[0]), b
     assert hval(b, "Call-ID") != hval(a, "Call-ID"), b
     assert tag_of(hval(b, "From")[0]) != tag_of(hval(a, "From")[0]), b
@@ -78,8 +83,10 @@ def check_carrier_leg(uac, carrier, number=NUMBER):
 def call_through(sipp, d, data, tmp_path, first, p1, p2):
     """op1 runs `first` and fails; op2 answers; the caller's call
     completes. Returns (uac, op1, op2)."""
-    op1 = start_uas(sipp, tmp_path, "op1", first, p1)
-    op2 = start_uas(sipp, tmp_path, "op2", "carrier_ok.xml", p2)
+    op1 = start_uas(sipp, tmp_path, "op1", first, p1,
+                    addr=CARRIER)
+    op2 = start_uas(sipp, tmp_path, "op2", "carrier_ok.xml", p2,
+                    addr=CARRIER)
     uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp, "100",
                     data.secrets["100"], NUMBER, data.realm)
     rc_uac, rc_op2 = finish(uac, op2)
@@ -98,7 +105,7 @@ def call_through(sipp, d, data, tmp_path, first, p1, p2):
 
 
 def test_failover_after_503(sipp, pbx, data, tmp_path):
-    d = pbx()
+    d = pbx(*NO_PROBES)
     p1, p2 = free_port(), free_port()
     add_trunks(d, data, p1, p2)
     call_through(sipp, d, data, tmp_path, "carrier_503.xml", p1, p2)
@@ -108,14 +115,14 @@ def test_failover_after_503(sipp, pbx, data, tmp_path):
 def test_failover_after_timeout(sipp, pbx, data, tmp_path):
     """A trunk that does not reach the callee (408, as a silent trunk
     gives after Timer B) passes the call on too."""
-    d = pbx()
+    d = pbx(*NO_PROBES)
     p1, p2 = free_port(), free_port()
     add_trunks(d, data, p1, p2)
     call_through(sipp, d, data, tmp_path, "carrier_408.xml", p1, p2)
 
 
 def test_no_route_is_404(sipp, pbx, data, tmp_path):
-    d = pbx()
+    d = pbx(*NO_PROBES)
     p1, p2 = free_port(), free_port()
     add_trunks(d, data, p1, p2)
     uac = refused(sipp, d, data, tmp_path, callee="912345")
@@ -127,17 +134,18 @@ def test_no_route_is_404(sipp, pbx, data, tmp_path):
 def test_disabled_trunk_skipped(sipp, pbx, data, tmp_path):
     """op1 disabled (and reloaded): the call goes straight to op2 and
     op1's port gets nothing."""
-    d = pbx()
+    d = pbx(*NO_PROBES)
     p1, p2 = free_port(), free_port()
     add_trunks(d, data, p1, p2)
     r = data.cli("trunk", "disable", "op1")
     assert r.returncode == 0, r.stderr
     wait_log(d, 'msg="trunks loaded" trunks=1 usable=1 routes=1')
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    silent.bind(("127.0.0.1", p1))
+    silent.bind((CARRIER, p1))
     silent.settimeout(0.2)
     try:
-        op2 = start_uas(sipp, tmp_path, "op2", "carrier_ok.xml", p2)
+        op2 = start_uas(sipp, tmp_path, "op2", "carrier_ok.xml", p2,
+                    addr=CARRIER)
         uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp,
                         "100", data.secrets["100"], NUMBER, data.realm)
         rc_uac, rc_op2 = finish(uac, op2)
@@ -157,11 +165,13 @@ def test_disabled_trunk_skipped(sipp, pbx, data, tmp_path):
 
 def test_all_trunks_fail_is_503(sipp, pbx, data, tmp_path):
     """Both operators out of service: the caller gets 503, one CDR."""
-    d = pbx()
+    d = pbx(*NO_PROBES)
     p1, p2 = free_port(), free_port()
     add_trunks(d, data, p1, p2)
-    op1 = start_uas(sipp, tmp_path, "op1", "carrier_503.xml", p1)
-    op2 = start_uas(sipp, tmp_path, "op2", "carrier_503.xml", p2)
+    op1 = start_uas(sipp, tmp_path, "op1", "carrier_503.xml", p1,
+                    addr=CARRIER)
+    op2 = start_uas(sipp, tmp_path, "op2", "carrier_503.xml", p2,
+                    addr=CARRIER)
     uac = refused(sipp, d, data, tmp_path, callee=NUMBER)
     assert finish(op1, op2) == [0, 0], f"{op1}\n{op2}"
     assert final_code(uac) == 503, uac
@@ -176,11 +186,11 @@ def test_international_premium_and_high_risk_denied_by_default(
     premium (089x) and high-risk (+881 satellite) destinations are
     refused with 403 before any trunk is tried, each attempt leaves a
     denied CDR and a security-log line; nothing reaches the carriers."""
-    d = pbx()
+    d = pbx(*NO_PROBES)
     p1, p2 = free_port(), free_port()
     add_trunks(d, data, p1, p2)
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    silent.bind(("127.0.0.1", p1))
+    silent.bind((CARRIER, p1))
     silent.settimeout(0.2)
     try:
         for i, number in enumerate(("0044201234567", "0899123456",
@@ -205,7 +215,7 @@ def test_international_premium_and_high_risk_denied_by_default(
 def test_full_trunk_is_skipped(sipp, pbx, data, tmp_path):
     """R-TRUNK-1: op1 takes one call at a time (--channels 1). While a
     first call is up on op1, a second call goes to op2."""
-    d = pbx()
+    d = pbx(*NO_PROBES)
     p1, p2 = free_port(), free_port()
     add_trunks(d, data, p1, p2)
     loads = d.log.read_text().count('msg="trunks loaded"')
@@ -218,8 +228,10 @@ def test_full_trunk_is_skipped(sipp, pbx, data, tmp_path):
     first_dir, second_dir = tmp_path / "first", tmp_path / "second"
     first_dir.mkdir()
     second_dir.mkdir()
-    op1 = start_uas(sipp, first_dir, "op1", "carrier_ok.xml", p1)
-    op2 = start_uas(sipp, second_dir, "op2", "carrier_ok.xml", p2)
+    op1 = start_uas(sipp, first_dir, "op1", "carrier_ok.xml", p1,
+                    addr=CARRIER)
+    op2 = start_uas(sipp, second_dir, "op2", "carrier_ok.xml", p2,
+                    addr=CARRIER)
     first = start_uac(sipp, first_dir, "uac", "call_uac.xml", d.udp, "100",
                       data.secrets["100"], NUMBER, data.realm,
                       delay_ms=4000)
@@ -241,14 +253,15 @@ def test_caller_cancels_outbound_call(sipp, pbx, data, tmp_path):
     """A CANCEL from the caller while the operator rings cancels the
     attempt on the trunk (the carrier gets CANCEL in its own dialog) and
     does not fail over to the next trunk."""
-    d = pbx()
+    d = pbx(*NO_PROBES)
     p1, p2 = free_port(), free_port()
     add_trunks(d, data, p1, p2)
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    silent.bind(("127.0.0.1", p2))
+    silent.bind((CARRIER, p2))
     silent.settimeout(0.5)
     try:
-        op1 = start_uas(sipp, tmp_path, "op1", "call_uas_noanswer.xml", p1)
+        op1 = start_uas(sipp, tmp_path, "op1", "call_uas_noanswer.xml", p1,
+                    addr=CARRIER)
         uac = start_uac(sipp, tmp_path, "uac", "call_uac_cancel.xml",
                         d.udp, "100", data.secrets["100"], NUMBER,
                         data.realm)
@@ -268,3 +281,37 @@ def test_caller_cancels_outbound_call(sipp, pbx, data, tmp_path):
         hval(op1.received("INVITE ")[0], "Call-ID"), op1
     row = cdr_for(data, "100", NUMBER)
     assert row["disposition"] == "cancelled", row
+
+
+def test_trunk_down_by_options_is_skipped(sipp, pbx, data, tmp_path):
+    """OPTIONS probes every second: op1 never answers and is marked down
+    (3 probes lost); the call goes straight to op2, which answers the
+    probes (SIPp -aa) and the call. op1 never sees the INVITE."""
+    d = pbx("--trunk-check", "1")
+    p1, p2 = free_port(), free_port()
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind((CARRIER, p1))
+    silent.settimeout(0.2)
+    try:
+        op2 = start_uas(sipp, tmp_path, "op2", "carrier_ok.xml", p2,
+                        addr=CARRIER, extra=("-aa",))
+        add_trunks(d, data, p1, p2)
+        wait_log(d, 'msg="trunk down" trunk=op1', seconds=30)
+        wait_log(d, 'msg="trunk up" trunk=op2', seconds=30)
+        uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp,
+                        "100", data.secrets["100"], NUMBER, data.realm)
+        rc_uac, rc_op2 = finish(uac, op2)
+        assert rc_uac == 0 and rc_op2 == 0, f"{uac}\n{op2}"
+        assert uac.counts() == (1, 0), uac
+        got = []
+        while True:
+            try:
+                got.append(silent.recv(65536).decode(errors="replace"))
+            except socket.timeout:
+                break
+        assert got and all(m.startswith("OPTIONS ") for m in got), got
+    finally:
+        silent.close()
+    row = cdr_for(data, "100", NUMBER)
+    assert disposition(row) in ANSWERED, row
+    assert "via op2" in row["reason"], row
