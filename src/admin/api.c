@@ -50,6 +50,8 @@ struct api {
 	size_t cert_len, key_len;
 	uint32_t rate, burst;
 	struct cidr_set *allow;
+	api_assessment_cb assessment;
+	char *data_dir;
 	struct api_bucket buckets[API_BUCKETS];
 };
 
@@ -66,6 +68,7 @@ enum api_route {
 	API_ROUTE_BANS,
 	API_ROUTE_AUDIT,
 	API_ROUTE_AUDIT_VERIFY,
+	API_ROUTE_ASSESSMENT,
 };
 
 /* Each route: its path under /api/v1/, its access class and the query
@@ -83,6 +86,7 @@ static const struct api_route_def {
     {"bans", API_ROUTE_BANS, RBAC_BANS_READ, {"limit", "offset"}},
     {"audit", API_ROUTE_AUDIT, RBAC_AUDIT_READ, {"since", "limit"}},
     {"audit/verify", API_ROUTE_AUDIT_VERIFY, RBAC_AUDIT_READ, {NULL}},
+    {"assessment", API_ROUTE_ASSESSMENT, RBAC_ASSESSMENT_READ, {NULL}},
 };
 
 struct api_param {
@@ -643,6 +647,34 @@ api_audit_verify(struct api_call *k)
 	return api_send(k->conn, MHD_HTTP_OK, body, NULL, NULL);
 }
 
+/* The self-assessment (R-AUDIT-1), built by the daemon's callback. */
+static enum MHD_Result
+api_assessment(struct api_call *k)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *text = NULL;
+	int rc;
+
+	if (k->api->assessment == NULL)
+		return api_error(k->conn, MHD_HTTP_NOT_FOUND, "not_found",
+		    "no such endpoint");
+	rc = k->api->assessment(
+	    k->api->db, k->api->keys, k->api->data_dir, &text);
+	if (rc != 0)
+		return api_store_error(k->conn, "assessment", rc);
+	r = MHD_create_response_from_buffer(
+	    strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	api_headers(r);
+	ret = MHD_queue_response(k->conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* Finds the route of 'url'. */
 static const struct api_route_def *
 api_route_find(const char *url, struct sv *tail)
@@ -770,6 +802,8 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 		return api_audit(&k);
 	case API_ROUTE_AUDIT_VERIFY:
 		return api_audit_verify(&k);
+	case API_ROUTE_ASSESSMENT:
+		return api_assessment(&k);
 	}
 	return api_error(
 	    c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
@@ -904,6 +938,7 @@ api_stop(struct api *a)
 	db_close(a->db);
 	keys_free(a->keys);
 	cidr_set_free(a->allow);
+	free(a->data_dir);
 	if (a->key != NULL)
 		sodium_memzero(a->key, a->key_len);
 	free(a->key);
@@ -974,6 +1009,12 @@ api_start(struct api **out, const struct api_config *cfg)
 	    &a->allow);
 	if (rc != 0) {
 		log_error("api", "msg=\"bad allowed networks (--api-allow)\"");
+		goto fail;
+	}
+	a->assessment = cfg->assessment;
+	a->data_dir = strdup(cfg->data_dir);
+	if (a->data_dir == NULL) {
+		rc = -ENOMEM;
 		goto fail;
 	}
 	a->rate = cfg->rate_per_s != 0 ? cfg->rate_per_s : API_RATE_DEFAULT;

@@ -20,6 +20,8 @@
 #include <stdint.h>
 
 #include "core/compiler.h"
+#include "store/db.h"
+#include "store/keys.h"
 
 /* Longest request body accepted (none of the endpoints takes one yet). */
 #define API_BODY_MAX (64u * 1024u)
@@ -36,6 +38,14 @@
 
 #define API_ALLOW_DEFAULT "127.0.0.0/8,::1/128"
 
+/* Builds the security self-assessment (audit/assess.h) as JSON text,
+ * on the API thread with the API's own connection: *out is a new
+ * NUL-terminated string the caller frees. Returns 0 or a negative
+ * errno. Set by the daemon, which wires the audit subsystem in; the
+ * admin subsystem does not depend on it. */
+typedef int (*api_assessment_cb)(
+    struct db *db, const struct keys *k, const char *data_dir, char **out);
+
 struct api_config {
 	const char *data_dir;
 	char addr[API_ADDR_STRLEN]; /* IPv4 or IPv6 literal */
@@ -46,6 +56,8 @@ struct api_config {
 	const char *allow;
 	uint32_t rate_per_s; /* 0: API_RATE_DEFAULT */
 	uint32_t burst;      /* 0: API_BURST_DEFAULT */
+	/* GET /api/v1/assessment; NULL: that endpoint answers 404. */
+	api_assessment_cb assessment;
 };
 
 struct api;

@@ -26,6 +26,7 @@ static const enum rbac_access rbac_table[RBAC_CLASS_COUNT][RBAC_ROLE_COUNT] = {
     [RBAC_RIGHTS_READ] = {A, A, D, D},
     [RBAC_RIGHTS_WRITE] = {A, D, D, D},
     [RBAC_APIKEYS_MANAGE] = {A, D, D, D},
+    [RBAC_ASSESSMENT_READ] = {A, A, D, D},
 };
 
 #undef A

@@ -35,6 +35,7 @@ enum rbac_class {
 	RBAC_RIGHTS_READ,
 	RBAC_RIGHTS_WRITE,
 	RBAC_APIKEYS_MANAGE,
+	RBAC_ASSESSMENT_READ, /* the security self-assessment */
 	RBAC_CLASS_COUNT,
 };
 

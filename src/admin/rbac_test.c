@@ -34,6 +34,7 @@ static const struct {
     {RBAC_RIGHTS_READ, {A, A, D, D}},
     {RBAC_RIGHTS_WRITE, {A, D, D, D}},
     {RBAC_APIKEYS_MANAGE, {A, D, D, D}},
+    {RBAC_ASSESSMENT_READ, {A, A, D, D}},
 };
 
 /* R-ADMIN-2: every class against every role. */

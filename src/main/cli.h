@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/buf.h"
 #include "core/seclog.h"
@@ -97,5 +98,24 @@ int parse_utc(const char *text, int64_t *secs);
 /* WHEN: an absolute UTC time (parse_utc) or an age ("90m": that long
  * before now). Gives milliseconds since the epoch. */
 int parse_when(const char *text, int64_t now, int64_t *ms);
+
+/* rempart assess ...: the security self-assessment and its
+ * attestations (cli_assess.c). Returns an exit code. */
+int cmd_assess(struct cli *c, int argc, char **argv);
+
+/* Command groups in files of their own. Each takes the arguments after
+ * its name and returns an exit code. */
+
+/* rempart alert ... (cli_alert.c): the alert channels. */
+int cmd_alert(struct cli *c, int argc, char **argv);
+
+/* The anti-fraud commands (cli_fraud.c): rights profiles, rates,
+ * ceilings, blocks and rules (R-FRAUD-1, R-FRAUD-2, R-FRAUD-3,
+ * R-FRAUD-5). Each returns an exit code. */
+void cli_fraud_usage(FILE *f);
+int cmd_profile(struct cli *c, int argc, char **argv);
+int cmd_rate(struct cli *c, int argc, char **argv);
+int cmd_ceiling(struct cli *c, int argc, char **argv);
+int cmd_fraud(struct cli *c, int argc, char **argv);
 
 #endif

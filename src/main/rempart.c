@@ -71,6 +71,7 @@ usage(FILE *f)
 	    "names, or\n"
 	    "                                  addresses and networks "
 	    "(192.0.2.0/24)\n"
+	    "  user set EXT [--profile NAME|default]  dialing rights\n"
 	    "  user set EXT [--alternate EXT|+E164|none] "
 	    "[--outbound-number +E164|none]\n"
 	    "                                  where calls go when EXT cannot "
@@ -130,7 +131,31 @@ usage(FILE *f)
 	    "expiry 90d;\n"
 	    "                                  the user role needs --ext)\n"
 	    "  apikey list | apikey revoke ID | apikey rotate ID\n"
-	    "  --version, --help\n");
+	    "  assess [--json | --html FILE] [--min-score N]\n"
+	    "                                  score the system against the "
+	    "GUIDE checklist\n"
+	    "                                  and LRAR (exit 1 below N of "
+	    "30)\n"
+	    "  assess attest ITEM --note TEXT [--date YYYY-MM-DD] "
+	    "[--partial]\n"
+	    "  assess attestations | assess revoke ITEM\n"
+	    "  alert webhook URL --secret-stdin [--ca-file F] | alert webhook "
+	    "none\n"
+	    "                                  signed HTTPS POST of each "
+	    "alert\n"
+	    "  alert email --url smtp://HOST:PORT|smtps://HOST --from ADDR "
+	    "--to ADDR[,ADDR]\n"
+	    "      [--user U --password-stdin] [--starttls] [--ca-file F]\n"
+	    "  alert email none\n"
+	    "  alert limits [--dedupe SECONDS] [--rate N]  de-duplication "
+	    "window (300),\n"
+	    "                                  alerts per channel per minute "
+	    "(10)\n"
+	    "  alert show                      the channels (never the "
+	    "secrets)\n"
+	    "  alert test [webhook|email]      send a test alert now\n");
+	cli_fraud_usage(f);
+	fprintf(f, "  --version, --help\n");
 }
 
 static struct secret_list *
@@ -391,6 +416,7 @@ user_show(struct cli *c, struct sv ext)
 	       "acl:       %s\n"
 	       "alternate: %s\n"
 	       "outbound:  %s\n"
+	       "profile:   %s\n"
 	       "created:   %s\n"
 	       "updated:   %s\n",
 	    u.ext, u.display_name, u.enabled ? "enabled" : "disabled",
@@ -399,6 +425,7 @@ user_show(struct cli *c, struct sv ext)
 	    u.acl[0] != '\0' ? u.acl : "any",
 	    u.alternate[0] != '\0' ? u.alternate : "none",
 	    u.outbound_number[0] != '\0' ? u.outbound_number : "none",
+	    u.profile[0] != '\0' ? u.profile : "default",
 	    format_utc(u.created_at, created, sizeof(created)),
 	    format_utc(u.updated_at, updated, sizeof(updated)));
 	return 0;
@@ -411,6 +438,7 @@ struct user_settings {
 	const char *acl;
 	const char *alternate; /* "" after "none" */
 	const char *outbound;  /* "" after "none" */
+	const char *profile;   /* "" after "default" */
 	char codecs_norm[USERS_CODECS_STRLEN];
 	char acl_norm[USERS_ACL_STRLEN];
 };
@@ -464,16 +492,31 @@ user_set_args(struct user_settings *set, int argc, char **argv)
 		} else if (strcmp(argv[i], "--outbound-number") == 0 &&
 		           i + 1 < argc && set->outbound == NULL) {
 			set->outbound = none_arg(argv[++i]).p;
+		} else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc &&
+		           set->profile == NULL) {
+			i++;
+			set->profile =
+			    strcmp(argv[i], "default") == 0 ? "" : argv[i];
 		} else {
 			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (set->srtp_required < 0 && set->codecs == NULL && set->acl == NULL &&
-	    set->alternate == NULL && set->outbound == NULL) {
+	    set->alternate == NULL && set->outbound == NULL &&
+	    set->profile == NULL) {
 		fprintf(stderr, "rempart: user set needs --srtp, --codecs or "
-		                "--acl (media and access), or --alternate or "
-		                "--outbound-number (calls)\n");
+		                "--acl (media and access), --alternate or "
+		                "--outbound-number (calls), or --profile "
+		                "(dialing rights)\n");
+		return EXIT_USAGE;
+	}
+	if (set->profile != NULL && set->profile[0] != '\0' &&
+	    !users_profile_valid(sv_cstr(set->profile))) {
+		fprintf(stderr,
+		    "rempart: invalid --profile '%s' (a profile name, or "
+		    "'default')\n",
+		    set->profile);
 		return EXIT_USAGE;
 	}
 	if (set->alternate != NULL &&
@@ -559,6 +602,10 @@ user_set_audit(
 		json_str(&before, "outbound_number", u->outbound_number);
 		json_str(&after, "outbound_number", set->outbound);
 	}
+	if (set->profile != NULL) {
+		json_str(&before, "profile", u->profile);
+		json_str(&after, "profile", set->profile);
+	}
 	rc = audit_admin(c, "user.set", u->ext, &before, &after);
 	buf_release(&before);
 	buf_release(&after);
@@ -592,6 +639,11 @@ user_set_store(struct cli *c, struct sv ext, const struct user_settings *set)
 		    set->alternate != NULL ? sv_cstr(set->alternate) : SV_NULL,
 		    set->outbound != NULL ? sv_cstr(set->outbound) : SV_NULL,
 		    now);
+	if (rc == 0 && set->profile != NULL) {
+		rc = users_set_profile(c->db, ext, sv_cstr(set->profile), now);
+		if (rc == -ENXIO)
+			rc = -ENOPKG; /* told apart from --alternate's */
+	}
 	if (rc != 0) {
 		db_tx_rollback(c->db);
 		return rc;
@@ -626,6 +678,11 @@ user_set(struct cli *c, struct sv ext, int argc, char **argv)
 	if (rc == -ENXIO) {
 		fprintf(stderr, "rempart: no extension %s (--alternate)\n",
 		    set.alternate);
+		return EXIT_FAIL;
+	}
+	if (rc == -ENOPKG) {
+		fprintf(stderr, "rempart: no profile %s (--profile)\n",
+		    set.profile);
 		return EXIT_FAIL;
 	}
 	if (rc != 0)
@@ -2627,13 +2684,14 @@ apikey_create_cmd(struct cli *c, int argc, char **argv)
 	buf_init(&after, 0);
 	rc = db_tx_begin(c->db);
 	if (rc == 0) {
-		rc = apikeys_create(c->db, role, sv_cstr(ext), now, now + secs,
-		    key, &info);
+		rc = apikeys_create(
+		    c->db, role, sv_cstr(ext), now, now + secs, key, &info);
 		if (rc == 0) {
 			json_str(&after, "role", role_text);
 			json_str(&after, "ext", ext != NULL ? ext : "");
 			json_int(&after, "expires_at", info.expires_at);
-			rc = audit_admin(c, "apikey.create", info.id, NULL, &after);
+			rc = audit_admin(
+			    c, "apikey.create", info.id, NULL, &after);
 		}
 		rc = tx_end(c, rc);
 	}
@@ -2662,7 +2720,9 @@ print_apikey(void *arg, const struct apikey_info *k)
 	    k->last_used_at != 0
 	        ? format_utc(k->last_used_at, used, sizeof(used))
 	        : "never",
-	    k->revoked ? "revoked" : now >= k->expires_at ? "expired" : "active");
+	    k->revoked             ? "revoked"
+	    : now >= k->expires_at ? "expired"
+	                           : "active");
 	return ferror(stdout) ? -EIO : 0;
 }
 
@@ -2736,8 +2796,8 @@ cmd_apikey(struct cli *c, int argc, char **argv)
 			rc = -EIO;
 		return rc == 0 ? 0 : fail("cannot list API keys", rc);
 	}
-	if (argc == 2 && (strcmp(argv[0], "revoke") == 0 ||
-	                     strcmp(argv[0], "rotate") == 0))
+	if (argc == 2 &&
+	    (strcmp(argv[0], "revoke") == 0 || strcmp(argv[0], "rotate") == 0))
 		return apikey_change_cmd(c, argv[0][1] == 'o', argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
@@ -2791,6 +2851,18 @@ main(int argc, char **argv)
 		rc = cmd_did(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "apikey") == 0)
 		rc = cmd_apikey(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "assess") == 0)
+		rc = cmd_assess(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "alert") == 0)
+		rc = cmd_alert(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "profile") == 0)
+		rc = cmd_profile(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "rate") == 0)
+		rc = cmd_rate(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "ceiling") == 0)
+		rc = cmd_ceiling(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "fraud") == 0)
+		rc = cmd_fraud(&c, argc - i - 1, argv + i + 1);
 	else {
 		fprintf(stderr, "rempart: unknown command '%s'\n", argv[i]);
 		usage(stderr);

@@ -7,12 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin/api.h"
+#include "audit/assess.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "integ/alert.h"
 #include "pbx/server.h"
+#include "policy/guard.h"
 #include "rempart_version.h"
 #include "sip/transaction.h"
 
@@ -177,6 +181,91 @@ write_pid(const char *data_dir)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+/* GET /api/v1/assessment: the report as JSON, on the API's thread with
+ * its own connection (api_assessment_cb). */
+static int
+assessment_json(
+    struct db *db, const struct keys *k, const char *data_dir, char **out)
+{
+	struct assess_facts facts;
+	struct assess_input in = {
+	    .db = db, .keys = k, .data_dir = data_dir, .now = time(NULL)};
+	struct assess_report *r;
+	struct buf b;
+	int rc;
+
+	if (assess_facts_load(data_dir, &facts) == 0)
+		in.facts = &facts;
+	rc = assess_run(&in, &r);
+	if (rc != 0)
+		return rc;
+	buf_init(&b, 0);
+	assess_render_json(r, &b);
+	assess_report_free(r);
+	buf_append_char(&b, '\0');
+	rc = buf_error(&b);
+	if (rc != 0) {
+		buf_release(&b);
+		return rc;
+	}
+	*out = b.data; /* the caller frees it */
+	return 0;
+}
+
+/* What only the running daemon knows, for 'rempart assess'
+ * (R-AUDIT-1): listeners, TLS and digest settings, the guard's
+ * thresholds (server.c starts the guard from its defaults) and the API's
+ * exposure. Written after binding, removed at exit. */
+static void
+write_facts(const struct server_config *cfg, bool api_on,
+    const struct api_config *api_cfg)
+{
+	struct assess_facts f;
+	struct guard_config g;
+	int rc;
+
+	assess_facts_defaults(&f);
+	f.started_at = (int64_t)time(NULL);
+	f.pid = (int64_t)getpid();
+	f.nlisten = 0;
+	for (unsigned i = 0; i < cfg->nlisten && i < ASSESS_LISTEN_MAX; i++) {
+		struct assess_listen *l = &f.listen[f.nlisten++];
+		int t = cfg->listen[i].transport;
+
+		snprintf(l->transport, sizeof(l->transport), "%s",
+		    t == SIP_TXN_TP_TLS   ? "tls"
+		    : t == SIP_TXN_TP_TCP ? "tcp"
+		                          : "udp");
+		snprintf(l->addr, sizeof(l->addr), "%s", cfg->listen[i].addr);
+		l->port = cfg->listen[i].port;
+	}
+	f.tls_allow_1_2 = cfg->tls_allow_1_2;
+	snprintf(f.digest, sizeof(f.digest), "%s",
+	    cfg->digest == SERVER_DIGEST_MD5      ? "md5"
+	    : cfg->digest == SERVER_DIGEST_SHA256 ? "sha256"
+	                                          : "both");
+	guard_config_defaults(&g);
+	f.auth_fail_threshold = g.auth_fail_threshold;
+	f.auth_window_s = g.auth_window_ms / 1000u;
+	f.ban_base_s = (uint32_t)(g.ban_base_ms / 1000u);
+	f.ban_max_s = (uint32_t)(g.ban_max_ms / 1000u);
+	f.req_rate = g.req_rate;
+	f.sweep_threshold = g.sweep_threshold;
+	f.scanner_user_agents = g.scanner_user_agents;
+	f.api_on = api_on;
+	if (api_on) {
+		snprintf(f.api_addr, sizeof(f.api_addr), "%s", api_cfg->addr);
+		f.api_port = api_cfg->port;
+		snprintf(f.api_allow, sizeof(f.api_allow), "%s",
+		    api_cfg->allow != NULL ? api_cfg->allow
+		                           : API_ALLOW_DEFAULT);
+	}
+	rc = assess_facts_write(cfg->data_dir, &f);
+	if (rc != 0)
+		log_warn("server", "msg=\"cannot write the facts file\" err=%d",
+		    -rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -334,6 +423,11 @@ main(int argc, char **argv)
 	}
 	log_setup(stderr, level, json);
 	umask(077);
+	/* libcurl's global set-up (alert channels), before any thread. */
+	if (alert_global_init() != 0) {
+		fprintf(stderr, "rempartd: cannot set up libcurl\n");
+		return 1;
+	}
 	rc = loop_new(&l, false);
 	if (rc != 0) {
 		fprintf(stderr, "rempartd: cannot create the loop: %s\n",
@@ -348,6 +442,7 @@ main(int argc, char **argv)
 	/* After server_new(): the API thread inherits the blocked signals,
 	 * and binds before privileges are dropped. */
 	api_cfg.data_dir = cfg.data_dir;
+	api_cfg.assessment = assessment_json;
 	if (api_on && api_start(&api, &api_cfg) != 0) {
 		server_free(s);
 		loop_free(l);
@@ -357,7 +452,9 @@ main(int argc, char **argv)
 	 * directory as root; the CLI reads it to signal reloads. */
 	if (write_pid(cfg.data_dir) != 0)
 		log_warn("server", "msg=\"cannot write the pid file\"");
+	write_facts(&cfg, api_on, &api_cfg);
 	if (user != NULL && drop_privileges(user) != 0) {
+		assess_facts_remove(cfg.data_dir);
 		api_stop(api);
 		server_free(s);
 		loop_free(l);
@@ -368,6 +465,7 @@ main(int argc, char **argv)
 	api_stop(api);
 	server_free(s);
 	loop_free(l);
+	assess_facts_remove(cfg.data_dir);
 	{
 		char path[4096];
 
@@ -375,6 +473,7 @@ main(int argc, char **argv)
 		        cfg.data_dir) < (int)sizeof(path))
 			unlink(path);
 	}
+	alert_global_cleanup();
 	log_info("server", "msg=stopped");
 	return rc == 0 ? 0 : 1;
 }

@@ -16,9 +16,12 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/seclog.h"
+#include "integ/alert.h"
+#include "integ/alertcfg.h"
 #include "media/relay.h"
 #include "pbx/call.h"
 #include "pbx/directory.h"
+#include "pbx/fraudpolicy.h"
 #include "pbx/trunkdir.h"
 #include "pbx/trunkrun.h"
 #include "policy/cidr.h"
@@ -55,9 +58,12 @@ struct server {
 	struct db *rdb; /* a reload's own connection, NULL between reloads */
 	struct writer *writer;
 	struct directory *dir;
-	struct trunkdir *trunks;   /* outbound trunks and routes */
-	struct trunkrun *trunkrun; /* registrations and probes */
-	struct numplan *plan;      /* destination classes (R-FRAUD-1) */
+	struct trunkdir *trunks;       /* outbound trunks and routes */
+	struct trunkrun *trunkrun;     /* registrations and probes */
+	struct fraudpolicy *fraud;     /* rights profiles, rates, rules */
+	struct alert *alert;           /* webhook and email; NULL: none */
+	struct alert_config alert_cfg; /* what 'alert' was made from */
+	struct numplan *plan;          /* destination classes (R-FRAUD-1) */
 	struct sip_auth *auth;
 	struct registrar *reg;
 	struct sip_txn_layer *txn;
@@ -234,6 +240,33 @@ static const enum seclog_kind seclog_kinds[] = {
 
 /* A JSON line in DATA/log/security.log (R-ADMIN-4, R-FRAUD-4): one
  * write() to an O_APPEND file, cheap enough for the loop thread. */
+/* An event for the alert channels (R-FRAUD-4), de-duplicated by kind
+ * and subject. Never blocks. */
+static void
+post_alert(struct server *s, const char *kind, enum alert_severity sev,
+    struct sv subject, const char *text)
+{
+	char key[64 + SECLOG_FIELD_MAX];
+	struct alert_event ev;
+
+	if (s->alert == NULL)
+		return;
+	snprintf(key, sizeof(key), "%s:%.*s", kind,
+	    (int)(subject.len < SECLOG_FIELD_MAX ? subject.len
+	                                         : SECLOG_FIELD_MAX),
+	    subject.p);
+	ev = (struct alert_event){
+	    .kind = sv_cstr(kind),
+	    .severity = sev,
+	    .subject = subject,
+	    .key = sv_cstr(key),
+	    .text = sv_cstr(text),
+	    .time_ms = (int64_t)wall_s() * 1000,
+	};
+	if (alert_post(s->alert, &ev) != 0)
+		log_debug("alert", "msg=\"alert not queued\" kind=%s", kind);
+}
+
 static void
 security_log(struct server *s, enum seclog_kind kind, struct sv ip,
     const struct sip_txn_peer *from, struct sv user, const char *reason,
@@ -257,6 +290,22 @@ security_log(struct server *s, enum seclog_kind kind, struct sv ip,
 	}
 	if (s->seclog != NULL && seclog_write(s->seclog, &e) != 0)
 		log_warn("security", "msg=\"security log write failed\"");
+	/* Bans, scanners and accounts under attack reach a person; single
+	 * authentication failures and throttling stay in the log. */
+	if (kind == SECLOG_BAN || kind == SECLOG_SCANNER ||
+	    kind == SECLOG_USER_UNDER_ATTACK || kind == SECLOG_ACL_REFUSED) {
+		char text[3 * SECLOG_FIELD_MAX];
+
+		snprintf(text, sizeof(text), "%s: source %.*s, user %.*s: %s",
+		    seclog_kind_name(kind), (int)ip.len, ip.p,
+		    (int)(user.len < SECLOG_FIELD_MAX ? user.len
+		                                      : SECLOG_FIELD_MAX),
+		    user.p, reason != NULL ? reason : "");
+		post_alert(s, seclog_kind_name(kind),
+		    kind == SECLOG_USER_UNDER_ATTACK ? ALERT_SEV_CRITICAL
+		                                     : ALERT_SEV_WARNING,
+		    kind == SECLOG_USER_UNDER_ATTACK ? user : ip, text);
+	}
 }
 
 struct ban_job {
@@ -880,33 +929,40 @@ record_denied(struct server *s, struct sv caller, struct sv dialled,
 	call_record(s, &r);
 }
 
-/* Until class-of-service profiles can be assigned (the fraud issue),
- * every user has this one: national calls, and international, premium
- * and high-risk destinations denied until granted (DESIGN.md, security
- * posture; R-FRAUD-1, R-FRAUD-2). Emergency numbers always pass. */
-static const struct rights_profile default_profile = {
-    .name = "default",
+/* The profile of last resort, when the stored policy cannot be read:
+ * national calls; international, premium and high-risk destinations
+ * denied (DESIGN.md, security posture; R-FRAUD-1, R-FRAUD-2). Emergency
+ * numbers always pass. */
+static const struct rights_profile fallback_profile = {
+    .name = "fallback",
     .classes = NUMPLAN_BIT(NUMPLAN_EMERGENCY) | NUMPLAN_BIT(NUMPLAN_LOCAL) |
                NUMPLAN_BIT(NUMPLAN_NATIONAL) | NUMPLAN_BIT(NUMPLAN_MOBILE) |
                NUMPLAN_BIT(NUMPLAN_SPECIAL),
 };
 
-/* The class of 'dialled' and whether the rights allow it (today the
- * default profile for everyone). Returns 0, or -EINVAL for a number the
- * plan cannot dial. */
+/* The class of 'dialled' and whether the rights of user 'ext' allow
+ * it: its profile, else the system default (rempart profile, user set
+ * --profile). Returns 0, or -EINVAL for a number the plan cannot dial. */
 static int
-destination_check(struct server *s, struct sv dialled,
+destination_check(struct server *s, struct sv ext, struct sv dialled,
     struct numplan_result *res, struct rights_decision *d)
 {
+	const struct rights_profile *p = &fallback_profile;
+	struct fraud_config fc;
 	struct numplan_ctx ctx;
 
 	numplan_ctx_france(&ctx);
 	if (s->plan == NULL ||
 	    numplan_classify(s->plan, &ctx, dialled, res) != 0)
 		return -EINVAL;
-	*d = rights_check(&default_profile, NULL, res->cls,
-	    sv_make(res->number, res->len), res->e164,
-	    rights_local_time((int64_t)wall_s(), 0));
+	fraud_config_defaults(&fc);
+	if (s->fraud != NULL) {
+		/* NULL: no profile at all, emergency calls only. */
+		p = fraudpolicy_profile_for(s->fraud, ext);
+		fraudpolicy_engine_config(s->fraud, &fc);
+	}
+	*d = rights_check(p, NULL, res->cls, sv_make(res->number, res->len),
+	    res->e164, rights_local_time((int64_t)wall_s(), fc.tz_offset_min));
 	return 0;
 }
 
@@ -926,6 +982,15 @@ log_destination_denied(struct server *s, const struct sip_txn_peer *from,
 	    numplan_class_name(res->cls));
 	security_log(
 	    s, SECLOG_AUTH_FAILURE, sv_make(ip, iplen), from, user, d->text, 1);
+	{
+		char text[160 + LOG_SV_BUF];
+
+		snprintf(text, sizeof(text),
+		    "call from %.*s to %s (%s) refused: %s", (int)user.len,
+		    user.p, num, numplan_class_name(res->cls), d->text);
+		post_alert(
+		    s, "destination_denied", ALERT_SEV_WARNING, user, text);
+	}
 }
 
 /* The destination check of an outbound call: refused with 403, a
@@ -938,7 +1003,7 @@ destination_allowed(struct server *s, struct sip_txn_server *t,
 	struct rights_decision d;
 	const struct sip_txn_peer *from = sip_txn_server_peer(t);
 
-	if (destination_check(s, dialled, &res, &d) != 0) {
+	if (destination_check(s, caller->ext, dialled, &res, &d) != 0) {
 		reply(s, t, req, 404, "");
 		record_denied(s, caller->ext, dialled, from, 404,
 		    "not a number this plan can dial");
@@ -1058,7 +1123,7 @@ alternate_for(struct server *s, struct sv dest, struct sv owner,
 		    (int)owner.len, owner.p, log_sv(dest, num));
 		return NULL;
 	}
-	if (destination_check(s, dest, &res, &d) != 0 || !d.allow) {
+	if (destination_check(s, owner, dest, &res, &d) != 0 || !d.allow) {
 		log_destination_denied(s, from, owner, dest, &res, &d);
 		return NULL;
 	}
@@ -1564,10 +1629,14 @@ call_record(void *ctx, const struct cdr_record *r)
 	}
 }
 
-/* Registrations and probes of the trunks loaded at start; a connection
- * of its own reads their secrets (the writer owns s->db). */
+static void reload_alerts(struct server *s, struct db *db);
+
+/* Registrations and probes of the trunks loaded at start, and the alert
+ * dispatcher; a connection of their own reads the secrets (the writer
+ * owns s->db). After the signals are blocked: the dispatcher's thread
+ * must not take SIGHUP. */
 static int
-start_trunks(struct server *s)
+start_trunks_and_alerts(struct server *s)
 {
 	struct trunkrun_config cfg = {
 	    .loop = s->loop,
@@ -1588,6 +1657,7 @@ start_trunks(struct server *s)
 		return rc;
 	}
 	trunkrun_sync(s->trunkrun, s->trunks, db);
+	reload_alerts(s, db);
 	db_close(db);
 	return 0;
 }
@@ -1922,6 +1992,61 @@ reload_trunks(struct server *s)
 	trunkrun_sync(s->trunkrun, t, s->rdb);
 }
 
+/* The alert channels from 'db' (rempart alert ...); the dispatcher is
+ * made again only when they changed, since that waits for its queue. */
+static void
+reload_alerts(struct server *s, struct db *db)
+{
+	struct alert_config cfg;
+	int rc;
+
+	alert_config_init(&cfg);
+	rc = alertcfg_load(db, s->keys, &cfg);
+	if (rc != 0) {
+		log_error("alert",
+		    "msg=\"alert channels not loaded, kept\" "
+		    "err=%d",
+		    rc);
+	} else if (s->alert == NULL ||
+	           memcmp(&cfg, &s->alert_cfg, sizeof(cfg)) != 0) {
+		alert_free(s->alert);
+		s->alert = NULL;
+		alert_config_wipe(&s->alert_cfg);
+		s->alert_cfg = cfg;
+		rc = alert_new(&s->alert, &cfg);
+		if (rc != 0)
+			log_error("alert",
+			    "msg=\"alert channels not started\" "
+			    "err=%d",
+			    rc);
+		else
+			log_info("alert",
+			    "msg=\"alert channels ready\" "
+			    "webhook=%s email=%s",
+			    cfg.webhook.url[0] != '\0' ? "on" : "off",
+			    cfg.email.url[0] != '\0' ? "on" : "off");
+	}
+	alert_config_wipe(&cfg);
+}
+
+/* From 'db'; on failure the previous policy stays. */
+static void
+reload_fraud(struct server *s, struct db *db)
+{
+	struct fraudpolicy *fp;
+	int rc = fraudpolicy_load(&fp, db);
+
+	if (rc != 0) {
+		log_error("server",
+		    "msg=\"anti-fraud policy not loaded, kept\" err=%d", rc);
+		return;
+	}
+	fraudpolicy_free(s->fraud);
+	s->fraud = fp;
+	log_info("server", "msg=\"anti-fraud policy loaded\" profiles=%zu",
+	    fraudpolicy_profiles(fp));
+}
+
 static void
 on_reload(struct loop *l, int signo, void *arg)
 {
@@ -1942,6 +2067,8 @@ on_reload(struct loop *l, int signo, void *arg)
 	}
 	reload_bans(s);
 	reload_trunks(s);
+	reload_fraud(s, s->rdb);
+	reload_alerts(s, s->rdb);
 	rc = directory_load(&d, s->rdb, s->keys);
 	db_close(s->rdb);
 	s->rdb = NULL;
@@ -2012,6 +2139,8 @@ open_store(struct server *s)
 		rc = directory_load(&s->dir, s->db, s->keys);
 	if (rc == 0)
 		rc = trunkdir_load(&s->trunks, s->db);
+	if (rc == 0)
+		reload_fraud(s, s->db);
 	if (rc == 0)
 		rc = load_plan(s);
 	if (rc == 0)
@@ -2183,7 +2312,7 @@ server_new(struct server **out, struct loop *l, const struct server_config *cfg)
 	if (rc == 0)
 		rc = start_calls(s);
 	if (rc == 0)
-		rc = start_trunks(s);
+		rc = start_trunks_and_alerts(s);
 	if (rc == 0) {
 		loop_timer_init(&s->audit_tick, audit_tick, s);
 		rc = loop_timer_start(l, &s->audit_tick, 60000u);
@@ -2220,6 +2349,9 @@ server_free(struct server *s)
 	sip_auth_free(s->auth);
 	directory_free(s->dir);
 	trunkdir_free(s->trunks);
+	fraudpolicy_free(s->fraud);
+	alert_free(s->alert);
+	alert_config_wipe(&s->alert_cfg);
 	numplan_free(s->plan);
 	seclog_close(s->seclog);
 	db_close(s->db);

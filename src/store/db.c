@@ -233,6 +233,79 @@ static const char *const db_migrations[] = {
     " expires_at INTEGER NOT NULL,"
     " last_used_at INTEGER NOT NULL DEFAULT 0,"
     " revoked INTEGER NOT NULL DEFAULT 0);",
+    /* 7: anti-fraud configuration (store/fraudcfg.h; R-FRAUD-1,
+     * R-FRAUD-2, R-FRAUD-3, R-FRAUD-5). A rights profile lists the
+     * destination classes it always allows ('classes') and those it
+     * allows only inside its weekly window ('window_classes', window_days
+     * a Monday-first bit mask, start and end in minutes since midnight),
+     * both comma-separated class names in class order, and its allow and
+     * deny prefix lists ('+' and digits, comma-separated). users.profile
+     * is NULL for the system default, held in settings
+     * 'fraud.default_profile'. Rates are one row per E.164 prefix, money
+     * in micro-units. A ceiling or block of scope 'global' has the name
+     * ''; until = 0 is a block lifted only by an admin, and lifted_at,
+     * when not 0, says when an admin lifted it (kept so that a daemon
+     * lifts the block it holds in memory on reload). fraud_rules holds
+     * the rules an admin changed (the others keep the engine's
+     * defaults); the other fraud options are 'fraud.*' settings. Premium
+     * and high-risk are in no seeded profile. */
+    "CREATE TABLE rights_profiles ("
+    " name TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),"
+    " classes TEXT NOT NULL DEFAULT '',"
+    " window_classes TEXT NOT NULL DEFAULT '',"
+    " window_days INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (window_days BETWEEN 0 AND 127),"
+    " window_start INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (window_start BETWEEN 0 AND 1440),"
+    " window_end INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (window_end BETWEEN 0 AND 1440),"
+    " allow TEXT NOT NULL DEFAULT '',"
+    " deny TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " CHECK (window_classes = '' OR window_days <> 0));"
+    "INSERT INTO rights_profiles (name, classes, created_at, updated_at)"
+    " VALUES ('lobby', 'internal,emergency', 0, 0),"
+    " ('staff', 'internal,emergency,local,national,mobile,special', 0, 0),"
+    " ('international', 'internal,emergency,local,national,mobile,"
+    "international,special', 0, 0);"
+    "INSERT INTO settings (key, value)"
+    " VALUES ('fraud.default_profile', 'staff');"
+    "ALTER TABLE users ADD COLUMN profile TEXT"
+    " REFERENCES rights_profiles (name);"
+    "CREATE INDEX users_profile ON users (profile);"
+    "CREATE TABLE rates ("
+    " prefix TEXT PRIMARY KEY NOT NULL"
+    "  CHECK (substr(prefix, 1, 1) = '+' AND length(prefix) <= 16),"
+    " per_min INTEGER NOT NULL CHECK (per_min BETWEEN 0 AND 1000000000),"
+    " setup INTEGER NOT NULL CHECK (setup BETWEEN 0 AND 1000000000),"
+    " first_s INTEGER NOT NULL CHECK (first_s BETWEEN 0 AND 3600),"
+    " incr_s INTEGER NOT NULL CHECK (incr_s BETWEEN 1 AND 3600),"
+    " label TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE fraud_ceilings ("
+    " scope TEXT NOT NULL CHECK (scope IN ('user', 'global')),"
+    " name TEXT NOT NULL,"
+    " hourly INTEGER NOT NULL CHECK (hourly >= 0),"
+    " daily INTEGER NOT NULL CHECK (daily >= 0),"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (scope, name),"
+    " CHECK ((scope = 'global') = (name = '')));"
+    "CREATE TABLE fraud_blocks ("
+    " scope TEXT NOT NULL CHECK (scope IN ('user', 'global')),"
+    " name TEXT NOT NULL,"
+    " rule TEXT NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " since INTEGER NOT NULL CHECK (since >= 0),"
+    " until INTEGER NOT NULL CHECK (until >= 0),"
+    " lifted_at INTEGER NOT NULL DEFAULT 0 CHECK (lifted_at >= 0),"
+    " PRIMARY KEY (scope, name),"
+    " CHECK ((scope = 'global') = (name = '')));"
+    "CREATE TABLE fraud_rules ("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " mode TEXT NOT NULL CHECK (mode IN ('off', 'alert', 'deny', 'block')),"
+    " count INTEGER NOT NULL CHECK (count >= 0),"
+    " window_s INTEGER NOT NULL CHECK (window_s >= 0),"
+    " updated_at INTEGER NOT NULL);",
 };
 
 _Static_assert(RP_ARRAY_LEN(db_migrations) == DB_SCHEMA_VERSION,

@@ -56,3 +56,20 @@ settings_set(struct db *db, const char *key, struct sv value)
 	db_finish(st);
 	return rc == DB_DONE ? 0 : (rc < 0 ? rc : -EIO);
 }
+
+int
+settings_delete(struct db *db, const char *key)
+{
+	struct db_stmt *st;
+	uint64_t changed = 0;
+	int rc;
+
+	rc = db_write_begin(db, "DELETE FROM settings WHERE key = ?", &st);
+	if (rc != 0)
+		return rc;
+	db_bind_text(st, 1, sv_cstr(key));
+	rc = db_write_end(db, st, &changed);
+	if (rc == 0 && changed == 0)
+		rc = -ENOENT;
+	return rc;
+}

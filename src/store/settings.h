@@ -19,5 +19,7 @@ int settings_get(
 /* Sets (inserts or replaces) a value. Returns 0, -EINVAL (value over
  * SETTINGS_VALUE_MAX or with control bytes) or -EIO. */
 int settings_set(struct db *db, const char *key, struct sv value) RP_MUST_CHECK;
+/* Removes 'key'. Returns 0, -ENOENT (no such key) or a store error. */
+int settings_delete(struct db *db, const char *key) RP_MUST_CHECK;
 
 #endif

@@ -21,8 +21,8 @@ _Static_assert(USERS_ACL_ENTRY_STRLEN == BANS_ADDR_STRLEN,
 /* The public columns, in the order users_fill_info() reads them. */
 #define USERS_INFO_COLS                                                        \
 	"ext, display_name, enabled, created_at, updated_at, srtp, codecs, "   \
-	"acl, alternate, outbound_number"
-#define USERS_INFO_NCOLS 10
+	"acl, alternate, outbound_number, COALESCE(profile, '')"
+#define USERS_INFO_NCOLS 11
 
 bool
 users_ext_valid(struct sv ext)
@@ -297,6 +297,27 @@ users_outbound_valid(struct sv number)
 	return number.len == 0 || users_e164_valid(number);
 }
 
+bool
+users_profile_valid(struct sv name)
+{
+	if (name.len == 0 || name.len > USERS_PROFILE_MAX)
+		return false;
+	for (size_t i = 0; i < name.len; i++) {
+		char c = name.p[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		        c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+users_profile_or_default(struct sv name)
+{
+	return name.len == 0 || users_profile_valid(name);
+}
+
 /* Copies a checked text column, "" allowed. */
 static int
 users_fill_text(
@@ -344,7 +365,9 @@ users_fill_info(struct user_info *u, struct db_stmt *st)
 	if (users_fill_text(u->alternate, sizeof(u->alternate),
 	        db_col_text(st, 8), users_alternate_valid) != 0 ||
 	    users_fill_text(u->outbound_number, sizeof(u->outbound_number),
-	        db_col_text(st, 9), users_outbound_valid) != 0)
+	        db_col_text(st, 9), users_outbound_valid) != 0 ||
+	    users_fill_text(u->profile, sizeof(u->profile), db_col_text(st, 10),
+	        users_profile_or_default) != 0)
 		return -EBADMSG;
 	return 0;
 }
@@ -597,6 +620,46 @@ users_set_continuity(struct db *db, struct sv ext, struct sv alternate,
 	db_bind_text(st, 2, alternate);
 	db_bind_text(st, 3, outbound_number);
 	db_bind_int64(st, 4, now);
+	return users_write(db, st, true);
+}
+
+int
+users_set_profile(struct db *db, struct sv ext, struct sv profile, int64_t now)
+{
+	struct db_stmt *st;
+	int err;
+
+	if (!users_ext_valid(ext) || !users_profile_or_default(profile))
+		return -EINVAL;
+	err = db_tx_begin(db);
+	if (err != 0)
+		return err;
+	if (profile.len > 0) {
+		err = db_prepare(db,
+		    "SELECT count(*) FROM rights_profiles WHERE name = ?1",
+		    &st);
+		if (err == 0) {
+			db_bind_text(st, 1, profile);
+			err = db_step(st);
+			if (err == DB_ROW)
+				err = db_col_int64(st, 0) > 0 ? 0 : -ENXIO;
+			else if (err == DB_DONE)
+				err = -EIO;
+			db_finish(st);
+		}
+	}
+	if (err == 0)
+		err = db_prepare(db,
+		    "UPDATE users SET profile = ?2, updated_at = ?3"
+		    " WHERE ext = ?1",
+		    &st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		return err;
+	}
+	db_bind_text(st, 1, ext);
+	db_bind_text(st, 2, profile.len > 0 ? profile : SV_NULL);
+	db_bind_int64(st, 3, now);
 	return users_write(db, st, true);
 }
 

@@ -56,6 +56,9 @@
 #define USERS_ALTERNATE_STRLEN (USERS_EXT_MAX + 1)
 _Static_assert(USERS_ALTERNATE_STRLEN >= USERS_E164_STRLEN,
     "an alternate holds an E.164 number");
+/* The name of a rights profile (store/fraudcfg.h): 1 to 32 of
+ * [a-z0-9_-]. */
+#define USERS_PROFILE_MAX 32
 
 /* What users_list() shows: everything but the secrets. */
 struct user_info {
@@ -67,6 +70,7 @@ struct user_info {
 	char acl[USERS_ACL_STRLEN];              /* normalised list, "" = any */
 	char alternate[USERS_ALTERNATE_STRLEN];  /* ext, +E164 or "" */
 	char outbound_number[USERS_E164_STRLEN]; /* caller ID, "" = trunk's */
+	char profile[USERS_PROFILE_MAX + 1];     /* rights, "" = default */
 	int64_t created_at;                      /* seconds since the epoch */
 	int64_t updated_at;
 };
@@ -154,6 +158,16 @@ int users_set_acl(
  * -ENXIO (the alternate extension does not exist) or a store error. */
 int users_set_continuity(struct db *db, struct sv ext, struct sv alternate,
     struct sv outbound_number, int64_t now) RP_MUST_CHECK;
+
+/* True for a rights profile name as defined above. Any thread. */
+bool users_profile_valid(struct sv name);
+
+/* Gives the user the rights profile 'profile' (which must exist), or
+ * the system default when 'profile' is empty (R-FRAUD-1). Returns 0,
+ * -EINVAL (bad ext or name), -ENOENT (no such user), -ENXIO (no such
+ * profile) or a store error. */
+int users_set_profile(
+    struct db *db, struct sv ext, struct sv profile, int64_t now) RP_MUST_CHECK;
 
 /* Enables or disables a user. Returns 0, -EINVAL, -ENOENT or a store
  * error. */

@@ -315,3 +315,29 @@ def test_trunk_down_by_options_is_skipped(sipp, pbx, data, tmp_path):
     row = cdr_for(data, "100", NUMBER)
     assert disposition(row) in ANSWERED, row
     assert "via op2" in row["reason"], row
+
+
+def test_profile_grants_international(sipp, pbx, data, tmp_path):
+    """R-FRAUD-1: the 'international' profile lets 100 call abroad; the
+    default profile ('staff') keeps refusing it to 101, and no profile
+    opens premium numbers. The daemon follows `rempart user set
+    --profile` at once."""
+    d = pbx(*NO_PROBES)
+    p1, p2 = free_port(), free_port()
+    add_trunks(d, data, p1, p2)
+    r = data.cli("user", "set", "100", "--profile", "international")
+    assert r.returncode == 0, r.stderr
+    wait_log(d, 'msg="anti-fraud policy loaded"')
+    op1 = start_uas(sipp, tmp_path, "op1", "carrier_ok.xml", p1,
+                    addr=CARRIER)
+    uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp, "100",
+                    data.secrets["100"], "0044201234567", data.realm)
+    rc_uac, rc_op1 = finish(uac, op1)
+    assert rc_uac == 0 and rc_op1 == 0, f"{uac}\n{op1}"
+    check_carrier_leg(uac, op1, number="0044201234567")
+    for caller, number in (("101", "0044201234567"), ("100", "0899123456")):
+        work = tmp_path / f"denied_{caller}"
+        work.mkdir()
+        uac = refused(sipp, d, data, work, caller=caller, callee=number)
+        assert final_code(uac) == 403, uac
+        assert cdr_for(data, caller, number)["disposition"] == "denied"
