@@ -1405,47 +1405,61 @@ schema_has(struct db *db, const char *table, const char *column)
 	       n > 0;
 }
 
-/* Dialing rights (L3). Today every user has the daemon's built-in
- * profile; once users carry a profile (users.profile), the count per
- * profile is shown and the review is asked for. Extend here. */
+/* Each enabled user's profile: its own, else the default. */
+#define EFFECTIVE_PROFILES                                                     \
+	"SELECT COUNT(*) FROM users u JOIN rights_profiles p ON p.name = "     \
+	"COALESCE(NULLIF(u.profile, ''), (SELECT value FROM settings WHERE "   \
+	"key = 'fraud.default_profile')) WHERE u.enabled = 1 AND "
+
+/* Dialing rights (L3): who may call international, premium and
+ * high-risk numbers through the profiles (rempart profile ...). */
 static void
 eval_rights(struct ctx *c, struct assess_result *r)
 {
-	uint64_t n = 0;
+	uint64_t premium = 0, intl = 0, by_default = 0;
 
-	if (!schema_has(c->in->db, "users", "profile")) {
-		r->points = 2;
-		evidence(r,
-		    "all %" PRIu64 " extensions have the built-in profile: "
-		    "internal, emergency, local, national, mobile; "
-		    "international, premium and high-risk denied; no remote "
-		    "voicemail access or voicemail callback exists",
-		    c->s.users);
-		return;
-	}
 	(void)count_rows(c->in->db,
-	    "SELECT COUNT(*) FROM users WHERE profile IS NOT NULL AND "
-	    "profile <> ''",
-	    NULL, 0, false, 0, &n);
-	r->points = 1;
+	    EFFECTIVE_PROFILES "(',' || p.classes || ',' LIKE '%,premium,%' OR "
+	                       "',' || p.classes || ',' LIKE '%,high-risk,%' "
+	                       "OR COALESCE(p.allow, '') <> '')",
+	    NULL, 0, false, 0, &premium);
+	(void)count_rows(c->in->db,
+	    EFFECTIVE_PROFILES "',' || p.classes || ',' LIKE "
+	                       "'%,international,%'",
+	    NULL, 0, false, 0, &intl);
+	(void)count_rows(c->in->db,
+	    "SELECT COUNT(*) FROM rights_profiles p WHERE p.name = (SELECT "
+	    "value FROM settings WHERE key = 'fraud.default_profile') AND "
+	    "',' || p.classes || ',' LIKE '%,international,%'",
+	    NULL, 0, false, 0, &by_default);
+	r->points = premium > 0 ? 0 : by_default > 0 ? 1 : 2;
 	evidence(r,
-	    "%" PRIu64 " of %" PRIu64 " extensions have an assigned dialing "
-	    "profile; which profiles grant international or premium calls "
-	    "is not assessed yet",
-	    n, c->s.users);
-	remedy(r, "review the profiles granting international, premium or "
-	          "high-risk classes, and who holds them");
+	    "%" PRIu64 " of %" PRIu64 " extensions may call international "
+	    "numbers%s; %" PRIu64 " may call premium or high-risk numbers "
+	    "(class or allow list); no remote voicemail access or voicemail "
+	    "callback exists",
+	    intl, c->s.users, by_default > 0 ? ", by the default profile" : "",
+	    premium);
+	if (premium > 0)
+		remedy(r, "rempart profile set NAME --classes ... without "
+		          "premium and high-risk, and no --allow list, for "
+		          "every profile in use");
+	else if (by_default > 0)
+		remedy(r, "rempart profile default staff (international "
+		          "for the users who need it: rempart user set EXT "
+		          "--profile international)");
 }
 
-/* Cost ceilings (L6): none can be set yet; a table 'ceilings' counts
- * once it exists. */
+/* Cost ceilings (L6): any ceiling, per user or global. */
 static void
 eval_ceilings(struct ctx *c, struct assess_result *r)
 {
 	uint64_t n = 0;
 
-	if (schema_has(c->in->db, "ceilings", NULL))
-		(void)count_rows(c->in->db, "SELECT COUNT(*) FROM ceilings",
+	if (schema_has(c->in->db, "fraud_ceilings", NULL))
+		(void)count_rows(c->in->db,
+		    "SELECT COUNT(*) FROM fraud_ceilings WHERE hourly > 0 OR "
+		    "daily > 0",
 		    NULL, 0, false, 0, &n);
 	r->points = n > 0 ? 2 : 0;
 	evidence(r,

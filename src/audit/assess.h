@@ -1,7 +1,6 @@
 /* Security self-assessment (R-AUDIT-1): the live system scored against
- * the 30-point checklist of GUIDE (seeds/004, "Checklist
- * d'auto-évaluation de la sécurité") and the PABX measures of LRAR
- * (seeds/001, the CERT-FR letter).
+ * the 30-point checklist of GUIDE (its "Checklist d'auto-évaluation de
+ * la sécurité") and the PABX measures of LRAR (the CERT-FR letter).
  *
  * The catalogue. Items G1 to G30 are GUIDE's 30 criteria, in its order
  * and sections, translated. Each scores 2 (fully in place), 1 (partly)

@@ -14,6 +14,7 @@
 #include "core/mem.h"
 #include "pbx/callmedia.h"
 #include "sip/build.h"
+#include "sip/uac_auth.h"
 
 #define TAG_LEN 16
 #define CALL_ID_LEN 24
@@ -25,6 +26,7 @@
 #define MEDIA_CHECK_MS 5000u
 #define NUMBER_MAX 64 /* a number sent to a trunk */
 #define NAME_MAX 64   /* a trunk name */
+#define CRED_MAX 128  /* a trunk's digest user, realm or secret */
 #define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"
 
 enum side {
@@ -96,7 +98,8 @@ struct relay_req {
 	struct relay_req *next; /* the call's requests in flight */
 };
 
-/* A trunk of an outbound call, copied from struct call_trunk. */
+/* A trunk of an outbound call, copied from struct call_trunk; wiped
+ * before it is freed (it may hold the trunk's secret). */
 struct trunk_slot {
 	char name[NAME_MAX];
 	struct sip_txn_peer peer;
@@ -105,6 +108,10 @@ struct trunk_slot {
 	char from_user[NUMBER_MAX];
 	char from_domain[HOST_MAX * 4];
 	uint32_t channels;
+	char auth_user[CRED_MAX + 1];
+	char realm[CRED_MAX + 1];
+	char password[CRED_MAX + 1]; /* "" : no credentials */
+	bool authed; /* this attempt answered a challenge already */
 };
 
 /* The alternate destination of a call (R-TRUNK-4), copied from struct
@@ -132,6 +139,7 @@ struct call {
 	char callee[CDR_EXT_MAX + 1]; /* the extension being rung */
 	struct alt_target *alt;       /* NULL: none */
 	bool alt_used;
+	uint64_t tag; /* the server's, 0: none (calls_tag_cb) */
 	/* An outbound call: its trunks, tried one at a time. */
 	struct trunk_slot *trunks;
 	unsigned ntrunks, next_trunk;
@@ -168,8 +176,9 @@ struct calls {
 	struct leg *table[TABLE_SIZE];
 	struct call *all;
 	size_t count;
-	struct buf out;  /* a message being built */
-	struct buf body; /* an SDP body being built */
+	struct sip_uac_auth *uac_auth; /* nonce counts of trunk challenges */
+	struct buf out;                /* a message being built */
+	struct buf body;               /* an SDP body being built */
 	struct sip_msg scratch;
 };
 
@@ -595,6 +604,14 @@ ok_timer_fired(struct loop *lp, void *arg)
 /* ---- the call's life ---- */
 
 static void
+free_slots(struct trunk_slot *ts, unsigned n)
+{
+	if (ts != NULL)
+		explicit_bzero(ts, n * sizeof(*ts));
+	free(ts);
+}
+
+static void
 call_unref(struct call *k)
 {
 	struct calls *c = k->calls;
@@ -612,9 +629,9 @@ call_unref(struct call *k)
 		free(k->forks[i]);
 	}
 	callmedia_wipe(&k->media);
-	free(k->trunks);
+	free_slots(k->trunks, k->ntrunks);
 	if (k->alt != NULL)
-		free(k->alt->trunks);
+		free_slots(k->alt->trunks, k->alt->ntrunks);
 	free(k->alt);
 	free(k->offer_b);
 	free(k);
@@ -747,6 +764,11 @@ end_call(struct call *k, enum cdr_disposition d, uint16_t code,
 	}
 	if (c->cfg.record != NULL)
 		c->cfg.record(c->cfg.ctx, &k->rec);
+	if (k->tag != 0 && c->cfg.tagged != NULL)
+		c->cfg.tagged(c->cfg.ctx, k->tag, true,
+		    k->rec.answered
+		        ? (uint64_t)(k->rec.duration_ms + 999) / 1000u
+		        : 0);
 	log_info("call",
 	    "msg=\"call ended\" call=%s from=%s to=%s disposition=%s code=%u",
 	    k->id, k->rec.caller_ext, k->rec.dialed, cdr_disposition_name(d),
@@ -846,6 +868,10 @@ apply_media(struct call *k)
 
 static void trunk_failed(struct calls *c, struct call *k, uint16_t status);
 static bool start_alternate(struct calls *c, struct call *k, const char *why);
+static void record_attempt(struct calls *c, struct call *k,
+    const struct trunk_slot *ts, uint16_t status, const char *why);
+static int trunk_auth_retry(
+    struct calls *c, struct call *k, struct fork *f, struct sip_msg *resp);
 
 static void
 fork_failed(struct calls *c, struct call *k, uint16_t status)
@@ -1029,6 +1055,8 @@ fork_answered(struct calls *c, struct fork *f, struct sip_msg *resp)
 		log_warn(
 		    "call", "msg=\"call timers not started\" call=%s", k->id);
 	log_info("call", "msg=\"call answered\" call=%s", k->id);
+	if (k->tag != 0 && c->cfg.tagged != NULL)
+		c->cfg.tagged(c->cfg.ctx, k->tag, false, 0);
 }
 
 static void
@@ -1049,6 +1077,10 @@ fork_response(
 		fork_answered(c, f, resp);
 		return;
 	}
+	if ((status == 401 || status == 407) && resp != NULL &&
+	    k->state == CALL_ROUTING && !f->stale && k->ntrunks > 0 &&
+	    trunk_auth_retry(c, k, f, resp) == 0)
+		return;
 	if (k->state == CALL_ROUTING && !f->stale)
 		fork_failed(c, k, status);
 }
@@ -1101,20 +1133,21 @@ struct fork_build {
  * Frees f on failure. */
 static int
 start_fork(struct calls *c, struct call *k, struct fork *f,
-    uint32_t max_forwards, struct sv sdp)
+    uint32_t max_forwards, struct sv sdp, uint32_t cseq, struct sv extra)
 {
 	struct leg *l = &f->leg;
 	int rc;
 
-	l->local_cseq = 1;
-	f->invite_cseq = 1;
+	l->local_cseq = cseq;
+	f->invite_cseq = cseq;
 	rc = leg_local_address(c, l);
 	if (rc == 0)
 		rc = sip_txn_new_branch(f->branch);
 	if (rc == 0)
-		rc = build_request(c, l, sv_cstr("INVITE"), 1,
+		rc = build_request(c, l, sv_cstr("INVITE"), cseq,
 		    sv_cstr("INVITE"), f->branch, max_forwards);
 	if (rc == 0) {
+		buf_append_sv(&c->out, extra);
 		add_contact(&c->out, l);
 		buf_append_cstr(&c->out, "Allow: " ALLOW "\r\n"
 		                         "Supported: timer\r\n");
@@ -1170,7 +1203,7 @@ ring_contact(void *arg, const struct registrar_binding *bnd)
 	}
 	snprintf(l->remote_uri, sizeof(l->remote_uri), "<sip:%s@%.*s>",
 	    k->callee, (int)c->cfg.domain.len, c->cfg.domain.p);
-	rc = start_fork(c, k, f, k->max_forwards, fb->sdp);
+	rc = start_fork(c, k, f, k->max_forwards, fb->sdp, 1, SV_NULL);
 	if (rc != 0) {
 		log_warn("call", "msg=\"contact not rung\" call=%s err=%d",
 		    k->id, rc);
@@ -1236,8 +1269,68 @@ ring_trunk(struct calls *c, struct call *k, const struct trunk_slot *ts)
 		free(f);
 		return -E2BIG;
 	}
-	return start_fork(
-	    c, k, f, k->max_forwards, sv_make(k->offer_b, k->offer_b_len));
+	return start_fork(c, k, f, k->max_forwards,
+	    sv_make(k->offer_b, k->offer_b_len), 1, SV_NULL);
+}
+
+/* A trunk that wants credentials (401 / 407) gets the INVITE again
+ * with them, once per attempt (RFC 3261 §22.2): the same dialog, CSeq
+ * + 1, a new branch; the challenged fork is done. Returns 0 when sent;
+ * otherwise the caller fails over as for any refusal. */
+static int
+trunk_auth_retry(
+    struct calls *c, struct call *k, struct fork *f, struct sip_msg *resp)
+{
+	struct trunk_slot *ts;
+	struct sip_uac_auth_cred cred;
+	struct fork *nf;
+	struct buf hdr;
+	int rc;
+
+	if (k->cur_trunk < 0 || k->nforks >= RP_ARRAY_LEN(k->forks))
+		return -EINVAL;
+	ts = &k->trunks[k->cur_trunk];
+	if (ts->password[0] == '\0' || ts->authed)
+		return -EPERM;
+	ts->authed = true;
+	cred = (struct sip_uac_auth_cred){
+	    .username = sv_cstr(ts->auth_user),
+	    .realm = ts->realm[0] != '\0' ? sv_cstr(ts->realm) : SV_NULL,
+	    .password = sv_cstr(ts->password),
+	    .min_alg = SIP_DIGEST_ALG_MD5,
+	};
+	buf_init(&hdr, 0);
+	rc = sip_uac_auth_answer(c->uac_auth, &cred, resp, sv_cstr("INVITE"),
+	    sv_cstr(f->leg.target), &hdr, NULL);
+	nf = rc == 0 ? mem_calloc(1, sizeof(*nf)) : NULL;
+	if (rc == 0 && nf == NULL)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		nf->call = k;
+		leg_init(&nf->leg, k, SIDE_B);
+		nf->leg.peer = f->leg.peer;
+		memcpy(
+		    nf->leg.call_id, f->leg.call_id, sizeof(nf->leg.call_id));
+		memcpy(nf->leg.local_tag, f->leg.local_tag,
+		    sizeof(nf->leg.local_tag));
+		memcpy(nf->leg.target, f->leg.target, sizeof(nf->leg.target));
+		memcpy(nf->leg.local_uri, f->leg.local_uri,
+		    sizeof(nf->leg.local_uri));
+		memcpy(nf->leg.remote_uri, f->leg.remote_uri,
+		    sizeof(nf->leg.remote_uri));
+		/* The dialog key moves to the new fork. */
+		table_del(c, &f->leg);
+		f->stale = true;
+		rc = start_fork(c, k, nf, k->max_forwards,
+		    sv_make(k->offer_b, k->offer_b_len), f->invite_cseq + 1,
+		    buf_view(&hdr));
+	}
+	if (hdr.data != NULL)
+		explicit_bzero(hdr.data, hdr.cap);
+	buf_release(&hdr);
+	log_info("call", "msg=\"trunk challenge %s\" call=%s trunk=%s rc=%d",
+	    rc == 0 ? "answered" : "not answered", k->id, ts->name, rc);
+	return rc;
 }
 
 /* Rings the next trunk that takes the call; when none is left, the
@@ -1256,6 +1349,7 @@ ring_next_trunk(struct calls *c, struct call *k)
 			    "channels=%u",
 			    k->id, ts->name, ts->channels);
 			k->failover_status = 503;
+			record_attempt(c, k, ts, 503, "channel limit reached");
 			continue;
 		}
 		k->cur_trunk = (int)i;
@@ -1280,6 +1374,33 @@ ring_next_trunk(struct calls *c, struct call *k)
 		fail_call(k, 503, "", CDR_FAILED);
 }
 
+/* A trunk passed over leaves a record of its own, under the call's id,
+ * so that the records keep every attempt (R-TRUNK-2); the call's own
+ * record follows when it ends. */
+static void
+record_attempt(struct calls *c, struct call *k, const struct trunk_slot *ts,
+    uint16_t status, const char *why)
+{
+	struct cdr_record r = k->rec;
+	int64_t now = wall_ms();
+
+	if (c->cfg.record == NULL)
+		return;
+	/* The call's start: its records sort together, attempts first. */
+	r.start_ms = k->start_ms;
+	r.end_ms = now < r.start_ms ? r.start_ms : now;
+	r.answered = false;
+	r.answer_ms = 0;
+	r.duration_ms = 0;
+	r.rtp_packets = 0;
+	r.rtp_lost = 0;
+	r.disposition = status == 408 ? CDR_NO_ANSWER : CDR_FAILED;
+	r.sip_code = status;
+	snprintf(r.reason, sizeof(r.reason), "%s via %s, failed over", why,
+	    ts->name);
+	c->cfg.record(c->cfg.ctx, &r);
+}
+
 static void
 trunk_failed(struct calls *c, struct call *k, uint16_t status)
 {
@@ -1293,6 +1414,9 @@ trunk_failed(struct calls *c, struct call *k, uint16_t status)
 		    k->cur_trunk >= 0 ? k->trunks[k->cur_trunk].name : "-",
 		    status);
 		k->failover_status = status;
+		if (k->cur_trunk >= 0)
+			record_attempt(c, k, &k->trunks[k->cur_trunk], status,
+			    sip_reason_phrase(status));
 		ring_next_trunk(c, k);
 		return;
 	}
@@ -1460,6 +1584,12 @@ copy_trunk(struct trunk_slot *ts, const struct call_trunk *t)
 	copy_sv(ts->from_user, sizeof(ts->from_user), t->from_user);
 	copy_sv(ts->from_domain, sizeof(ts->from_domain), t->from_domain);
 	ts->channels = t->channels;
+	if (t->password.len <= CRED_MAX && t->auth_user.len <= CRED_MAX &&
+	    t->realm.len <= CRED_MAX) {
+		copy_sv(ts->auth_user, sizeof(ts->auth_user), t->auth_user);
+		copy_sv(ts->realm, sizeof(ts->realm), t->realm);
+		copy_sv(ts->password, sizeof(ts->password), t->password);
+	}
 }
 
 /* Rings every contact of k->callee with the offer 'sdp'. Returns how
@@ -1629,15 +1759,20 @@ void
 calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
     struct sip_msg *req, const struct call_party *caller,
     const struct call_trunk *trunks, unsigned n, struct sv number,
-    struct sv dialled)
+    struct sv dialled, uint64_t tag)
 {
 	/* A trunk's media policy: any codec, SRTP as the caller offers. */
 	struct offer_policy any = {0};
 	struct call *k;
 
 	k = invite_begin(c, t, req, caller, dialled);
-	if (k == NULL)
+	if (k == NULL) {
+		/* Answered already: the charge ends unanswered. */
+		if (tag != 0 && c->cfg.tagged != NULL)
+			c->cfg.tagged(c->cfg.ctx, tag, true, 0);
 		return;
+	}
+	k->tag = tag;
 	if (n == 0 || n > CALL_FORKS_MAX || number.len == 0 ||
 	    number.len >= sizeof(k->number)) {
 		fail_call(k, n == 0 ? 503 : 500, "", CDR_FAILED);
@@ -2087,6 +2222,10 @@ calls_new(struct calls **out, const struct calls_config *cfg)
 		c->cfg.rtp_timeout_ms = CALL_RTP_TIMEOUT_MS_DEFAULT;
 	buf_init(&c->out, SIP_MSG_MAX);
 	buf_init(&c->body, SDP_BODY_MAX);
+	if (sip_uac_auth_new(&c->uac_auth) != 0) {
+		calls_free(c);
+		return -ENOMEM;
+	}
 	*out = c;
 	return 0;
 }
@@ -2121,11 +2260,51 @@ calls_free(struct calls *c)
 			free(rr);
 		}
 		callmedia_wipe(&k->media);
-		free(k->trunks);
+		free_slots(k->trunks, k->ntrunks);
+		if (k->alt != NULL)
+			free_slots(k->alt->trunks, k->alt->ntrunks);
+		free(k->alt);
 		free(k->offer_b);
 		free(k);
 	}
+	sip_uac_auth_free(c->uac_auth);
 	buf_release(&c->out);
 	buf_release(&c->body);
 	free(c);
+}
+
+size_t
+calls_tags(const struct calls *c, uint64_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (const struct call *k = c->all; k != NULL; k = k->next_all) {
+		if (k->tag == 0 || k->state == CALL_ENDED)
+			continue;
+		if (n < max)
+			out[n] = k->tag;
+		n++;
+	}
+	return n;
+}
+
+int
+calls_hangup_tag(
+    struct calls *c, uint64_t tag, uint16_t status, const char *reason)
+{
+	struct call *k = c->all;
+
+	while (k != NULL && (k->tag != tag || k->state == CALL_ENDED))
+		k = k->next_all;
+	if (k == NULL || tag == 0)
+		return -ENOENT;
+	log_info(
+	    "call", "msg=\"call cut\" call=%s reason=\"%s\"", k->id, reason);
+	if (k->state == CALL_ROUTING) {
+		cancel_forks(c, k, NULL);
+		fail_call(k, status, reason, CDR_DENIED);
+	} else {
+		end_call(k, CDR_ANSWERED, 200, reason, true, true);
+	}
+	return 0;
 }

@@ -70,6 +70,12 @@ struct call_trunk {
 	struct sv from_user;   /* the caller ID presented to the operator */
 	struct sv from_domain; /* From host */
 	uint32_t channels;     /* calls at once through it */
+	/* Digest credentials for an operator that challenges the INVITE
+	 * (401 / 407), answered once per attempt; password SV_NULL: none.
+	 * realm SV_NULL: any realm. */
+	struct sv auth_user;
+	struct sv realm;
+	struct sv password;
 };
 
 /* Where a call goes when its callee cannot take it: not registered,
@@ -98,6 +104,12 @@ typedef int (*calls_local_cb)(void *ctx, const struct sip_txn_peer *peer,
 /* A finished call attempt. 'r' is valid during the call only. */
 typedef void (*calls_record_cb)(void *ctx, const struct cdr_record *r);
 
+/* A tagged call (calls_invite_trunks() with a tag: the server's charge
+ * of an outbound call) was answered ('ended' false), or ended after
+ * 'talk_s' seconds of conversation, rounded up (0: never answered). */
+typedef void (*calls_tag_cb)(
+    void *ctx, uint64_t tag, bool ended, uint64_t talk_s);
+
 struct calls_config {
 	struct loop *loop;
 	struct sip_txn_layer *txn;
@@ -110,7 +122,8 @@ struct calls_config {
 	uint32_t rtp_timeout_ms;    /* 0: ..._DEFAULT */
 	calls_local_cb local;
 	calls_record_cb record;
-	void *ctx; /* first argument of the callbacks */
+	calls_tag_cb tagged; /* may be NULL */
+	void *ctx;           /* first argument of the callbacks */
 };
 
 struct calls;
@@ -134,16 +147,27 @@ void calls_invite(struct calls *c, struct sip_txn_server *t,
 
 /* A new INVITE from an authenticated caller to a number outside: the
  * trunks (1 to CALL_FORKS_MAX, copied) are tried one at a time, in
- * order, with INVITE sip:NUMBER@HOST:PORT. A 408, 5xx, 401, 407, a
- * timeout or a transport error, and a trunk at its channel limit, pass
- * the call to the next trunk; any other final failure ends it with that
- * status. When every trunk failed the caller gets 503, or 480 when the
- * last one timed out. 'number' is what the trunks get, 'dialled' the
+ * order, with INVITE sip:NUMBER@HOST:PORT. A trunk with credentials
+ * that challenges the INVITE gets it once more with them. A 408, 5xx,
+ * 401, 407 (again), a timeout or a transport error, and a trunk at its
+ * channel limit, pass the call to the next trunk; any other final failure ends
+ * it with that status. When every trunk failed the caller gets 503, or 480 when
+ * the last one timed out. 'number' is what the trunks get, 'dialled' the
  * Request-URI user. calls_invite_trunks() always answers t. */
 void calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
     struct sip_msg *req, const struct call_party *caller,
     const struct call_trunk *trunks, unsigned n, struct sv number,
-    struct sv dialled);
+    struct sv dialled, uint64_t tag);
+
+/* Copies the tags of the calls alive into 'out' (up to 'max'); returns
+ * how many there are. Tag 0 (untagged) is never listed. */
+size_t calls_tags(const struct calls *c, uint64_t *out, size_t max);
+
+/* Ends the call tagged 'tag' now: BYE to both legs once answered, else
+ * the caller's INVITE answered 'status'; its record says 'reason'.
+ * Returns 0 or -ENOENT. */
+int calls_hangup_tag(
+    struct calls *c, uint64_t tag, uint16_t status, const char *reason);
 
 /* An in-dialog request (To tag present) other than ACK and CANCEL.
  * Returns false when it matches no dialog (the server answers 481). */

@@ -22,6 +22,7 @@
 #include "pbx/call.h"
 #include "pbx/directory.h"
 #include "pbx/fraudpolicy.h"
+#include "pbx/fraudrun.h"
 #include "pbx/trunkdir.h"
 #include "pbx/trunkrun.h"
 #include "policy/cidr.h"
@@ -61,6 +62,7 @@ struct server {
 	struct trunkdir *trunks;       /* outbound trunks and routes */
 	struct trunkrun *trunkrun;     /* registrations and probes */
 	struct fraudpolicy *fraud;     /* rights profiles, rates, rules */
+	struct fraudrun *fraudrun;     /* ceilings and rules on calls */
 	struct alert *alert;           /* webhook and email; NULL: none */
 	struct alert_config alert_cfg; /* what 'alert' was made from */
 	struct numplan *plan;          /* destination classes (R-FRAUD-1) */
@@ -993,15 +995,20 @@ log_destination_denied(struct server *s, const struct sip_txn_peer *from,
 	}
 }
 
-/* The destination check of an outbound call: refused with 403, a
- * security-log line and a denied call record. */
+/* The checks of an outbound call: the caller's rights, then the
+ * anti-fraud engine (ceilings, rules, blocks). Refused with 403, a
+ * security-log line and a denied call record that names the reason
+ * (R-FRAUD-8). Allowed: *tag is the engine's charge of the call. */
 static bool
 destination_allowed(struct server *s, struct sip_txn_server *t,
-    struct sip_msg *req, const struct call_party *caller, struct sv dialled)
+    struct sip_msg *req, const struct call_party *caller, struct sv dialled,
+    uint64_t *tag)
 {
 	struct numplan_result res;
 	struct rights_decision d;
 	const struct sip_txn_peer *from = sip_txn_server_peer(t);
+	const char *why;
+	char reason[CDR_REASON_MAX + 1];
 
 	if (destination_check(s, caller->ext, dialled, &res, &d) != 0) {
 		reply(s, t, req, 404, "");
@@ -1009,11 +1016,18 @@ destination_allowed(struct server *s, struct sip_txn_server *t,
 		    "not a number this plan can dial");
 		return false;
 	}
-	if (d.allow)
+	if (!d.allow) {
+		log_destination_denied(s, from, caller->ext, dialled, &res, &d);
+		reply(s, t, req, 403, "Destination Not Allowed");
+		record_denied(s, caller->ext, dialled, from, 403, d.text);
+		return false;
+	}
+	if (s->fraudrun == NULL ||
+	    fraudrun_outbound(s->fraudrun, caller->ext, &res, tag, &why))
 		return true;
-	log_destination_denied(s, from, caller->ext, dialled, &res, &d);
-	reply(s, t, req, 403, "Destination Not Allowed");
-	record_denied(s, caller->ext, dialled, from, 403, d.text);
+	snprintf(reason, sizeof(reason), "fraud: %s", why);
+	reply(s, t, req, 403, "Call Limit Reached");
+	record_denied(s, caller->ext, dialled, from, 403, reason);
 	return false;
 }
 
@@ -1048,6 +1062,13 @@ route_trunks(struct server *s, const struct route_choice *rc, struct sv cid_ext,
 		                     : fallback,
 		    .from_domain = sv_cstr(tk->from_domain),
 		    .channels = tk->channels,
+		    .auth_user = sv_cstr(tk->info.auth_user[0] != '\0'
+		                             ? tk->info.auth_user
+		                             : tk->info.username),
+		    .realm = tk->info.realm[0] != '\0' ? sv_cstr(tk->info.realm)
+		                                       : SV_NULL,
+		    .password =
+		        tk->secret[0] != '\0' ? sv_cstr(tk->secret) : SV_NULL,
 		};
 	}
 	return n;
@@ -1062,17 +1083,18 @@ invite_trunks(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 {
 	struct call_trunk trunks[ROUTES_TRUNKS_MAX];
 	struct route_choice rc;
+	uint64_t tag = 0;
 	unsigned n;
 
 	if (s->trunks == NULL || trunkdir_pick(s->trunks, dialled, &rc) != 0)
 		return false;
-	if (!destination_allowed(s, t, req, caller, dialled))
+	if (!destination_allowed(s, t, req, caller, dialled, &tag))
 		return true;
 	n = route_trunks(s, &rc, caller->ext, caller->ext, trunks);
 	log_info("call", "msg=\"outbound route\" route=%s trunks=%u usable=%u",
 	    rc.route, rc.n_trunks, n);
-	calls_invite_trunks(
-	    s->calls, t, req, caller, trunks, n, sv_cstr(rc.number), dialled);
+	calls_invite_trunks(s->calls, t, req, caller, trunks, n,
+	    sv_cstr(rc.number), dialled, tag);
 	return true;
 }
 
@@ -1641,7 +1663,6 @@ start_trunks_and_alerts(struct server *s)
 	struct trunkrun_config cfg = {
 	    .loop = s->loop,
 	    .txn = s->txn,
-	    .keys = s->keys,
 	    .local = local_address,
 	    .ctx = s,
 	    .check_interval_s = s->cfg.trunk_check_s,
@@ -1656,10 +1677,65 @@ start_trunks_and_alerts(struct server *s)
 		    "server", "msg=\"cannot start the trunks\" err=%d", rc);
 		return rc;
 	}
-	trunkrun_sync(s->trunkrun, s->trunks, db);
+	trunkrun_sync(s->trunkrun, s->trunks);
 	reload_alerts(s, db);
 	db_close(db);
 	return 0;
+}
+
+static void
+call_tagged(void *ctx, uint64_t tag, bool ended, uint64_t talk_s)
+{
+	struct server *s = ctx;
+
+	if (s->fraudrun != NULL)
+		fraudrun_call_event(s->fraudrun, tag, ended, talk_s);
+}
+
+/* An alert or block of the anti-fraud engine, for the channels. */
+static void
+fraud_alert(
+    void *ctx, const struct fraud_alert *a, struct sv user, struct sv number)
+{
+	struct server *s = ctx;
+	bool ceiling = a->reason == FRAUD_R_CEILING_HOUR ||
+	               a->reason == FRAUD_R_CEILING_DAY;
+	char text[256];
+
+	snprintf(text, sizeof(text),
+	    "%s%s: user %.*s calling %.*s (%lld against a limit of %lld)",
+	    a->text, a->mode == FRAUD_BLOCK ? ", blocked" : "",
+	    (int)(user.len < 64 ? user.len : 64), user.p,
+	    (int)(number.len < 32 ? number.len : 32), number.p,
+	    (long long)a->value, (long long)a->limit);
+	post_alert(s,
+	    ceiling                  ? "ceiling_reached"
+	    : a->mode == FRAUD_BLOCK ? "fraud_block"
+	                             : "anomaly",
+	    ceiling || a->mode == FRAUD_BLOCK ? ALERT_SEV_CRITICAL
+	                                      : ALERT_SEV_WARNING,
+	    user.len > 0 ? user : sv_cstr("system"), text);
+}
+
+/* The anti-fraud engine, once the calls exist (it cuts them). */
+static int
+start_fraud(struct server *s)
+{
+	struct fraudrun_config cfg = {
+	    .loop = s->loop,
+	    .writer = s->writer,
+	    .calls = s->calls,
+	    .alert = fraud_alert,
+	    .ctx = s,
+	};
+	int rc = fraudrun_new(&s->fraudrun, &cfg);
+
+	if (rc == 0 && s->fraud != NULL)
+		rc = fraudrun_policy(s->fraudrun, s->fraud, NULL);
+	if (rc != 0)
+		log_error("server",
+		    "msg=\"cannot start the anti-fraud engine\" err=%d", rc);
+	return rc;
 }
 
 static int
@@ -1680,6 +1756,7 @@ start_calls(struct server *s)
 	    .rtp_timeout_ms = s->cfg.rtp_timeout_s * 1000u,
 	    .local = local_address,
 	    .record = call_record,
+	    .tagged = call_tagged,
 	    .ctx = s,
 	};
 	int rc = media_relay_new(&s->relay, &mcfg);
@@ -1688,6 +1765,8 @@ start_calls(struct server *s)
 		ccfg.relay = s->relay;
 		rc = calls_new(&s->calls, &ccfg);
 	}
+	if (rc == 0)
+		rc = start_fraud(s);
 	if (rc != 0) {
 		log_error("server",
 		    "msg=\"cannot start calls (media relay "
@@ -1979,7 +2058,7 @@ static void
 reload_trunks(struct server *s)
 {
 	struct trunkdir *t;
-	int rc = trunkdir_load(&t, s->rdb);
+	int rc = trunkdir_load(&t, s->rdb, s->keys);
 
 	if (rc != 0) {
 		log_error(
@@ -1989,7 +2068,7 @@ reload_trunks(struct server *s)
 	trunkdir_free(s->trunks);
 	s->trunks = t;
 	log_trunks(t);
-	trunkrun_sync(s->trunkrun, t, s->rdb);
+	trunkrun_sync(s->trunkrun, t);
 }
 
 /* The alert channels from 'db' (rempart alert ...); the dispatcher is
@@ -2040,6 +2119,17 @@ reload_fraud(struct server *s, struct db *db)
 		log_error("server",
 		    "msg=\"anti-fraud policy not loaded, kept\" err=%d", rc);
 		return;
+	}
+	if (s->fraudrun != NULL) {
+		rc = fraudrun_policy(s->fraudrun, fp, s->fraud);
+		if (rc != 0) {
+			log_error("server",
+			    "msg=\"anti-fraud engine not "
+			    "reconfigured, kept\" err=%d",
+			    rc);
+			fraudpolicy_free(fp);
+			return;
+		}
 	}
 	fraudpolicy_free(s->fraud);
 	s->fraud = fp;
@@ -2138,7 +2228,7 @@ open_store(struct server *s)
 	if (rc == 0)
 		rc = directory_load(&s->dir, s->db, s->keys);
 	if (rc == 0)
-		rc = trunkdir_load(&s->trunks, s->db);
+		rc = trunkdir_load(&s->trunks, s->db, s->keys);
 	if (rc == 0)
 		reload_fraud(s, s->db);
 	if (rc == 0)
@@ -2330,6 +2420,7 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
+	fraudrun_free(s->fraudrun);
 	calls_free(s->calls);
 	trunkrun_free(s->trunkrun);
 	sip_txn_layer_free(s->txn);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -162,8 +163,35 @@ add_user(void *arg, const struct user_info *u)
 	return 0;
 }
 
+/* The secrets of the trunks that have one, for the INVITE challenges
+ * of their operators. */
+static int
+load_secrets(struct trunkdir *d, struct db *db, const struct keys *keys)
+{
+	struct buf b;
+	int rc = 0;
+
+	buf_init(&b, 0);
+	for (size_t i = 0; rc == 0 && i < d->ntrunks; i++) {
+		struct trunkdir_trunk *t = &d->trunks[i];
+
+		if (!t->info.has_secret)
+			continue;
+		buf_reset(&b);
+		rc = trunks_get_secret(db, keys, sv_cstr(t->name), &b);
+		if (rc == 0 && b.len < sizeof(t->secret)) {
+			memcpy(t->secret, b.data, b.len);
+			t->secret[b.len] = '\0';
+		}
+	}
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.cap);
+	buf_release(&b);
+	return rc;
+}
+
 int
-trunkdir_load(struct trunkdir **out, struct db *db)
+trunkdir_load(struct trunkdir **out, struct db *db, const struct keys *keys)
 {
 	struct trunkdir *d = mem_calloc(1, sizeof(*d));
 	int rc;
@@ -171,6 +199,8 @@ trunkdir_load(struct trunkdir **out, struct db *db)
 	if (d == NULL)
 		return -ENOMEM;
 	rc = trunks_list(db, add_trunk, d);
+	if (rc == 0 && keys != NULL)
+		rc = load_secrets(d, db, keys);
 	if (rc == 0)
 		rc = routes_list(db, add_route, d);
 	if (rc == 0)
@@ -192,6 +222,8 @@ trunkdir_free(struct trunkdir *d)
 		return;
 	for (size_t i = 0; i < d->ntrunks; i++)
 		cidr_set_free(d->trunks[i].acl);
+	if (d->trunks != NULL)
+		explicit_bzero(d->trunks, d->ntrunks * sizeof(*d->trunks));
 	free(d->trunks);
 	free(d->routes);
 	free(d->dids);

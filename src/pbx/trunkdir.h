@@ -24,6 +24,7 @@
 #include "policy/cidr.h"
 #include "sip/transaction.h"
 #include "store/db.h"
+#include "store/keys.h"
 #include "store/trunks.h"
 #include "store/users.h"
 
@@ -44,7 +45,8 @@ struct trunkdir_trunk {
 	/* Networks inbound calls may come from; NULL: the peer's address
 	 * only (a registration trunk without an access list). */
 	struct cidr_set *acl;
-	struct trunk_info info; /* as stored, for registration */
+	struct trunk_info info;             /* as stored, for registration */
+	char secret[TRUNKS_SECRET_MAX + 1]; /* "" : none or not loaded */
 };
 
 struct trunkdir;
@@ -55,10 +57,13 @@ struct trunkdir;
 int trunkdir_resolve(
     const struct trunk_info *t, struct trunkdir_trunk *out) RP_MUST_CHECK;
 
-/* Loads every enabled trunk, every route and the users' outbound
- * numbers. On success *out is new; free it with trunkdir_free().
- * Returns 0, -ENOMEM, -EBADMSG or the store's error. */
-int trunkdir_load(struct trunkdir **out, struct db *db) RP_MUST_CHECK;
+/* Loads every enabled trunk, every route, every DID and the users'
+ * outbound numbers; with 'keys' (may be NULL) the trunks' secrets too,
+ * for operators that challenge calls. On success *out is new; free it
+ * with trunkdir_free(), which wipes the secrets. Returns 0, -ENOMEM,
+ * -EBADMSG or the store's error. */
+int trunkdir_load(struct trunkdir **out, struct db *db,
+    const struct keys *keys) RP_MUST_CHECK;
 /* NULL is fine. */
 void trunkdir_free(struct trunkdir *d);
 

@@ -200,7 +200,7 @@ test_load(void **state)
 	const struct trunkdir_trunk *t;
 
 	fill(f);
-	assert_int_equal(trunkdir_load(&d, f->db), 0);
+	assert_int_equal(trunkdir_load(&d, f->db, f->k), 0);
 	assert_int_equal(trunkdir_trunks(d), 2); /* op3 is disabled */
 	assert_int_equal(trunkdir_usable(d), 1);
 	assert_int_equal(trunkdir_routes(d), 1);
@@ -232,7 +232,7 @@ test_empty(void **state)
 	struct trunkdir *d;
 	struct route_choice rc;
 
-	assert_int_equal(trunkdir_load(&d, f->db), 0);
+	assert_int_equal(trunkdir_load(&d, f->db, f->k), 0);
 	assert_int_equal(trunkdir_trunks(d), 0);
 	assert_int_equal(trunkdir_routes(d), 0);
 	assert_int_equal(trunkdir_pick(d, sv_cstr("0612"), &rc), -ENOENT);
@@ -267,7 +267,7 @@ test_inbound(void **state)
 	assert_int_equal(dids_add(f->db, sv_cstr("+33199000001"),
 	                     sv_cstr("101"), sv_cstr("100"), 20, 1, NULL),
 	    0);
-	assert_int_equal(trunkdir_load(&d, f->db), 0);
+	assert_int_equal(trunkdir_load(&d, f->db, f->k), 0);
 	assert_int_equal(trunkdir_dids(d), 1);
 	a4->sin_family = AF_INET;
 	a4->sin_port = htons(40000);
@@ -312,7 +312,7 @@ test_oom(void **state)
 	for (unsigned long n = 1; n < 200; n++) {
 		d = NULL;
 		mem_fail_nth(n);
-		rc = trunkdir_load(&d, f->db);
+		rc = trunkdir_load(&d, f->db, f->k);
 		mem_fail_nth(0);
 		if (rc == 0) {
 			assert_int_equal(trunkdir_trunks(d), 2);

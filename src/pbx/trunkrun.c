@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "pbx/trunkhealth.h"
@@ -28,7 +27,6 @@ struct running {
 
 struct trunkrun {
 	struct trunkrun_config cfg;
-	struct db *db; /* during trunkrun_sync() only */
 	/* Each entry on its own: it is the callbacks' argument. */
 	struct running **run;
 	size_t n;
@@ -135,40 +133,30 @@ start_reg(struct trunkrun *r, struct running *e, const struct trunkdir_trunk *t,
     const char *host, uint16_t port)
 {
 	char registrar[TRUNKDIR_URI_HOST_MAX + 8];
-	struct buf secret;
 	struct trunkreg_config rc;
 	int rv;
 
-	buf_init(&secret, 0);
-	rv = r->db != NULL && r->cfg.keys != NULL
-	         ? trunks_get_secret(
-	               r->db, r->cfg.keys, sv_cstr(t->name), &secret)
-	         : -ENOKEY;
-	if (rv == 0) {
-		snprintf(registrar, sizeof(registrar), "%s:%u", t->uri_host,
-		    t->port);
-		rc = (struct trunkreg_config){
-		    .loop = r->cfg.loop,
-		    .txn = r->cfg.txn,
-		    .peer = t->peer,
-		    .name = sv_cstr(t->name),
-		    .registrar = sv_cstr(registrar),
-		    .domain = sv_cstr(t->from_domain),
-		    .user = sv_cstr(t->info.username),
-		    .auth_user = opt_sv(t->info.auth_user),
-		    .realm = opt_sv(t->info.realm),
-		    .password = buf_view(&secret),
-		    .local_host = sv_cstr(host),
-		    .local_port = port,
-		    .expires_s = t->info.expires_s,
-		    .on_state = reg_state,
-		    .arg = e,
-		};
-		rv = trunkreg_new(&e->reg, &rc);
-	}
-	if (secret.data != NULL)
-		explicit_bzero(secret.data, secret.cap);
-	buf_release(&secret);
+	if (t->secret[0] == '\0')
+		return -ENOKEY;
+	snprintf(registrar, sizeof(registrar), "%s:%u", t->uri_host, t->port);
+	rc = (struct trunkreg_config){
+	    .loop = r->cfg.loop,
+	    .txn = r->cfg.txn,
+	    .peer = t->peer,
+	    .name = sv_cstr(t->name),
+	    .registrar = sv_cstr(registrar),
+	    .domain = sv_cstr(t->from_domain),
+	    .user = sv_cstr(t->info.username),
+	    .auth_user = opt_sv(t->info.auth_user),
+	    .realm = opt_sv(t->info.realm),
+	    .password = sv_cstr(t->secret),
+	    .local_host = sv_cstr(host),
+	    .local_port = port,
+	    .expires_s = t->info.expires_s,
+	    .on_state = reg_state,
+	    .arg = e,
+	};
+	rv = trunkreg_new(&e->reg, &rc);
 	if (rv == 0)
 		rv = trunkreg_start(e->reg);
 	return rv;
@@ -240,7 +228,7 @@ start(struct trunkrun *r, struct running *e, const struct trunkdir_trunk *t)
 }
 
 void
-trunkrun_sync(struct trunkrun *r, const struct trunkdir *d, struct db *db)
+trunkrun_sync(struct trunkrun *r, const struct trunkdir *d)
 {
 	size_t n = d != NULL ? trunkdir_trunks(d) : 0;
 	struct running **next = NULL;
@@ -274,9 +262,7 @@ trunkrun_sync(struct trunkrun *r, const struct trunkdir *d, struct db *db)
 			    t->name);
 			continue;
 		}
-		r->db = db;
 		start(r, e, t);
-		r->db = NULL;
 		next[m++] = e;
 	}
 	for (size_t i = 0; i < r->n; i++) {

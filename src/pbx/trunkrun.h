@@ -22,8 +22,6 @@
 #include "core/sv.h"
 #include "pbx/trunkdir.h"
 #include "sip/transaction.h"
-#include "store/db.h"
-#include "store/keys.h"
 
 /* Our address for a peer, as written in Via and Contact (IPv6 in
  * brackets). Returns 0 or a negative errno. */
@@ -33,7 +31,6 @@ typedef int (*trunkrun_local_cb)(void *ctx, const struct sip_txn_peer *peer,
 struct trunkrun_config {
 	struct loop *loop;         /* borrowed */
 	struct sip_txn_layer *txn; /* borrowed */
-	const struct keys *keys;   /* opens the trunks' secrets */
 	trunkrun_local_cb local;
 	void *ctx;
 	/* OPTIONS interval of IP trunks in seconds; 0: no probes (the
@@ -48,10 +45,11 @@ int trunkrun_new(
 /* Stops everything without a word (shutdown). NULL is fine. */
 void trunkrun_free(struct trunkrun *r);
 
-/* Brings the running trunks in line with 'd' (see above), reading the
- * secrets of the trunks it starts from 'db'. A trunk that cannot start
- * (no secret, a host not resolved yet) is logged and left unusable. */
-void trunkrun_sync(struct trunkrun *r, const struct trunkdir *d, struct db *db);
+/* Brings the running trunks in line with 'd' (see above); the secrets
+ * of registration trunks come from 'd' (trunkdir_load() with keys). A
+ * trunk that cannot start (no secret, a host not resolved yet) is
+ * logged and left unusable. */
+void trunkrun_sync(struct trunkrun *r, const struct trunkdir *d);
 
 /* True when trunk 'name' can take calls now: a registration trunk once
  * registered; an IP trunk unless its probes found it down. False for a

@@ -73,6 +73,26 @@ def test_srtp_remediation_moves_only_its_item(data):
     assert after["points"] == 31
 
 
+def test_rights_and_ceiling_remediations_move_their_items(data):
+    """L3 follows the profiles: international for everyone by default is
+    partial, a premium allow list fails it; L6 counts once a ceiling is
+    set (rempart ceiling set, the remediation it prints)."""
+    before = points(report(data))
+    r = data.cli("profile", "default", "international")
+    assert r.returncode == 0, r.stderr
+    mid = points(report(data))
+    assert moved(before, mid) == {"L3": (2, 1)}
+    r = data.cli("profile", "add", "risky", "--classes",
+                 "internal,emergency,premium")
+    assert r.returncode == 0, r.stderr
+    r = data.cli("user", "set", "101", "--profile", "risky")
+    assert r.returncode == 0, r.stderr
+    assert moved(mid, points(report(data))) == {"L3": (1, 0)}
+    r = data.cli("ceiling", "set", "global", "--daily", "50.00")
+    assert r.returncode == 0, r.stderr
+    assert points(report(data))["L6"] == 2
+
+
 def test_min_score_exit_codes(data):
     r = data.cli("assess", "--min-score", "14")
     assert r.returncode == 0, r.stderr

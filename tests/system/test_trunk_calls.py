@@ -16,9 +16,9 @@ import time
 
 from conftest import free_port
 from test_calls import (ANSWERED, CALLER_MEDIA, RELAY_ADDR, RELAY_PORTS,
-                        cdr_for, disposition, final_code, finish, hval,
-                        pbx, refused, sdp_of, sipp, start_uac, start_uas,
-                        tag_of)
+                        cdr_for, cdr_rows, disposition, final_code, finish,
+                        hval, pbx, refused, sdp_of, sipp, start_uac,
+                        start_uas, tag_of)
 
 NUMBER = "0612345678"
 # The carriers answer from their own loopback address: the daemon tells
@@ -109,6 +109,13 @@ def test_failover_after_503(sipp, pbx, data, tmp_path):
     p1, p2 = free_port(), free_port()
     add_trunks(d, data, p1, p2)
     call_through(sipp, d, data, tmp_path, "carrier_503.xml", p1, p2)
+    # Every attempt has its record, under the call's id.
+    rows = [r for r in cdr_rows(data) if r["dialed"] == NUMBER]
+    assert len(rows) == 2, rows
+    assert rows[0]["call_id"] == rows[1]["call_id"], rows
+    assert rows[0]["sip_code"] == "503", rows
+    assert rows[0]["reason"].endswith("via op1, failed over"), rows
+    assert "via op2" in rows[1]["reason"], rows
     assert d.alive()
 
 
@@ -293,16 +300,21 @@ def test_trunk_down_by_options_is_skipped(sipp, pbx, data, tmp_path):
     silent.bind((CARRIER, p1))
     silent.settimeout(0.2)
     try:
+        # Each probe counts as one SIPp "call" (answered by -aa): op2
+        # takes many and is stopped once the real call is over.
         op2 = start_uas(sipp, tmp_path, "op2", "carrier_ok.xml", p2,
-                        addr=CARRIER, extra=("-aa",))
+                        addr=CARRIER, calls=10000, extra=("-aa",))
         add_trunks(d, data, p1, p2)
         wait_log(d, 'msg="trunk down" trunk=op1', seconds=30)
         wait_log(d, 'msg="trunk up" trunk=op2', seconds=30)
         uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp,
                         "100", data.secrets["100"], NUMBER, data.realm)
-        rc_uac, rc_op2 = finish(uac, op2)
-        assert rc_uac == 0 and rc_op2 == 0, f"{uac}\n{op2}"
+        rc_uac = uac.wait()
+        op2.kill()
+        assert rc_uac == 0, f"{uac}\n{op2}"
         assert uac.counts() == (1, 0), uac
+        assert len(op2.received("INVITE ")) == 1, op2
+        assert op2.received("OPTIONS "), op2
         got = []
         while True:
             try:
@@ -341,3 +353,59 @@ def test_profile_grants_international(sipp, pbx, data, tmp_path):
         uac = refused(sipp, d, data, work, caller=caller, callee=number)
         assert final_code(uac) == 403, uac
         assert cdr_for(data, caller, number)["disposition"] == "denied"
+
+
+def test_registration_trunk_registers_and_refreshes(sipp, pbx, data,
+                                                    tmp_path):
+    """R-TRUNK-1: a registration trunk made while the daemon runs
+    registers with the operator's registrar (SIPp), answering its digest
+    challenge, and refreshes before the 10 s it was granted run out."""
+    d = pbx(*NO_PROBES)
+    port = free_port()
+    reg = start_uas(sipp, tmp_path, "registrar", "registrar.xml", port,
+                    addr=CARRIER, seconds=40)
+    r = data.cli("trunk", "add", "reg", "--kind", "register", "--host",
+                 CARRIER, "--port", str(port), "--username", "acme",
+                 "--realm", "op.test", "--secret-stdin",
+                 stdin="Operator-Secret-2026\n")
+    assert r.returncode == 0, r.stderr
+    wait_log(d, 'msg="registered" trunk=reg expires=10', seconds=15)
+    assert reg.wait() == 0, reg
+    got = reg.received("REGISTER ")
+    assert len(got) >= 3, reg
+    assert not hval(got[0], "Authorization"), got[0]
+    auth = hval(got[1], "Authorization")[0]
+    assert 'username="acme"' in auth and 'realm="op.test"' in auth, auth
+    assert "Operator-Secret-2026" not in d.log.read_text()
+    # The refresh keeps the Call-ID and raises the CSeq.
+    assert hval(got[2], "Call-ID") == hval(got[1], "Call-ID"), got
+
+
+def test_operator_challenge_on_invite_is_answered(sipp, pbx, data,
+                                                  tmp_path):
+    """An operator that challenges calls (407) gets the INVITE again with
+    the trunk's credentials, in the same dialog with CSeq + 1; the call
+    completes without failing over."""
+    d = pbx(*NO_PROBES)
+    p1 = free_port()
+    r = data.cli("trunk", "add", "op1", "--kind", "ip", "--host", CARRIER,
+                 "--port", str(p1), "--acl", CARRIER + "/32",
+                 "--username", "acme", "--realm", "op.test",
+                 "--secret-stdin", stdin="Operator-Secret-2026\n")
+    assert r.returncode == 0, r.stderr
+    r = data.cli("route", "add", "out", "--pattern", "0.", "--trunks",
+                 "op1")
+    assert r.returncode == 0, r.stderr
+    wait_log(d, 'msg="trunks loaded" trunks=1 usable=1 routes=1')
+    op1 = start_uas(sipp, tmp_path, "op1", "carrier_auth.xml", p1,
+                    addr=CARRIER)
+    uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp, "100",
+                    data.secrets["100"], NUMBER, data.realm)
+    rc_uac, rc_op1 = finish(uac, op1)
+    assert rc_uac == 0 and rc_op1 == 0, f"{uac}\n{op1}"
+    first, second = op1.received("INVITE ")[:2]
+    assert hval(first, "Call-ID") == hval(second, "Call-ID")
+    assert hval(second, "CSeq")[0].split()[0] == "2", second
+    assert "Operator-Secret-2026" not in d.log.read_text()
+    row = cdr_for(data, "100", NUMBER)
+    assert disposition(row) in ANSWERED and "via op1" in row["reason"], row
