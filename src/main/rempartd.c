@@ -36,7 +36,7 @@ usage(FILE *f)
 	    "                [--banned-answer drop|403]\n"
 	    "                [--ring-timeout S] [--session-expires S] "
 	    "[--rtp-timeout S]\n"
-	    "                [--trunk-check S|off]\n"
+	    "                [--trunk-check S|off] [--dns ADDR[:PORT],...]\n"
 	    "                [--api ADDR:PORT] [--api-allow CIDR,...] "
 	    "[--version] [--help]\n"
 	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
@@ -45,7 +45,9 @@ usage(FILE *f)
 	    "  --api: the HTTPS administration API (off by default);\n"
 	    "  --api-allow: networks that may use it (default: this host).\n"
 	    "  --trunk-check: OPTIONS probes of IP trunks every S seconds\n"
-	    "  (default 30); a trunk found down is skipped by calls.\n");
+	    "  (default 30); a trunk found down is skipped by calls.\n"
+	    "  --dns: DNS servers for trunk host names (default: the "
+	    "system's).\n");
 }
 
 /* "udp:127.0.0.1:5060", "tls:[::1]:5061". Views into 'arg', which is
@@ -350,6 +352,8 @@ main(int argc, char **argv)
 				cfg.session_expires_s = v;
 			else
 				cfg.rtp_timeout_s = v;
+		} else if (strcmp(a, "--dns") == 0 && i + 1 < argc) {
+			cfg.dns_servers = argv[++i];
 		} else if (strcmp(a, "--trunk-check") == 0 && i + 1 < argc) {
 			const char *v = argv[++i];
 

@@ -23,6 +23,7 @@
 #include "pbx/directory.h"
 #include "pbx/fraudpolicy.h"
 #include "pbx/fraudrun.h"
+#include "pbx/resolve.h"
 #include "pbx/trunkdir.h"
 #include "pbx/trunkrun.h"
 #include "policy/cidr.h"
@@ -59,10 +60,13 @@ struct server {
 	struct db *rdb; /* a reload's own connection, NULL between reloads */
 	struct writer *writer;
 	struct directory *dir;
-	struct trunkdir *trunks;       /* outbound trunks and routes */
-	struct trunkrun *trunkrun;     /* registrations and probes */
-	struct fraudpolicy *fraud;     /* rights profiles, rates, rules */
-	struct fraudrun *fraudrun;     /* ceilings and rules on calls */
+	struct trunkdir *trunks;    /* outbound trunks and routes */
+	struct trunkrun *trunkrun;  /* registrations and probes */
+	struct fraudpolicy *fraud;  /* rights profiles, rates, rules */
+	struct fraudrun *fraudrun;  /* ceilings and rules on calls */
+	struct resolver *dns;       /* trunk host names (RFC 3263) */
+	struct trunk_dns *dns_args; /* one per trunk of 'trunks' */
+	size_t dns_count;
 	struct alert *alert;           /* webhook and email; NULL: none */
 	struct alert_config alert_cfg; /* what 'alert' was made from */
 	struct numplan *plan;          /* destination classes (R-FRAUD-1) */
@@ -1652,6 +1656,7 @@ call_record(void *ctx, const struct cdr_record *r)
 }
 
 static void reload_alerts(struct server *s, struct db *db);
+static void resolve_trunks(struct server *s);
 
 /* Registrations and probes of the trunks loaded at start, and the alert
  * dispatcher; a connection of their own reads the secrets (the writer
@@ -1670,6 +1675,11 @@ start_trunks_and_alerts(struct server *s)
 	struct db *db;
 	int rc = trunkrun_new(&s->trunkrun, &cfg);
 
+	if (rc == 0) {
+		rc = resolver_new(&s->dns, s->loop, s->cfg.dns_servers);
+		if (rc == 0)
+			resolve_trunks(s);
+	}
 	if (rc == 0)
 		rc = db_open(&db, s->cfg.data_dir);
 	if (rc != 0) {
@@ -2053,6 +2063,67 @@ log_trunks(const struct trunkdir *t)
 	    trunkdir_trunks(t), trunkdir_usable(t), trunkdir_routes(t));
 }
 
+/* The callback argument of one trunk's resolution. */
+struct trunk_dns {
+	struct server *s;
+	size_t index;
+};
+
+static void
+trunk_resolved(
+    void *arg, int status, const struct sip_txn_peer *peers, size_t n)
+{
+	struct trunk_dns *a = arg;
+	struct server *s = a->s;
+	const struct trunkdir_trunk *t = trunkdir_trunk_at(s->trunks, a->index);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (status != 0 || n == 0) {
+		log_warn("trunk",
+		    "msg=\"trunk host not resolved\" trunk=%s "
+		    "host=%s err=%d",
+		    t->name, t->info.host, status);
+		return;
+	}
+	trunkdir_set_peer(s->trunks, a->index, &peers[0]);
+	peer_ip(&peers[0], ip);
+	log_info("trunk",
+	    "msg=\"trunk host resolved\" trunk=%s host=%s "
+	    "addr=%s port=%u targets=%zu",
+	    t->name, t->info.host, ip, t->port, n);
+	trunkrun_sync(s->trunkrun, s->trunks);
+}
+
+/* Starts resolving the trunks whose host is a name; the earlier table's
+ * resolutions are forgotten. */
+static void
+resolve_trunks(struct server *s)
+{
+	size_t n = trunkdir_trunks(s->trunks);
+
+	for (size_t i = 0; s->dns_args != NULL && i < s->dns_count; i++)
+		resolver_cancel(s->dns, &s->dns_args[i]);
+	free(s->dns_args);
+	s->dns_args = n > 0 ? mem_calloc(n, sizeof(*s->dns_args)) : NULL;
+	s->dns_count = s->dns_args != NULL ? n : 0;
+	for (size_t i = 0; i < s->dns_count && s->dns != NULL; i++) {
+		const struct trunkdir_trunk *t =
+		    trunkdir_trunk_at(s->trunks, i);
+
+		if (t->usable)
+			continue;
+		s->dns_args[i] = (struct trunk_dns){.s = s, .index = i};
+		if (resolver_sip(s->dns, t->info.host,
+		        (uint16_t)(t->info.port <= 65535 ? t->info.port : 0),
+		        t->peer.transport, trunk_resolved,
+		        &s->dns_args[i]) != 0)
+			log_warn("trunk",
+			    "msg=\"trunk host not resolved\" "
+			    "trunk=%s",
+			    t->name);
+	}
+}
+
 /* From s->rdb; on failure the previous set stays. */
 static void
 reload_trunks(struct server *s)
@@ -2068,6 +2139,7 @@ reload_trunks(struct server *s)
 	trunkdir_free(s->trunks);
 	s->trunks = t;
 	log_trunks(t);
+	resolve_trunks(s);
 	trunkrun_sync(s->trunkrun, t);
 }
 
@@ -2423,6 +2495,8 @@ server_free(struct server *s)
 	fraudrun_free(s->fraudrun);
 	calls_free(s->calls);
 	trunkrun_free(s->trunkrun);
+	resolver_free(s->dns);
+	free(s->dns_args);
 	sip_txn_layer_free(s->txn);
 	media_relay_free(s->relay);
 	sip_transport_free(s->tp);

@@ -47,6 +47,9 @@ struct server_config {
 	uint32_t ring_timeout_s;
 	uint32_t session_expires_s;
 	uint32_t rtp_timeout_s;
+	/* DNS servers for trunk host names, "ADDR[:PORT],..." (NULL: the
+	 * system's). */
+	const char *dns_servers;
 	/* OPTIONS probes of IP trunks, in seconds (0: none). */
 	uint32_t trunk_check_s;
 	/* Registration intervals (0: the registrar's defaults). */

@@ -110,10 +110,9 @@ add_trunk(void *arg, const struct trunk_info *t)
 	if (trunkdir_resolve(t, e) == 0)
 		d->usable++;
 	else
-		log_warn("trunk",
-		    "msg=\"trunk unusable: host is not an IP "
-		    "address (DNS not supported yet)\" trunk=%s",
-		    t->name);
+		log_info("trunk",
+		    "msg=\"trunk host to resolve\" trunk=%s host=%s", t->name,
+		    t->host);
 	e->info = *t;
 	rc = cidr_set_from_list(sv_cstr(t->acl), &e->acl);
 	if (rc != 0)
@@ -344,4 +343,20 @@ size_t
 trunkdir_dids(const struct trunkdir *d)
 {
 	return d->ndids;
+}
+
+void
+trunkdir_set_peer(struct trunkdir *d, size_t i, const struct sip_txn_peer *peer)
+{
+	struct trunkdir_trunk *t = &d->trunks[i];
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&peer->addr;
+	const struct sockaddr_in6 *a6 =
+	    (const struct sockaddr_in6 *)&peer->addr;
+
+	t->peer = *peer;
+	t->port = ntohs(
+	    peer->addr.ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port);
+	if (!t->usable)
+		d->usable++;
+	t->usable = true;
 }

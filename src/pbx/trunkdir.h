@@ -4,9 +4,10 @@
  * caller IDs, loaded from the store at start and on reload, so no
  * database read happens in the request path.
  *
- * A trunk's host must be an IPv4 or IPv6 literal: a host name needs RFC
- * 3263 resolution, which is not done yet, so such a trunk is loaded but
- * marked unusable (and logged). The port 0 means 5060, or 5061 for TLS.
+ * A trunk whose host is an IP literal is usable at once; one with a host
+ * name is loaded unusable until its owner resolves it (pbx/resolve.h)
+ * and calls trunkdir_set_peer(). The port 0 means 5060, or 5061 for TLS
+ * (or what DNS SRV says, for a name).
  *
  * Thread: the owner of the table (the signalling thread); the load on
  * the db's owner. */
@@ -34,7 +35,7 @@
 /* A trunk as calls use it. NUL-terminated texts. */
 struct trunkdir_trunk {
 	char name[TRUNKS_NAME_MAX + 1];
-	bool usable; /* false: its host is a name (no RFC 3263 yet) */
+	bool usable; /* false: its host is a name not resolved yet */
 	struct sip_txn_peer peer;
 	char uri_host[TRUNKDIR_URI_HOST_MAX + 1];
 	uint16_t port; /* the default applied */
@@ -91,6 +92,12 @@ void trunkdir_policy(
 /* The DID of an E.164 number ("+33..."), or NULL. */
 const struct did_info *trunkdir_did(const struct trunkdir *d, struct sv e164);
 size_t trunkdir_dids(const struct trunkdir *d);
+
+/* The i-th trunk's host name resolved (RFC 3263, pbx/resolve.h): 'peer' is
+ * where its calls, probes and registrations go; the trunk becomes
+ * usable. Its Request-URI and From keep the name. */
+void trunkdir_set_peer(
+    struct trunkdir *d, size_t i, const struct sip_txn_peer *peer);
 
 /* The i-th enabled trunk (i < trunkdir_trunks()). */
 const struct trunkdir_trunk *trunkdir_trunk_at(

@@ -248,7 +248,11 @@ trunkrun_sync(struct trunkrun *r, const struct trunkdir *d)
 		const struct trunkdir_trunk *t = trunkdir_trunk_at(d, i);
 		struct running *e = find(r, sv_cstr(t->name));
 
-		if (e != NULL && e->updated_at == t->info.updated_at) {
+		/* Unchanged, and running unless it cannot run yet (a host
+		 * name resolved since counts as a change). */
+		if (e != NULL && e->updated_at == t->info.updated_at &&
+		    (e->reg != NULL || e->health != NULL || e->unprobed ||
+		        !t->usable)) {
 			/* Unchanged: it keeps running. */
 			e->seen = true;
 			next[m++] = e;

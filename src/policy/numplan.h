@@ -40,9 +40,9 @@
 /* Admin input limits: a longer line or file, or more entries, is
  * refused with the line number. */
 #define NUMPLAN_LINE_MAX 256u
-#define NUMPLAN_ENTRIES_MAX 65536u
+#define NUMPLAN_ENTRIES_MAX 262144u
 #define NUMPLAN_SHORT_MAX 1024u
-#define NUMPLAN_FILE_MAX (1u << 20)
+#define NUMPLAN_FILE_MAX (8u << 20)
 
 enum numplan_class {
 	NUMPLAN_INTERNAL,

@@ -41,8 +41,8 @@
 #define RATING_SECONDS_MAX 10000000u /* about 115 days */
 #define RATING_INCR_MAX 3600u
 #define RATING_LABEL_MAX 47u
-#define RATING_ENTRIES_MAX 65536u
-#define RATING_FILE_MAX (4u << 20)
+#define RATING_ENTRIES_MAX 262144u
+#define RATING_FILE_MAX (8u << 20)
 
 struct rating_rate {
 	int64_t per_min;  /* micro-units per minute */
