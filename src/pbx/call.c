@@ -1761,8 +1761,6 @@ calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
     const struct call_trunk *trunks, unsigned n, struct sv number,
     struct sv dialled, uint64_t tag)
 {
-	/* A trunk's media policy: any codec, SRTP as the caller offers. */
-	struct offer_policy any = {0};
 	struct call *k;
 
 	k = invite_begin(c, t, req, caller, dialled);
@@ -1787,7 +1785,9 @@ calls_invite_trunks(struct calls *c, struct sip_txn_server *t,
 		copy_trunk(&k->trunks[i], &trunks[i]);
 	k->ntrunks = n;
 	copy_sv(k->number, sizeof(k->number), number);
-	if (invite_media(c, k, req, &caller->policy, &any) != 0)
+	/* The first trunk's codecs, SRTP as the caller offers: one offer
+	 * goes to every trunk tried. */
+	if (invite_media(c, k, req, &caller->policy, &trunks[0].policy) != 0)
 		return;
 	k->offer_b = mem_alloc(c->body.len);
 	if (k->offer_b == NULL) {

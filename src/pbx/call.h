@@ -76,6 +76,9 @@ struct call_trunk {
 	struct sv auth_user;
 	struct sv realm;
 	struct sv password;
+	/* Its codecs (SRTP never required of an operator). The offer all
+	 * the trunks of a call get follows the first one's. */
+	struct offer_policy policy;
 };
 
 /* Where a call goes when its callee cannot take it: not registered,

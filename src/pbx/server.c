@@ -1041,7 +1041,8 @@ destination_allowed(struct server *s, struct sip_txn_server *t,
  * and 'fallback'. */
 static unsigned
 route_trunks(struct server *s, const struct route_choice *rc, struct sv cid_ext,
-    struct sv fallback, struct call_trunk *out)
+    struct sv fallback, struct call_trunk *out,
+    struct callmedia_policy *policies)
 {
 	struct sv from_user = trunkdir_outbound_number(s->trunks, cid_ext);
 	unsigned n = 0;
@@ -1074,6 +1075,8 @@ route_trunks(struct server *s, const struct route_choice *rc, struct sv cid_ext,
 		    .password =
 		        tk->secret[0] != '\0' ? sv_cstr(tk->secret) : SV_NULL,
 		};
+		trunkdir_policy(tk, &policies[n - 1]);
+		out[n - 1].policy = callmedia_policy_view(&policies[n - 1]);
 	}
 	return n;
 }
@@ -1086,6 +1089,7 @@ invite_trunks(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
     const struct call_party *caller, struct sv dialled)
 {
 	struct call_trunk trunks[ROUTES_TRUNKS_MAX];
+	struct callmedia_policy policies[ROUTES_TRUNKS_MAX];
 	struct route_choice rc;
 	uint64_t tag = 0;
 	unsigned n;
@@ -1094,7 +1098,7 @@ invite_trunks(struct server *s, struct sip_txn_server *t, struct sip_msg *req,
 		return false;
 	if (!destination_allowed(s, t, req, caller, dialled, &tag))
 		return true;
-	n = route_trunks(s, &rc, caller->ext, caller->ext, trunks);
+	n = route_trunks(s, &rc, caller->ext, caller->ext, trunks, policies);
 	log_info("call", "msg=\"outbound route\" route=%s trunks=%u usable=%u",
 	    rc.route, rc.n_trunks, n);
 	calls_invite_trunks(s->calls, t, req, caller, trunks, n,
@@ -1109,6 +1113,7 @@ struct alt_build {
 	struct call_party callee;
 	struct route_choice route;
 	struct call_trunk trunks[ROUTES_TRUNKS_MAX];
+	struct callmedia_policy policies[ROUTES_TRUNKS_MAX];
 };
 
 /* The alternate 'dest' (an extension or +E164) of the user 'owner', as
@@ -1153,7 +1158,7 @@ alternate_for(struct server *s, struct sv dest, struct sv owner,
 		log_destination_denied(s, from, owner, dest, &res, &d);
 		return NULL;
 	}
-	n = route_trunks(s, &b->route, owner, owner, b->trunks);
+	n = route_trunks(s, &b->route, owner, owner, b->trunks, b->policies);
 	if (n == 0)
 		return NULL;
 	b->alt = (struct call_alternate){

@@ -409,3 +409,31 @@ def test_operator_challenge_on_invite_is_answered(sipp, pbx, data,
     assert "Operator-Secret-2026" not in d.log.read_text()
     row = cdr_for(data, "100", NUMBER)
     assert disposition(row) in ANSWERED and "via op1" in row["reason"], row
+
+
+def test_trunk_codecs_limit_the_offer(sipp, pbx, data, tmp_path):
+    """A trunk that takes PCMA only: the caller's PCMU-only offer cannot
+    go out (488, no transcoding), and nothing reaches the carrier."""
+    d = pbx(*NO_PROBES)
+    p1 = free_port()
+    r = data.cli("trunk", "add", "op1", "--kind", "ip", "--host", CARRIER,
+                 "--port", str(p1), "--acl", CARRIER + "/32", "--codecs",
+                 "PCMA")
+    assert r.returncode == 0, r.stderr
+    r = data.cli("route", "add", "out", "--pattern", "0.", "--trunks",
+                 "op1")
+    assert r.returncode == 0, r.stderr
+    wait_log(d, 'msg="trunks loaded" trunks=1 usable=1 routes=1')
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind((CARRIER, p1))
+    silent.settimeout(0.5)
+    try:
+        uac = refused(sipp, d, data, tmp_path, callee=NUMBER)
+        assert final_code(uac) == 488, uac
+        try:
+            got = silent.recv(65535)
+        except socket.timeout:
+            got = b""
+        assert got == b"", got
+    finally:
+        silent.close()
