@@ -16,9 +16,13 @@
 
 #include "admin/apikeys.h"
 #include "admin/rbac.h"
+#include "admin/totp.h"
 #include "core/log.h"
 #include "core/sv.h"
+#include "policy/adminpw.h"
 #include "policy/cidr.h"
+#include "policy/secret.h"
+#include "store/admins.h"
 #include "store/audit.h"
 #include "store/bans.h"
 #include "store/cdr.h"
@@ -35,6 +39,15 @@
 /* Year 9999 in ms: bounds 'since' so it fits every clock type. */
 #define API_TIME_MS_MAX 253402300799999ull
 #define API_PREFIX "/api/v1/"
+/* The longest JSON body an endpoint reads; larger ones get a 413. */
+#define API_JSON_MAX 4096u
+/* RFC 6265bis §4.1.3.2: a __Host- cookie is Secure, has Path=/ and no
+ * Domain, so no other host or path can set or shadow it. */
+#define API_COOKIE "__Host-rempart_session"
+#define API_COOKIE_ATTRS "; Path=/; Secure; HttpOnly; SameSite=Strict"
+#define API_CSRF_HEADER "X-CSRF-Token"
+#define API_TOTP_ISSUER "rempart"
+#define API_LOGIN_FAILED "invalid name, password or code"
 
 struct api_bucket {
 	char id[APIKEYS_ID_STRLEN]; /* "" when free */
@@ -52,6 +65,8 @@ struct api {
 	struct cidr_set *allow;
 	api_assessment_cb assessment;
 	char *data_dir;
+	struct secret_list *common;
+	int64_t idle_s;
 	struct api_bucket buckets[API_BUCKETS];
 };
 
@@ -59,6 +74,8 @@ struct api {
 struct api_req {
 	uint64_t body;
 	bool answered;
+	size_t json_len; /* bytes kept in json, up to API_JSON_MAX */
+	char json[API_JSON_MAX];
 };
 
 enum api_route {
@@ -109,6 +126,14 @@ struct api_call {
 	struct sv tail; /* the path segment after "users/" */
 	enum rbac_access access;
 	struct api_query q;
+	char src[ADMINS_SOURCE_MAX + 1]; /* the client's address */
+	bool session;     /* authenticated by a session cookie, not a key */
+	bool must_change; /* the password is too old (R-AUTH-2) */
+	bool must_enrol;  /* TOTP is mandatory and not enrolled yet */
+	struct admins_session sess;
+	struct admins_account acct;
+	struct sv body; /* the JSON body, API_JSON_MAX bytes at most */
+	bool body_over; /* the body was longer */
 };
 
 static int64_t
@@ -715,17 +740,19 @@ api_bearer(struct MHD_Connection *c)
 }
 
 /* The administration access list (R-NET-4): a source outside it gets
- * exactly the answer of a wrong key, and a security log line. */
+ * exactly the answer of a wrong key, and a security log line. 'text'
+ * gets the client's address ("?" when unknown). */
 static bool
-api_source_allowed(struct api *a, struct MHD_Connection *c)
+api_source_allowed(
+    struct api *a, struct MHD_Connection *c, char *text, size_t size)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-	    c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	struct sockaddr_storage ss;
 	struct cidr_addr addr;
-	char text[INET6_ADDRSTRLEN + 1] = "?";
 	size_t len;
 
+	snprintf(text, size, "?");
 	if (ci == NULL || ci->client_addr == NULL)
 		return false;
 	memset(&ss, 0, sizeof(ss));
@@ -735,37 +762,705 @@ api_source_allowed(struct api *a, struct MHD_Connection *c)
 	memcpy(&ss, ci->client_addr, len);
 	if (cidr_addr_from_sockaddr(&ss, &addr) != 0)
 		return false;
+	if (cidr_addr_format(&addr, text, size) != 0)
+		snprintf(text, size, "?");
 	if (cidr_set_contains(a->allow, &addr))
 		return true;
-	if (cidr_addr_format(&addr, text, sizeof(text)) != 0)
-		snprintf(text, sizeof(text), "?");
 	log_warn("security", "event=acl_refused src=%s service=api", text);
 	return false;
 }
 
+/* ---- Administrator logins and sessions (R-AUTH-2, R-AUTH-6). ---- */
+
+enum api_sroute {
+	API_SROUTE_LOGOUT,
+	API_SROUTE_PASSWORD,
+	API_SROUTE_TOTP_ENROL,
+	API_SROUTE_TOTP_CONFIRM,
+	API_SROUTE_SESSION,
+};
+
+/* Endpoints of a login session: the method each takes, and whether an
+ * account that must change its password or enrol TOTP may use it. */
+static const struct api_sroute_def {
+	const char *path;
+	enum api_sroute route;
+	const char *method;
+	bool when_must_change;
+	bool when_must_enrol;
+} api_sroutes[] = {
+    {"logout", API_SROUTE_LOGOUT, MHD_HTTP_METHOD_POST, true, true},
+    {"password", API_SROUTE_PASSWORD, MHD_HTTP_METHOD_POST, true, false},
+    {"totp/enrol", API_SROUTE_TOTP_ENROL, MHD_HTTP_METHOD_POST, false, true},
+    {"totp/confirm", API_SROUTE_TOTP_CONFIRM, MHD_HTTP_METHOD_POST, false,
+        true},
+    {"session", API_SROUTE_SESSION, MHD_HTTP_METHOD_GET, true, true},
+};
+
+static const struct api_sroute_def *
+api_sroute_find(const char *url)
+{
+	struct sv path = sv_cstr(url);
+
+	if (!sv_starts_with(path, SV(API_PREFIX)))
+		return NULL;
+	path = sv_skip(path, sizeof(API_PREFIX) - 1);
+	for (size_t i = 0; i < RP_ARRAY_LEN(api_sroutes); i++)
+		if (sv_eq(path, sv_cstr(api_sroutes[i].path)))
+			return &api_sroutes[i];
+	return NULL;
+}
+
+/* A 22-character rate-limit bucket id for 'data', apart from API key
+ * ids by 'label'. */
+static void
+api_bucket_id(const char *label, struct sv data, char id[APIKEYS_ID_STRLEN])
+{
+	uint8_t h[APIKEYS_ID_BYTES];
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(
+	    &st, (const uint8_t *)label, strlen(label) + 1);
+	crypto_generichash_update(&st, (const uint8_t *)data.p, data.len);
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2base64(id, APIKEYS_ID_STRLEN, h, sizeof(h),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* Appends an audit entry from the API thread (R-ADMIN-4); 'after' (may
+ * be NULL) is consumed and never holds a secret. Called inside the
+ * change's transaction. */
+static int
+api_audit_write(struct api_call *k, const char *actor, const char *role,
+    const char *action, const char *object, json_t *after)
+{
+	struct audit_entry e = {
+	    .actor = sv_cstr(actor),
+	    .role = sv_cstr(role),
+	    .source = sv_cstr(k->src),
+	    .action = sv_cstr(action),
+	    .object = sv_cstr(object),
+	    .before = SV(""),
+	    .after = SV(""),
+	};
+	char *text = NULL;
+	int rc;
+
+	if (after != NULL) {
+		text = json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(after);
+		if (text == NULL)
+			return -ENOMEM;
+		e.after = sv_cstr(text);
+	}
+	rc = audit_append(k->api->db, k->api->keys, &e, NULL);
+	free(text);
+	return rc;
+}
+
+/* Ends a transaction: commits when rc is 0, else rolls back. */
+static int
+api_tx_end(struct api *a, int rc)
+{
+	if (rc != 0) {
+		db_tx_rollback(a->db);
+		return rc;
+	}
+	return db_tx_commit(a->db);
+}
+
+/* The JSON object of the body; NULL after answering 400 or 413. */
+static json_t *
+api_body(struct api_call *k, enum MHD_Result *ret)
+{
+	json_error_t err;
+	json_t *o;
+
+	if (k->body_over) {
+		*ret = api_error(k->conn, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "too_large", "request body too large");
+		return NULL;
+	}
+	o = k->body.len != 0 ? json_loadb(k->body.p, k->body.len,
+	                           JSON_REJECT_DUPLICATES, &err)
+	                     : NULL;
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		*ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "the body must be a JSON object");
+		return NULL;
+	}
+	return o;
+}
+
+/* The string member 'name' of 'o' as a view (valid while 'o' lives);
+ * SV_NULL when absent or not a string. */
+static struct sv
+api_json_sv(json_t *o, const char *name)
+{
+	json_t *v = json_object_get(o, name);
+
+	if (!json_is_string(v))
+		return SV_NULL;
+	return sv_make(json_string_value(v), json_string_length(v));
+}
+
+/* Wipes the strings of a parsed body (passwords) before freeing it. */
+static void
+api_body_free(json_t *o)
+{
+	const char *key;
+	json_t *v;
+
+	if (o == NULL)
+		return;
+	json_object_foreach(o, key, v)
+	{
+		if (json_is_string(v))
+			sodium_memzero((char *)(uintptr_t)json_string_value(v),
+			    json_string_length(v));
+	}
+	json_decref(o);
+}
+
+static enum MHD_Result
+api_login_failed(struct MHD_Connection *c)
+{
+	return api_error(
+	    c, MHD_HTTP_UNAUTHORIZED, "login_failed", API_LOGIN_FAILED);
+}
+
+/* Records a failed attempt on the existing account k->acct: the
+ * lockout state, the audit entry, and the lockout's entry when this
+ * failure locks the account (R-AUTH-6). */
+static int
+api_record_failure(
+    struct api_call *k, const char *action, const char *why, int64_t now)
+{
+	struct adminpw_lock l = k->acct.lock;
+	struct sv name = sv_cstr(k->acct.name);
+	bool locked;
+	int rc;
+
+	rc = db_tx_begin(k->api->db);
+	if (rc != 0)
+		return rc;
+	locked = adminpw_fail(&l, now);
+	rc = admins_set_lock(k->api->db, name, &l);
+	if (rc == 0)
+		rc = api_audit_write(k, k->acct.name, k->acct.role, action,
+		    k->acct.name,
+		    json_pack("{s:s,s:I}", "reason", why, "failures",
+		        (json_int_t)l.failures));
+	if (rc == 0 && locked)
+		rc = api_audit_write(k, k->acct.name, k->acct.role,
+		    "admin.lockout", k->acct.name,
+		    json_pack("{s:I,s:I}", "locked_until",
+		        (json_int_t)l.locked_until, "locks",
+		        (json_int_t)l.locks));
+	rc = api_tx_end(k->api, rc);
+	if (rc == 0 && locked)
+		log_warn("security", "event=admin_locked account=%s src=%s",
+		    k->acct.name, k->src);
+	return rc;
+}
+
+/* The reason a login with the right account fails, or NULL. The
+ * password is checked whatever the state, so every failure takes the
+ * time of one argon2id verification. */
+static const char *
+api_login_check(
+    struct api_call *k, struct sv pw, struct sv code, int64_t now, int *err)
+{
+	uint8_t secret[ADMINS_TOTP_BYTES];
+	bool pw_ok = admins_password_matches(k->acct.pw_hash, pw);
+	int64_t step = 0;
+	int rc;
+
+	*err = 0;
+	if (k->acct.disabled)
+		return "disabled";
+	if (adminpw_locked(&k->acct.lock, now))
+		return "locked";
+	if (!pw_ok)
+		return "wrong password";
+	if (!k->acct.totp_enrolled)
+		return NULL;
+	rc = admins_totp_get(
+	    k->api->db, k->api->keys, sv_cstr(k->acct.name), secret);
+	if (rc == 0)
+		rc = totp_verify(secret, ADMINS_TOTP_BYTES, now, code,
+		    k->acct.totp_last_step, &step);
+	sodium_memzero(secret, sizeof(secret));
+	if (rc == 0)
+		rc = admins_totp_use(
+		    k->api->db, sv_cstr(k->acct.name), step, false);
+	if (rc == -EACCES)
+		return code.len == 0 ? "code missing" : "wrong code";
+	if (rc == -EALREADY)
+		return "code replayed";
+	*err = rc;
+	return rc == 0 ? NULL : "error";
+}
+
+/* POST /api/v1/login {name, password, totp?}. */
+static enum MHD_Result
+api_login(struct api_call *k)
+{
+	char token[ADMINS_TOKEN_STRLEN], csrf[ADMINS_TOKEN_STRLEN],
+	    cookie[sizeof(API_COOKIE) + ADMINS_TOKEN_STRLEN +
+	           sizeof(API_COOKIE_ATTRS)];
+	int64_t now = (int64_t)time(NULL);
+	enum MHD_Result ret = MHD_NO;
+	struct sv name, pw, code;
+	const char *why;
+	json_t *o, *body;
+	int rc;
+
+	o = api_body(k, &ret);
+	if (o == NULL)
+		return ret;
+	name = api_json_sv(o, "name");
+	pw = api_json_sv(o, "password");
+	code = api_json_sv(o, "totp");
+	if (name.p == NULL || pw.p == NULL ||
+	    (json_object_get(o, "totp") != NULL && code.p == NULL &&
+	        !json_is_null(json_object_get(o, "totp")))) {
+		api_body_free(o);
+		return api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "name and password are strings; totp is a string");
+	}
+	rc = admins_name_valid(name) ? admins_get(k->api->db, name, &k->acct)
+	                             : -ENOENT;
+	if (rc == -ENOENT) {
+		char h[ADMINS_HASH_STRLEN];
+		bool valid = admins_name_valid(name);
+
+		/* As slow as a wrong password, so the time does not tell
+		 * whether the account exists. */
+		if (admins_hash_password(pw.len != 0 ? pw : SV("-"), h) == 0)
+			sodium_memzero(h, sizeof(h));
+		api_body_free(o);
+		rc = api_audit_write(k, valid ? k->acct.name : "-", "none",
+		    "admin.login_failed", "-",
+		    json_pack("{s:s}", "reason", "unknown account"));
+		if (rc != 0)
+			return api_store_error(k->conn, "login", rc);
+		return api_login_failed(k->conn);
+	}
+	if (rc != 0) {
+		api_body_free(o);
+		return api_store_error(k->conn, "login", rc);
+	}
+	why = api_login_check(k, pw, code, now, &rc);
+	api_body_free(o);
+	if (rc != 0)
+		return api_store_error(k->conn, "login", rc);
+	if (why != NULL) {
+		/* Attempts on a locked or disabled account do not count:
+		 * they would only extend the lock. */
+		if (strcmp(why, "locked") == 0 ||
+		    strcmp(why, "disabled") == 0) {
+			rc = api_audit_write(k, k->acct.name, k->acct.role,
+			    "admin.login_failed", k->acct.name,
+			    json_pack("{s:s}", "reason", why));
+		} else {
+			rc = api_record_failure(
+			    k, "admin.login_failed", why, now);
+		}
+		if (rc != 0)
+			return api_store_error(k->conn, "login", rc);
+		return api_login_failed(k->conn);
+	}
+	k->must_change = adminpw_expired(k->acct.password_changed_at, now);
+	k->must_enrol =
+	    admins_role_needs_totp(k->acct.role) && !k->acct.totp_enrolled;
+	rc = db_tx_begin(k->api->db);
+	if (rc == 0) {
+		rc = admins_login_ok(k->api->db, sv_cstr(k->acct.name), now);
+		if (rc == 0)
+			rc = admins_session_new(k->api->db,
+			    sv_cstr(k->acct.name), sv_cstr(k->src), now, token,
+			    csrf);
+		if (rc == 0)
+			rc = api_audit_write(k, k->acct.name, k->acct.role,
+			    "admin.login", k->acct.name,
+			    json_pack("{s:b,s:b}", "must_change_password",
+			        k->must_change, "must_enrol_totp",
+			        k->must_enrol));
+		rc = api_tx_end(k->api, rc);
+	}
+	if (rc != 0)
+		return api_store_error(k->conn, "login", rc);
+	body =
+	    json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:I,s:I}", "name", k->acct.name,
+	        "role", k->acct.role, "ext", k->acct.ext, "csrf_token", csrf,
+	        "must_change_password", k->must_change, "must_enrol_totp",
+	        k->must_enrol, "idle_timeout_s", (json_int_t)k->api->idle_s,
+	        "expires_at", (json_int_t)(now + ADMINS_SESSION_MAX_S));
+	snprintf(cookie, sizeof(cookie), "%s=%s%s", API_COOKIE, token,
+	    API_COOKIE_ATTRS);
+	ret = api_send(
+	    k->conn, MHD_HTTP_OK, body, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	sodium_memzero(token, sizeof(token));
+	sodium_memzero(cookie, sizeof(cookie));
+	sodium_memzero(csrf, sizeof(csrf));
+	return ret;
+}
+
+/* Authenticates by the session cookie. Returns 0, -EACCES or a store
+ * error. */
+static int
+api_session_auth(struct api_call *k, int64_t now)
+{
+	const char *tok =
+	    MHD_lookup_connection_value(k->conn, MHD_COOKIE_KIND, API_COOKIE);
+	int rc;
+
+	if (tok == NULL)
+		return -EACCES;
+	rc = admins_session_check(
+	    k->api->db, sv_cstr(tok), now, k->api->idle_s, &k->sess);
+	if (rc != 0)
+		return rc;
+	rc = admins_get(k->api->db, sv_cstr(k->sess.account), &k->acct);
+	if (rc == -ENOENT ||
+	    (rc == 0 &&
+	        (k->acct.disabled || adminpw_locked(&k->acct.lock, now))))
+		return -EACCES;
+	if (rc != 0)
+		return rc;
+	if (rbac_role_parse(sv_cstr(k->acct.role), &k->key.role) != 0)
+		return -EACCES;
+	memcpy(k->key.ext, k->acct.ext, sizeof(k->key.ext));
+	api_bucket_id("session",
+	    sv_make((const char *)k->sess.id_hash, sizeof(k->sess.id_hash)),
+	    k->key.id);
+	k->key.last_used_at = now;
+	k->session = true;
+	k->must_change = adminpw_expired(k->acct.password_changed_at, now);
+	k->must_enrol =
+	    admins_role_needs_totp(k->acct.role) && !k->acct.totp_enrolled;
+	return 0;
+}
+
+/* State-changing requests of a session carry its CSRF token. */
+static bool
+api_csrf_ok(struct api_call *k, const char *method)
+{
+	const char *h;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+		return true;
+	h = MHD_lookup_connection_value(
+	    k->conn, MHD_HEADER_KIND, API_CSRF_HEADER);
+	return h != NULL && strlen(h) == ADMINS_TOKEN_LEN &&
+	       sodium_memcmp(h, k->sess.csrf, ADMINS_TOKEN_LEN) == 0;
+}
+
+static const char api_cookie_clear[] =
+    API_COOKIE "=" API_COOKIE_ATTRS "; Max-Age=0";
+
+/* POST /api/v1/logout. */
+static enum MHD_Result
+api_logout(struct api_call *k)
+{
+	int rc = db_tx_begin(k->api->db);
+
+	if (rc == 0) {
+		rc = admins_session_end(k->api->db, k->sess.id_hash);
+		if (rc == 0)
+			rc = api_audit_write(k, k->acct.name, k->acct.role,
+			    "admin.logout", k->acct.name, NULL);
+		rc = api_tx_end(k->api, rc);
+	}
+	if (rc != 0)
+		return api_store_error(k->conn, "logout", rc);
+	return api_send(k->conn, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1),
+	    MHD_HTTP_HEADER_SET_COOKIE, api_cookie_clear);
+}
+
+/* POST /api/v1/password {old, new}: ends every session of the account
+ * (R-AUTH-2). */
+static enum MHD_Result
+api_password(struct api_call *k)
+{
+	char hash[ADMINS_HASH_STRLEN], msg[128];
+	int64_t now = (int64_t)time(NULL);
+	enum MHD_Result ret = MHD_NO;
+	const char *reason = NULL;
+	struct sv old, pw;
+	uint64_t ended = 0;
+	json_t *o;
+	int rc;
+
+	o = api_body(k, &ret);
+	if (o == NULL)
+		return ret;
+	old = api_json_sv(o, "old");
+	pw = api_json_sv(o, "new");
+	if (old.p == NULL || pw.p == NULL) {
+		api_body_free(o);
+		return api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "old and new are strings");
+	}
+	if (!admins_password_matches(k->acct.pw_hash, old)) {
+		api_body_free(o);
+		rc = api_record_failure(
+		    k, "admin.password_failed", "wrong password", now);
+		if (rc != 0)
+			return api_store_error(k->conn, "password", rc);
+		return api_error(k->conn, MHD_HTTP_FORBIDDEN, "wrong_password",
+		    "the current password is wrong");
+	}
+	if (adminpw_check(pw, sv_cstr(k->acct.name), k->api->common, &reason) !=
+	        0 ||
+	    sv_eq(pw, old)) {
+		api_body_free(o);
+		snprintf(msg, sizeof(msg), "the new password %s",
+		    reason != NULL ? reason
+		                   : "must differ from the current one");
+		return api_error(
+		    k->conn, MHD_HTTP_BAD_REQUEST, "weak_password", msg);
+	}
+	rc = admins_hash_password(pw, hash);
+	api_body_free(o);
+	if (rc == 0)
+		rc = db_tx_begin(k->api->db);
+	if (rc == 0) {
+		rc = admins_set_password(
+		    k->api->db, sv_cstr(k->acct.name), hash, now, &ended);
+		if (rc == 0)
+			rc = api_audit_write(k, k->acct.name, k->acct.role,
+			    "admin.password", k->acct.name,
+			    json_pack("{s:s,s:I}", "password", "replaced",
+			        "sessions_ended", (json_int_t)ended));
+		rc = api_tx_end(k->api, rc);
+	}
+	sodium_memzero(hash, sizeof(hash));
+	if (rc != 0)
+		return api_store_error(k->conn, "password", rc);
+	return api_send(k->conn, MHD_HTTP_OK,
+	    json_pack("{s:I}", "sessions_ended", (json_int_t)ended),
+	    MHD_HTTP_HEADER_SET_COOKIE, api_cookie_clear);
+}
+
+/* POST /api/v1/totp/enrol: a new secret, pending until confirmed. */
+static enum MHD_Result
+api_totp_enrol(struct api_call *k)
+{
+	uint8_t secret[ADMINS_TOTP_BYTES];
+	char b32[TOTP_BASE32_STRLEN], uri[256];
+	char *qr = NULL;
+	json_t *body;
+	int rc;
+
+	if (k->acct.totp_enrolled)
+		return api_error(k->conn, MHD_HTTP_CONFLICT, "already_enrolled",
+		    "TOTP is already enrolled; an administrator can reset it");
+	randombytes_buf(secret, sizeof(secret));
+	rc = totp_base32(secret, sizeof(secret), b32);
+	if (rc == 0)
+		rc = totp_uri(
+		    API_TOTP_ISSUER, k->acct.name, b32, uri, sizeof(uri));
+	if (rc == 0)
+		rc = totp_qr_data_url(uri, &qr);
+	if (rc == 0)
+		rc = db_tx_begin(k->api->db);
+	if (rc == 0) {
+		rc = admins_totp_set(
+		    k->api->db, k->api->keys, sv_cstr(k->acct.name), secret);
+		if (rc == 0)
+			rc = api_audit_write(k, k->acct.name, k->acct.role,
+			    "admin.totp_enrol", k->acct.name,
+			    json_pack("{s:s}", "totp", "pending"));
+		rc = api_tx_end(k->api, rc);
+	}
+	sodium_memzero(secret, sizeof(secret));
+	body = rc == 0
+	           ? json_pack("{s:s,s:s,s:s,s:I,s:I}", "secret", b32, "uri",
+	                 uri, "qr", qr, "digits", (json_int_t)TOTP_DIGITS,
+	                 "period", (json_int_t)TOTP_STEP_S)
+	           : NULL;
+	sodium_memzero(b32, sizeof(b32));
+	sodium_memzero(uri, sizeof(uri));
+	free(qr);
+	if (rc != 0)
+		return api_store_error(k->conn, "totp.enrol", rc);
+	return api_send(k->conn, MHD_HTTP_OK, body, NULL, NULL);
+}
+
+/* POST /api/v1/totp/confirm {code}: enrols the pending secret. */
+static enum MHD_Result
+api_totp_confirm(struct api_call *k)
+{
+	uint8_t secret[ADMINS_TOTP_BYTES];
+	int64_t now = (int64_t)time(NULL), step = 0;
+	enum MHD_Result ret = MHD_NO;
+	struct sv code;
+	json_t *o;
+	int rc;
+
+	if (k->acct.totp_enrolled)
+		return api_error(k->conn, MHD_HTTP_CONFLICT, "already_enrolled",
+		    "TOTP is already enrolled");
+	if (!k->acct.totp_set)
+		return api_error(k->conn, MHD_HTTP_CONFLICT, "not_enrolling",
+		    "start with POST /api/v1/totp/enrol");
+	o = api_body(k, &ret);
+	if (o == NULL)
+		return ret;
+	code = api_json_sv(o, "code");
+	if (code.p == NULL) {
+		api_body_free(o);
+		return api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "code is a string of 6 digits");
+	}
+	rc = admins_totp_get(
+	    k->api->db, k->api->keys, sv_cstr(k->acct.name), secret);
+	if (rc == 0)
+		rc = totp_verify(secret, sizeof(secret), now, code,
+		    k->acct.totp_last_step, &step);
+	sodium_memzero(secret, sizeof(secret));
+	api_body_free(o);
+	if (rc == -EACCES || rc == -EALREADY) {
+		rc = api_record_failure(
+		    k, "admin.totp_confirm_failed", "wrong code", now);
+		if (rc != 0)
+			return api_store_error(k->conn, "totp.confirm", rc);
+		return api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_code",
+		    "wrong code");
+	}
+	if (rc == 0)
+		rc = db_tx_begin(k->api->db);
+	if (rc == 0) {
+		rc = admins_totp_use(
+		    k->api->db, sv_cstr(k->acct.name), step, true);
+		if (rc == 0)
+			rc = api_audit_write(k, k->acct.name, k->acct.role,
+			    "admin.totp_confirm", k->acct.name,
+			    json_pack("{s:s}", "totp", "enrolled"));
+		rc = api_tx_end(k->api, rc);
+	}
+	if (rc != 0)
+		return api_store_error(k->conn, "totp.confirm", rc);
+	return api_send(k->conn, MHD_HTTP_OK,
+	    json_pack("{s:b}", "totp_enrolled", 1), NULL, NULL);
+}
+
+/* GET /api/v1/session: who am I. */
+static enum MHD_Result
+api_session_info(struct api_call *k)
+{
+	return api_send(k->conn, MHD_HTTP_OK,
+	    json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:b}", "name",
+	        k->acct.name, "role", k->acct.role, "ext", k->acct.ext,
+	        "created_at", (json_int_t)k->sess.created_at, "last_seen",
+	        (json_int_t)k->sess.last_seen, "expires_at",
+	        (json_int_t)(k->sess.created_at + ADMINS_SESSION_MAX_S),
+	        "idle_timeout_s", (json_int_t)k->api->idle_s,
+	        "must_change_password", k->must_change, "must_enrol_totp",
+	        k->must_enrol),
+	    NULL, NULL);
+}
+
+/* A session that must change its password or enrol TOTP first may
+ * only do that (R-AUTH-2, R-AUTH-6). Returns MHD_YES with *done false
+ * when the request may go on. */
+static enum MHD_Result
+api_session_gate(
+    struct api_call *k, const struct api_sroute_def *sr, bool *done)
+{
+	*done = true;
+	if (k->must_change && (sr == NULL || !sr->when_must_change))
+		return api_error(k->conn, MHD_HTTP_FORBIDDEN,
+		    "password_change_required",
+		    "the password must be changed first "
+		    "(POST /api/v1/password)");
+	if (k->must_enrol && (sr == NULL || !sr->when_must_enrol))
+		return api_error(k->conn, MHD_HTTP_FORBIDDEN,
+		    "totp_enrolment_required",
+		    "TOTP must be enrolled first (POST /api/v1/totp/enrol)");
+	*done = false;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+api_session_route(
+    struct api_call *k, const struct api_sroute_def *sr, const char *method)
+{
+	if (!k->session)
+		return api_error(k->conn, MHD_HTTP_FORBIDDEN,
+		    "session_required", "this endpoint needs a login session");
+	if (strcmp(method, sr->method) != 0)
+		return api_error_h(k->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "method_not_allowed", "method not allowed", "Allow",
+		    sr->method);
+	switch (sr->route) {
+	case API_SROUTE_LOGOUT:
+		return api_logout(k);
+	case API_SROUTE_PASSWORD:
+		return api_password(k);
+	case API_SROUTE_TOTP_ENROL:
+		return api_totp_enrol(k);
+	case API_SROUTE_TOTP_CONFIRM:
+		return api_totp_confirm(k);
+	case API_SROUTE_SESSION:
+		return api_session_info(k);
+	}
+	return api_error(
+	    k->conn, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
+}
+
 static enum MHD_Result
 api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
-    const char *method)
+    const char *method, struct sv body, bool body_over)
 {
-	struct api_call k = {.api = a, .conn = c};
+	struct api_call k = {
+	    .api = a, .conn = c, .body = body, .body_over = body_over};
 	int64_t now = (int64_t)time(NULL);
+	const struct api_sroute_def *sr;
+	struct sv bearer;
 	enum MHD_Result ret;
 	bool done;
 	int rc;
 
-	rc = api_source_allowed(a, c)
-	         ? apikeys_verify(a->db, api_bearer(c), now, &k.key)
-	         : -EACCES;
+	if (!api_source_allowed(a, c, k.src, sizeof(k.src)))
+		rc = -EACCES;
+	else if (strcmp(url, API_PREFIX "login") == 0)
+		rc = 1;
+	else if ((bearer = api_bearer(c)).p != NULL ||
+	         MHD_lookup_connection_value(
+	             c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) != NULL)
+		rc = apikeys_verify(a->db, bearer, now, &k.key);
+	else
+		rc = api_session_auth(&k, now);
+	if (rc == 1) {
+		/* Logins are limited per source address. */
+		api_bucket_id("login", sv_cstr(k.src), k.key.id);
+		if (!api_rate_ok(a, k.key.id))
+			return api_error_h(c, MHD_HTTP_TOO_MANY_REQUESTS,
+			    "rate_limited", "too many requests", "Retry-After",
+			    "1");
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return api_error_h(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "method_not_allowed", "method not allowed", "Allow",
+			    MHD_HTTP_METHOD_POST);
+		return api_login(&k);
+	}
 	if (rc == -EACCES)
 		return api_error_h(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 		    "authentication required", MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer realm=\"rempart\"");
 	if (rc != 0)
-		return api_store_error(c, "apikeys", rc);
+		return api_store_error(
+		    c, k.session ? "sessions" : "apikeys", rc);
 	if (!api_rate_ok(a, k.key.id))
 		return api_error_h(c, MHD_HTTP_TOO_MANY_REQUESTS,
 		    "rate_limited", "too many requests", "Retry-After", "1");
-	if (now - k.key.last_used_at >= API_TOUCH_INTERVAL_S) {
+	if (!k.session && now - k.key.last_used_at >= API_TOUCH_INTERVAL_S) {
 		rc = apikeys_touch(a->db, sv_cstr(k.key.id), now);
 		if (rc != 0)
 			log_warn("api",
@@ -773,10 +1468,21 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 			    "err=%d",
 			    k.key.id, -rc);
 	}
-	k.def = api_route_find(url, &k.tail);
-	if (k.def == NULL)
+	sr = api_sroute_find(url);
+	k.def = sr == NULL ? api_route_find(url, &k.tail) : NULL;
+	if (sr == NULL && k.def == NULL)
 		return api_error(
 		    c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
+	if (k.session) {
+		if (!api_csrf_ok(&k, method))
+			return api_error(c, MHD_HTTP_FORBIDDEN, "csrf_invalid",
+			    "missing or wrong X-CSRF-Token header");
+		ret = api_session_gate(&k, sr, &done);
+		if (done)
+			return ret;
+	}
+	if (sr != NULL)
+		return api_session_route(&k, sr, method);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
 		return api_error_h(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method_not_allowed", "method not allowed", "Allow", "GET");
@@ -818,7 +1524,6 @@ api_handle(void *cls, struct MHD_Connection *c, const char *url,
 	struct api_req *r = *con_cls;
 
 	(void)version;
-	(void)upload_data;
 	if (r == NULL) {
 		const char *cl = MHD_lookup_connection_value(
 		    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -839,6 +1544,11 @@ api_handle(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
+		if (r->json_len + *upload_size <= API_JSON_MAX) {
+			memcpy(
+			    r->json + r->json_len, upload_data, *upload_size);
+			r->json_len += *upload_size;
+		}
 		r->body += *upload_size;
 		*upload_size = 0;
 		if (r->body > API_BODY_MAX && !r->answered) {
@@ -851,17 +1561,23 @@ api_handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (r->answered)
 		return MHD_YES;
 	r->answered = true;
-	return api_dispatch(a, c, url, method);
+	return api_dispatch(a, c, url, method, sv_make(r->json, r->json_len),
+	    r->body > API_JSON_MAX);
 }
 
 static void
 api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct api_req *r = *con_cls;
+
 	(void)cls;
 	(void)c;
 	(void)toe;
-	free(*con_cls);
+	/* The body may hold a password. */
+	if (r != NULL)
+		sodium_memzero(r->json, r->json_len);
+	free(r);
 	*con_cls = NULL;
 }
 
@@ -938,6 +1654,7 @@ api_stop(struct api *a)
 	db_close(a->db);
 	keys_free(a->keys);
 	cidr_set_free(a->allow);
+	secret_list_free(a->common);
 	free(a->data_dir);
 	if (a->key != NULL)
 		sodium_memzero(a->key, a->key_len);
@@ -969,10 +1686,29 @@ api_allow_parse(const char *text, struct cidr_set **out)
 		lines[i] = text[i] == ',' ? '\n' : text[i];
 	rc = cidr_set_new(out);
 	if (rc == 0)
-		rc = cidr_set_add_lines(*out, sv_make(lines, n), api_allow_bad,
-		    &bad, NULL, NULL);
+		rc = cidr_set_add_lines(
+		    *out, sv_make(lines, n), api_allow_bad, &bad, NULL, NULL);
 	if (rc == 0 && bad != 0)
 		rc = -EINVAL;
+	return rc;
+}
+
+/* The common-password list of the administrator password policy
+ * (R-AUTH-2): without it, password changes could not be checked. */
+static int
+api_common_load(const struct api_config *cfg, struct secret_list **out)
+{
+	char path[4096];
+	int rc;
+
+	if (cfg->share_dir == NULL ||
+	    snprintf(path, sizeof(path), "%s/common-secrets.txt",
+	        cfg->share_dir) >= (int)sizeof(path))
+		return -EINVAL;
+	rc = secret_list_load(path, out);
+	if (rc != 0)
+		log_error("api",
+		    "msg=\"cannot load the common-password list\" err=%d", -rc);
 	return rc;
 }
 
@@ -1005,8 +1741,8 @@ api_start(struct api **out, const struct api_config *cfg)
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return -ENOMEM;
-	rc = api_allow_parse(cfg->allow != NULL ? cfg->allow : API_ALLOW_DEFAULT,
-	    &a->allow);
+	rc = api_allow_parse(
+	    cfg->allow != NULL ? cfg->allow : API_ALLOW_DEFAULT, &a->allow);
 	if (rc != 0) {
 		log_error("api", "msg=\"bad allowed networks (--api-allow)\"");
 		goto fail;
@@ -1017,6 +1753,13 @@ api_start(struct api **out, const struct api_config *cfg)
 		rc = -ENOMEM;
 		goto fail;
 	}
+	a->idle_s = cfg->admin_idle_s != 0 ? (int64_t)cfg->admin_idle_s
+	                                   : ADMINS_IDLE_DEFAULT_S;
+	rc = totp_init();
+	if (rc == 0)
+		rc = api_common_load(cfg, &a->common);
+	if (rc != 0)
+		goto fail;
 	a->rate = cfg->rate_per_s != 0 ? cfg->rate_per_s : API_RATE_DEFAULT;
 	a->burst = cfg->burst != 0 ? cfg->burst : API_BURST_DEFAULT;
 	rc = api_read_pem(cfg->data_dir, "cert.pem", &a->cert, &a->cert_len);

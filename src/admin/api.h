@@ -10,8 +10,21 @@
  * signalling loop (DESIGN.md "Threads").
  *
  * Every request is authenticated with "Authorization: Bearer rpk_..."
- * (admin/apikeys.h), limited per key by a token bucket, and checked
- * against the access table (admin/rbac.h). Paths are versioned
+ * (admin/apikeys.h) or with the session cookie of an administrator
+ * account (store/admins.h; R-AUTH-6), limited per key or session by a
+ * token bucket, and checked against the access table (admin/rbac.h).
+ * POST /api/v1/login {name, password, totp?} opens a session: it sets
+ * the cookie __Host-rempart_session (Secure, HttpOnly,
+ * SameSite=Strict, Path=/) and returns a CSRF token that every
+ * state-changing request of the session sends in X-CSRF-Token. Failed
+ * logins get one answer whatever failed, and lock the account
+ * (policy/adminpw.h). An admin or auditor without TOTP may only enrol
+ * (POST /api/v1/totp/enrol, /api/v1/totp/confirm); an account whose
+ * password is over a year old may only change it (POST
+ * /api/v1/password, which ends all its sessions). POST /api/v1/logout
+ * ends the session; GET /api/v1/session says who is logged in. Every
+ * login, failure, lockout, password change, enrolment and logout is
+ * audited, in the transaction of the change. Paths are versioned
  * (/api/v1/...); errors are {"error": {"code": ..., "message": ...}}
  * with the matching HTTP status. */
 #ifndef RP_ADMIN_API_H
@@ -23,7 +36,7 @@
 #include "store/db.h"
 #include "store/keys.h"
 
-/* Longest request body accepted (none of the endpoints takes one yet). */
+/* Longest request body accepted; JSON bodies are read up to 4 KiB. */
 #define API_BODY_MAX (64u * 1024u)
 /* Default per-key limit: requests per second and burst. */
 #define API_RATE_DEFAULT 20u
@@ -58,6 +71,12 @@ struct api_config {
 	uint32_t burst;      /* 0: API_BURST_DEFAULT */
 	/* GET /api/v1/assessment; NULL: that endpoint answers 404. */
 	api_assessment_cb assessment;
+	/* Where common-secrets.txt is (the administrator password policy,
+	 * R-AUTH-2); the API does not start without it. */
+	const char *share_dir;
+	/* Idle timeout of administrator sessions in seconds; 0:
+	 * ADMINS_IDLE_DEFAULT_S (R-AUTH-6). */
+	uint32_t admin_idle_s;
 };
 
 struct api;

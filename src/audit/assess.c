@@ -900,25 +900,61 @@ eval_g2(struct ctx *c, struct assess_result *r)
 {
 	char ids[128];
 	uint64_t admins = c->s.keys_by_role[RBAC_ROLE_ADMIN];
+	uint64_t accounts = 0, no_totp = 0;
 
-	if (admins == 0) {
-		r->points = 1;
-		evidence(r, "no active admin API key: administration only "
-		            "through the CLI on the host, whose login decides "
-		            "MFA; TOTP for API keys is not available yet");
-		remedy(r, "require a second factor for logins to this host "
-		          "(SSH keys plus PAM TOTP)");
+	/* Administrator and auditor accounts (rempart admin): TOTP is
+	 * mandatory for them, enrolled at the first login. */
+	(void)count_rows(c->in->db,
+	    "SELECT COUNT(*) FROM admins WHERE disabled = 0 AND role IN "
+	    "('admin', 'auditor')",
+	    NULL, 0, false, 0, &accounts);
+	(void)count_rows(c->in->db,
+	    "SELECT COUNT(*) FROM admins WHERE disabled = 0 AND role IN "
+	    "('admin', 'auditor') AND totp_enrolled = 0",
+	    NULL, 0, false, 0, &no_totp);
+	if (no_totp > 0) {
+		r->points = 0;
+		evidence(r,
+		    "%" PRIu64 " of %" PRIu64
+		    " admin and auditor accounts have "
+		    "not enrolled TOTP yet (they can do nothing else until "
+		    "they "
+		    "do)",
+		    no_totp, accounts);
+		remedy(r, "each of them logs in and enrols TOTP "
+		          "(POST /api/v1/totp/enrol), or rempart admin disable "
+		          "NAME");
 		return;
 	}
-	r->points = 0;
-	evidence(r,
-	    "%" PRIu64 " active admin API key(s) (%s) authenticate with one "
-	    "factor; TOTP is not available yet",
-	    admins, names_text(&c->s.admin_keys, admins, ids, sizeof(ids)));
-	remedy(r,
-	    "rempart apikey revoke %s (administer through the CLI on an "
-	    "MFA-protected host until TOTP exists)",
-	    c->s.admin_keys.v[0]);
+	if (admins > 0) {
+		r->points = 0;
+		evidence(r,
+		    "%" PRIu64
+		    " active admin API key(s) (%s) authenticate with "
+		    "one factor",
+		    admins,
+		    names_text(&c->s.admin_keys, admins, ids, sizeof(ids)));
+		remedy(r,
+		    "rempart apikey revoke %s (administer through accounts "
+		    "with TOTP: rempart admin add NAME --role admin)",
+		    c->s.admin_keys.v[0]);
+		return;
+	}
+	if (accounts > 0) {
+		r->points = 2;
+		evidence(r,
+		    "all %" PRIu64 " admin and auditor accounts use TOTP; no "
+		    "admin API key",
+		    accounts);
+		return;
+	}
+	r->points = 1;
+	evidence(r, "no administrator account and no admin API key: "
+	            "administration only through the CLI on the host, whose "
+	            "login decides MFA");
+	remedy(r, "rempart admin add NAME --role admin --generate-password "
+	          "(TOTP enrolled at the first login), and a second factor "
+	          "for logins to this host");
 }
 
 static void

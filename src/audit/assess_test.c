@@ -18,6 +18,7 @@
 
 #include "admin/apikeys.h"
 #include "audit/assess.h"
+#include "store/admins.h"
 #include "store/audit.h"
 #include "store/bindings.h"
 #include "store/db.h"
@@ -332,6 +333,29 @@ test_api_keys(void **state)
 		    0);
 	run(f, c);
 	only_moved(b, c, "G16", 2, 1);
+}
+
+/* R-AUTH-2: an admin account without TOTP fails G2; once enrolled, and
+ * with no admin API key, G2 is fully met. */
+static void
+test_admin_mfa(void **state)
+{
+	struct fixture *f = *state;
+	unsigned a[ASSESS_ITEMS], b[ASSESS_ITEMS], c[ASSESS_ITEMS];
+	uint8_t secret[ADMINS_TOTP_BYTES] = {1, 2, 3};
+	char hash[ADMINS_HASH_STRLEN];
+
+	run(f, a);
+	assert_int_equal(
+	    admins_hash_password(SV("Correct-Horse-Battery-9"), hash), 0);
+	assert_int_equal(
+	    admins_add(f->db, SV("ops"), SV("admin"), SV(""), hash, NOW), 0);
+	run(f, b);
+	only_moved(a, b, "G2", 1, 0);
+	assert_int_equal(admins_totp_set(f->db, f->k, SV("ops"), secret), 0);
+	assert_int_equal(admins_totp_use(f->db, SV("ops"), 1000, true), 0);
+	run(f, c);
+	only_moved(a, c, "G2", 1, 2);
 }
 
 /* R-ADMIN-4, R-OPS-4: a retention under a year moves G28 to 0; a CDR
@@ -674,6 +698,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_unused_extension, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_keys, setup, teardown),
+
+	    cmocka_unit_test_setup_teardown(test_admin_mfa, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

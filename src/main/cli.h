@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/seclog.h"
 #include "core/sv.h"
+#include "policy/secret.h"
 #include "store/audit.h"
 #include "store/db.h"
 #include "store/keys.h"
@@ -117,5 +118,15 @@ int cmd_profile(struct cli *c, int argc, char **argv);
 int cmd_rate(struct cli *c, int argc, char **argv);
 int cmd_ceiling(struct cli *c, int argc, char **argv);
 int cmd_fraud(struct cli *c, int argc, char **argv);
+
+/* The common-password list (data/common-secrets.txt, or in
+ * $REMPART_SHARE); NULL when it cannot be loaded. Free it with
+ * secret_list_free(). */
+struct secret_list *load_common_list(void);
+
+/* rempart admin ... (cli_admin.c): administrator accounts of the
+ * HTTPS API and console (R-ADMIN-1, R-AUTH-2, R-AUTH-6). */
+void cli_admin_usage(FILE *f);
+int cmd_admin(struct cli *c, int argc, char **argv);
 
 #endif

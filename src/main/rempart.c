@@ -155,10 +155,11 @@ usage(FILE *f)
 	    "secrets)\n"
 	    "  alert test [webhook|email]      send a test alert now\n");
 	cli_fraud_usage(f);
+	cli_admin_usage(f);
 	fprintf(f, "  --version, --help\n");
 }
 
-static struct secret_list *
+struct secret_list *
 load_common_list(void)
 {
 	const char *dir = getenv("REMPART_SHARE");
@@ -2863,6 +2864,8 @@ main(int argc, char **argv)
 		rc = cmd_ceiling(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "fraud") == 0)
 		rc = cmd_fraud(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "admin") == 0)
+		rc = cmd_admin(&c, argc - i - 1, argv + i + 1);
 	else {
 		fprintf(stderr, "rempart: unknown command '%s'\n", argv[i]);
 		usage(stderr);

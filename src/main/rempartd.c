@@ -14,6 +14,7 @@
 #include "audit/assess.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/sv.h"
 #include "integ/alert.h"
 #include "pbx/server.h"
 #include "policy/guard.h"
@@ -21,6 +22,8 @@
 #include "sip/transaction.h"
 
 #define EXIT_USAGE 2
+/* Longest --admin-idle: a day. */
+#define ADMIN_IDLE_MAX_S 86400u
 
 static void
 usage(FILE *f)
@@ -38,12 +41,15 @@ usage(FILE *f)
 	    "[--rtp-timeout S]\n"
 	    "                [--trunk-check S|off] [--dns ADDR[:PORT],...]\n"
 	    "                [--api ADDR:PORT] [--api-allow CIDR,...] "
-	    "[--version] [--help]\n"
+	    "[--admin-idle S]\n"
+	    "                [--version] [--help]\n"
 	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
 	    "literal.\n"
 	    "  Default: udp and tcp on 0.0.0.0:5060, tls on 0.0.0.0:5061.\n"
 	    "  --api: the HTTPS administration API (off by default);\n"
 	    "  --api-allow: networks that may use it (default: this host).\n"
+	    "  --admin-idle: administrator sessions end after S idle seconds\n"
+	    "    (default 900).\n"
 	    "  --trunk-check: OPTIONS probes of IP trunks every S seconds\n"
 	    "  (default 30); a trunk found down is skipped by calls.\n"
 	    "  --dns: DNS servers for trunk host names (default: the "
@@ -398,6 +404,14 @@ main(int argc, char **argv)
 			api_on = true;
 		} else if (strcmp(a, "--api-allow") == 0 && i + 1 < argc) {
 			api_cfg.allow = argv[++i];
+		} else if (strcmp(a, "--admin-idle") == 0 && i + 1 < argc) {
+			if (sv_to_u32(sv_cstr(argv[++i]), ADMIN_IDLE_MAX_S,
+			        &api_cfg.admin_idle_s) != 0 ||
+			    api_cfg.admin_idle_s == 0) {
+				fprintf(stderr, "rempartd: --admin-idle is "
+				                "1-86400 seconds\n");
+				return EXIT_USAGE;
+			}
 		} else if (strcmp(a, "--tls-allow-1.2") == 0) {
 			cfg.tls_allow_1_2 = true;
 		} else if (strcmp(a, "--version") == 0) {
@@ -446,6 +460,7 @@ main(int argc, char **argv)
 	/* After server_new(): the API thread inherits the blocked signals,
 	 * and binds before privileges are dropped. */
 	api_cfg.data_dir = cfg.data_dir;
+	api_cfg.share_dir = cfg.share_dir;
 	api_cfg.assessment = assessment_json;
 	if (api_on && api_start(&api, &api_cfg) != 0) {
 		server_free(s);

@@ -560,3 +560,11 @@ secret_list_count(const struct secret_list *l)
 {
 	return l != NULL ? l->count : 0;
 }
+
+bool
+secret_list_matches(const struct secret_list *l, struct sv word)
+{
+	if (l == NULL || word.len > SECRET_MAX_LEN)
+		return false;
+	return secret_list_contains(l, word) || based_on_common(word, l);
+}

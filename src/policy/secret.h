@@ -91,6 +91,12 @@ void secret_list_free(struct secret_list *l);
 /* True if 'word' is in the list, ASCII case ignored. Any thread. */
 bool secret_list_contains(const struct secret_list *l, struct sv word);
 
+/* Rule 5 alone, for other password policies: true if 'word' is in the
+ * list or based on an entry of it (stripped of the digits and symbols
+ * around it, l33t undone). Words over SECRET_MAX_LEN never match. Any
+ * thread. */
+bool secret_list_matches(const struct secret_list *l, struct sv word);
+
 /* Number of distinct entries. */
 size_t secret_list_count(const struct secret_list *l);
 

@@ -306,6 +306,42 @@ static const char *const db_migrations[] = {
     " count INTEGER NOT NULL CHECK (count >= 0),"
     " window_s INTEGER NOT NULL CHECK (window_s >= 0),"
     " updated_at INTEGER NOT NULL);",
+    /* 8: administrator accounts and their sessions (store/admins.h;
+     * R-ADMIN-1, R-AUTH-2, R-AUTH-6). pw_hash is an argon2id string
+     * (crypto_pwhash_str); totp_secret is sealed (store/keys.h), NULL
+     * until enrolment starts; totp_last_step is the last time step
+     * accepted, so a code is never accepted twice. failed_count and
+     * failed_since are the current failure window, lock_count the locks
+     * since the last good login (each doubles the next). A session is
+     * kept by the SHA-256 of its token only. */
+    "CREATE TABLE admins ("
+    " name TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),"
+    " role TEXT NOT NULL"
+    "  CHECK (role IN ('admin','auditor','helpdesk','user')),"
+    " ext TEXT NOT NULL DEFAULT '',"
+    " pw_hash TEXT NOT NULL,"
+    " password_changed_at INTEGER NOT NULL,"
+    " totp_secret BLOB,"
+    " totp_enrolled INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (totp_enrolled IN (0, 1)),"
+    " totp_last_step INTEGER NOT NULL DEFAULT 0,"
+    " failed_count INTEGER NOT NULL DEFAULT 0 CHECK (failed_count >= 0),"
+    " failed_since INTEGER NOT NULL DEFAULT 0,"
+    " locked_until INTEGER NOT NULL DEFAULT 0,"
+    " lock_count INTEGER NOT NULL DEFAULT 0 CHECK (lock_count >= 0),"
+    " last_login INTEGER NOT NULL DEFAULT 0,"
+    " disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " CHECK ((role = 'user') = (ext <> '')));"
+    "CREATE TABLE admin_sessions ("
+    " id_hash BLOB PRIMARY KEY NOT NULL CHECK (length(id_hash) = 32),"
+    " account TEXT NOT NULL REFERENCES admins (name) ON DELETE CASCADE,"
+    " created_at INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " source TEXT NOT NULL,"
+    " csrf TEXT NOT NULL);"
+    "CREATE INDEX admin_sessions_account ON admin_sessions (account);",
 };
 
 _Static_assert(RP_ARRAY_LEN(db_migrations) == DB_SCHEMA_VERSION,
