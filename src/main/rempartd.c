@@ -39,7 +39,8 @@ usage(FILE *f)
 	    "                [--banned-answer drop|403]\n"
 	    "                [--ring-timeout S] [--session-expires S] "
 	    "[--rtp-timeout S]\n"
-	    "                [--trunk-check S|off] [--dns ADDR[:PORT],...]\n"
+	    "                [--trunk-check S|off] [--trunk-retry S]\n"
+	    "                [--dns ADDR[:PORT],...]\n"
 	    "                [--api ADDR:PORT] [--api-allow CIDR,...] "
 	    "[--admin-idle S]\n"
 	    "                [--version] [--help]\n"
@@ -52,6 +53,9 @@ usage(FILE *f)
 	    "    (default 900).\n"
 	    "  --trunk-check: OPTIONS probes of IP trunks every S seconds\n"
 	    "  (default 30); a trunk found down is skipped by calls.\n"
+	    "  --trunk-retry: first retry of a failed trunk registration "
+	    "(default 30 s,\n"
+	    "  doubling up to 30 min).\n"
 	    "  --dns: DNS servers for trunk host names (default: the "
 	    "system's).\n");
 }
@@ -358,6 +362,13 @@ main(int argc, char **argv)
 				cfg.session_expires_s = v;
 			else
 				cfg.rtp_timeout_s = v;
+		} else if (strcmp(a, "--trunk-retry") == 0 && i + 1 < argc) {
+			if (parse_seconds(argv[++i], &cfg.trunk_retry_s) != 0 ||
+			    cfg.trunk_retry_s > 1800) {
+				fprintf(stderr, "rempartd: --trunk-retry needs "
+				                "seconds (1-1800)\n");
+				return EXIT_USAGE;
+			}
 		} else if (strcmp(a, "--dns") == 0 && i + 1 < argc) {
 			cfg.dns_servers = argv[++i];
 		} else if (strcmp(a, "--trunk-check") == 0 && i + 1 < argc) {

@@ -536,6 +536,17 @@ admit(void *ctx, const struct sockaddr_storage *ss, enum sip_txn_transport kind)
 	return v == GUARD_PASS || v == GUARD_REJECT;
 }
 
+/* A connection to an operator failed or closed: what waited on it
+ * fails now (and fails over), not after Timer B or F. */
+static void
+conn_lost(void *ctx, const struct sip_txn_peer *peer)
+{
+	struct server *s = ctx;
+
+	if (s->txn != NULL)
+		sip_txn_layer_peer_lost(s->txn, peer);
+}
+
 static void
 conn_closed(void *ctx, const struct sockaddr_storage *ss)
 {
@@ -1676,6 +1687,7 @@ start_trunks_and_alerts(struct server *s)
 	    .local = local_address,
 	    .ctx = s,
 	    .check_interval_s = s->cfg.trunk_check_s,
+	    .retry_min_s = s->cfg.trunk_retry_s,
 	};
 	struct db *db;
 	int rc = trunkrun_new(&s->trunkrun, &cfg);
@@ -2336,6 +2348,7 @@ start_sip(struct server *s)
 	    .on_message = on_message,
 	    .admit = admit,
 	    .closed = conn_closed,
+	    .lost = conn_lost,
 	    .ctx = s,
 	    .tls_allow_1_2 = s->cfg.tls_allow_1_2,
 	};

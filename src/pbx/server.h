@@ -52,6 +52,8 @@ struct server_config {
 	const char *dns_servers;
 	/* OPTIONS probes of IP trunks, in seconds (0: none). */
 	uint32_t trunk_check_s;
+	/* First retry of a failed trunk registration (0: 30 s). */
+	uint32_t trunk_retry_s;
 	/* Registration intervals (0: the registrar's defaults). */
 	uint32_t min_expires_s;
 	uint32_t max_expires_s;

@@ -153,6 +153,7 @@ start_reg(struct trunkrun *r, struct running *e, const struct trunkdir_trunk *t,
 	    .local_host = sv_cstr(host),
 	    .local_port = port,
 	    .expires_s = t->info.expires_s,
+	    .retry_min_s = r->cfg.retry_min_s,
 	    .on_state = reg_state,
 	    .arg = e,
 	};

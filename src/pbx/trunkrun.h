@@ -36,6 +36,9 @@ struct trunkrun_config {
 	/* OPTIONS interval of IP trunks in seconds; 0: no probes (the
 	 * trunks then count as up). */
 	uint32_t check_interval_s;
+	/* First retry of a failed registration, in seconds (0: the
+	 * default of pbx/trunkreg.h); it doubles on each failure. */
+	uint32_t retry_min_s;
 };
 
 struct trunkrun;

@@ -1078,6 +1078,40 @@ cli_end(struct sip_txn_client *t, uint16_t status)
 	cli_free(t);
 }
 
+/* A client transaction waiting on a stream to 'peer' (same transport,
+ * address and port), or NULL. */
+static struct sip_txn_client *
+cli_waiting_on(struct sip_txn_layer *layer, const struct sip_txn_peer *peer)
+{
+	for (size_t b = 0; b <= layer->cli.mask; b++) {
+		for (struct node *n = layer->cli.buckets[b]; n != NULL;
+		     n = n->next) {
+			struct sip_txn_client *t = (struct sip_txn_client *)n;
+
+			if (t->state != ST_COMPLETED &&
+			    t->peer.transport == peer->transport &&
+			    t->peer.addr_len == peer->addr_len &&
+			    memcmp(&t->peer.addr, &peer->addr,
+			        peer->addr_len) == 0)
+				return t;
+		}
+	}
+	return NULL;
+}
+
+void
+sip_txn_layer_peer_lost(
+    struct sip_txn_layer *layer, const struct sip_txn_peer *peer)
+{
+	struct sip_txn_client *t;
+
+	/* One at a time: a callback may end or start others. */
+	while (peer->reliable && (t = cli_waiting_on(layer, peer)) != NULL) {
+		layer->stats.transport_errors++;
+		cli_end(t, 503); /* §17.1.4 */
+	}
+}
+
 static void
 cli_on_retx(struct loop *l, void *arg)
 {

@@ -289,4 +289,10 @@ void sip_txn_client_detach(struct sip_txn_client *t);
  * thread. */
 int sip_txn_new_branch(char out[SIP_TXN_BRANCH_SIZE]) RP_MUST_CHECK;
 
+/* The stream connection to 'peer' (transport, address and port) failed
+ * or closed: every client transaction still waiting on it ends with 503
+ * (RFC 3261 §17.1.4) instead of waiting for Timer B or F. */
+void sip_txn_layer_peer_lost(
+    struct sip_txn_layer *layer, const struct sip_txn_peer *peer);
+
 #endif

@@ -1031,6 +1031,28 @@ test_invite_client_timer_a_b(void **state)
 	assert_int_equal(e->nstray, 1);
 }
 
+/* A stream to the peer failed: the INVITE over it ends with 503 at once
+ * (§17.1.4), not at Timer B; one to another peer is untouched. */
+static void
+test_client_peer_lost(void **state)
+{
+	struct env *e = *state;
+	struct sip_txn_peer other = e->tcp;
+
+	((struct sockaddr_in *)&other.addr)->sin_port = htons(5099);
+	assert_int_equal(
+	    sip_txn_client_start(e->layer, SV(CLI_INVITE), SV("z9hG4bKcli1"),
+	        SIP_METHOD_INVITE, &e->tcp, tu_response, e, NULL),
+	    0);
+	assert_int_equal(sip_txn_layer_clients(e->layer), 1);
+	sip_txn_layer_peer_lost(e->layer, &other);
+	assert_int_equal(e->nresp, 0);
+	sip_txn_layer_peer_lost(e->layer, &e->tcp);
+	assert_int_equal(e->nresp, 1);
+	assert_int_equal(e->status[0], 503);
+	assert_int_equal(sip_txn_layer_clients(e->layer), 0);
+}
+
 /* A 486 gets the ACK from the transaction (§17.1.1.3), again for each
  * retransmitted 486, and the TU hears of it once; Timer D ends it. */
 static void
@@ -1459,6 +1481,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_client_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_live, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_client_peer_lost, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name(

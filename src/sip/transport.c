@@ -25,6 +25,8 @@
 #define LISTENERS_MAX 16
 #define READ_CHUNK 16384
 #define UDP_RCVBUF_BYTES (4 * 1024 * 1024)
+/* Our connections reported lost in one loop turn. */
+#define LOST_MAX 16
 
 struct listener {
 	struct sip_transport *tp;
@@ -40,6 +42,8 @@ struct conn {
 	int fd;
 	enum sip_txn_transport kind;
 	SSL *ssl;
+	bool outbound;   /* we opened it */
+	bool connecting; /* ours, until connect() completes */
 	bool handshake_done;
 	bool want_write; /* EPOLLOUT is being watched */
 	struct sockaddr_storage addr;
@@ -62,6 +66,11 @@ struct sip_transport {
 	uint32_t *generations;
 	unsigned nslots;
 	unsigned nconns;
+	/* Connections we opened that failed or closed, reported from the
+	 * loop (never from inside a send). */
+	struct sip_txn_peer lost[LOST_MAX];
+	unsigned nlost;
+	struct loop_timer lost_timer;
 	/* Receive buffers for a UDP batch, allocated once. */
 	char *udp_bufs;
 	struct mmsghdr msgs[UDP_BATCH];
@@ -115,8 +124,16 @@ conn_close(struct conn *c)
 
 	loop_timer_stop(tp->loop, &c->idle);
 	loop_del_fd(tp->loop, c->fd);
-	if (tp->cfg.closed != NULL)
+	if (!c->outbound && tp->cfg.closed != NULL)
 		tp->cfg.closed(tp->cfg.ctx, &c->addr);
+	if (c->outbound && tp->cfg.lost != NULL && tp->nlost < LOST_MAX) {
+		struct sip_txn_peer *p = &tp->lost[tp->nlost++];
+
+		peer_of_conn(c, p);
+		p->conn_id = 0;
+		if (loop_timer_start(tp->loop, &tp->lost_timer, 0) != 0)
+			tp->nlost--;
+	}
 	if (c->ssl != NULL) {
 		SSL_free(c->ssl);
 	}
@@ -127,6 +144,20 @@ conn_close(struct conn *c)
 	tp->generations[slot]++;
 	tp->nconns--;
 	free(c);
+}
+
+static void
+lost_fired(struct loop *l, void *arg)
+{
+	struct sip_transport *tp = arg;
+	struct sip_txn_peer lost[LOST_MAX];
+	unsigned n = tp->nlost;
+
+	(void)l;
+	memcpy(lost, tp->lost, n * sizeof(lost[0]));
+	tp->nlost = 0;
+	for (unsigned i = 0; i < n; i++)
+		tp->cfg.lost(tp->cfg.ctx, &lost[i]);
 }
 
 static struct conn *
@@ -340,6 +371,21 @@ conn_event(struct loop *l, int fd, uint32_t events, void *arg)
 
 	(void)l;
 	(void)fd;
+	if (c->connecting) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0)
+			return;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 ||
+		    err != 0) {
+			conn_close(c);
+			return;
+		}
+		c->connecting = false;
+		c->handshake_done = true;
+		touch(c);
+	}
 	if (c->ssl != NULL && !c->handshake_done) {
 		if (conn_handshake(c) != 0) {
 			conn_close(c);
@@ -438,11 +484,13 @@ conns_from(const struct sip_transport *tp, const struct sockaddr_storage *a)
 	return n;
 }
 
+/* A connection on fd, accepted (ls not NULL) or ours, connecting to a
+ * peer (ls NULL: TCP only). *out (may be NULL) gets it. */
 static int
-conn_new(struct listener *ls, int fd, const struct sockaddr_storage *addr,
-    socklen_t addr_len)
+conn_make(struct sip_transport *tp, struct listener *ls, int fd,
+    const struct sockaddr_storage *addr, socklen_t addr_len, struct conn **out)
 {
-	struct sip_transport *tp = ls->tp;
+	enum sip_txn_transport kind = ls != NULL ? ls->kind : SIP_TXN_TP_TCP;
 	struct conn *c;
 	unsigned slot;
 	int one = 1;
@@ -457,29 +505,36 @@ conn_new(struct listener *ls, int fd, const struct sockaddr_storage *addr,
 		return -ENOMEM;
 	c->tp = tp;
 	c->fd = fd;
-	c->kind = ls->kind;
+	c->kind = kind;
 	c->addr_len = addr_len;
 	memcpy(&c->addr, addr, addr_len);
 	c->rcap = READ_CHUNK;
 	c->rbuf = mem_alloc(c->rcap);
 	buf_init(&c->wbuf, SIP_TRANSPORT_WBUF_MAX);
 	loop_timer_init(&c->idle, idle_expired, c);
-	c->handshake_done = ls->kind != SIP_TXN_TP_TLS;
+	c->outbound = ls == NULL;
+	c->connecting = ls == NULL;
+	c->handshake_done = kind != SIP_TXN_TP_TLS && !c->connecting;
 	if (c->rbuf == NULL)
 		goto fail;
-	if (ls->kind == SIP_TXN_TP_TLS) {
+	if (kind == SIP_TXN_TP_TLS) {
 		c->ssl = SSL_new(tp->tls);
 		if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1)
 			goto fail;
 		SSL_set_accept_state(c->ssl);
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (loop_add_fd(tp->loop, fd, EPOLLIN, conn_event, c) != 0)
+	if (loop_add_fd(tp->loop, fd,
+	        EPOLLIN | (c->connecting ? (uint32_t)EPOLLOUT : 0u), conn_event,
+	        c) != 0)
 		goto fail;
+	c->want_write = c->connecting;
 	c->id = (uint64_t)tp->generations[slot] << 32 | (slot + 1);
 	tp->conns[slot] = c;
 	tp->nconns++;
 	touch(c);
+	if (out != NULL)
+		*out = c;
 	return 0;
 fail:
 	if (c->ssl != NULL)
@@ -509,7 +564,7 @@ accept_event(struct loop *l, int fd, uint32_t events, void *arg)
 			close(cfd);
 			continue;
 		}
-		if (conn_new(ls, cfd, &addr, len) != 0) {
+		if (conn_make(ls->tp, ls, cfd, &addr, len, NULL) != 0) {
 			close(cfd);
 			if (ls->tp->cfg.closed != NULL)
 				ls->tp->cfg.closed(ls->tp->cfg.ctx, &addr);
@@ -589,6 +644,49 @@ udp_send(
 	return -EAFNOSUPPORT;
 }
 
+/* An open connection of the peer's transport to its address and port
+ * (a request with no connection named), or NULL. */
+static struct conn *
+conn_to(struct sip_transport *tp, const struct sip_txn_peer *peer)
+{
+	for (unsigned i = 0; i < tp->nslots; i++) {
+		struct conn *c = tp->conns[i];
+
+		if (c != NULL && c->kind == peer->transport &&
+		    c->addr_len == peer->addr_len &&
+		    memcmp(&c->addr, &peer->addr, peer->addr_len) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* Opens a TCP connection to the peer (operators' trunks): the bytes
+ * queued wait for connect() to complete. TLS to a peer needs the
+ * name its certificate is checked against, which the transport does not
+ * have: not here. */
+static int
+conn_connect(struct sip_transport *tp, const struct sip_txn_peer *peer,
+    struct conn **out)
+{
+	int fd = socket(peer->addr.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&peer->addr, peer->addr_len) !=
+	        0 &&
+	    errno != EINPROGRESS) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rc = conn_make(tp, NULL, fd, &peer->addr, peer->addr_len, out);
+	if (rc != 0)
+		close(fd);
+	return rc;
+}
+
 int
 sip_transport_send(void *arg, const struct sip_txn_peer *peer, struct sv bytes)
 {
@@ -598,6 +696,14 @@ sip_transport_send(void *arg, const struct sip_txn_peer *peer, struct sv bytes)
 	if (!is_stream(peer->transport))
 		return udp_send(tp, peer, bytes);
 	c = conn_find(tp, peer->conn_id);
+	if (c == NULL)
+		c = conn_to(tp, peer);
+	if (c == NULL && peer->transport == SIP_TXN_TP_TCP) {
+		int rc = conn_connect(tp, peer, &c);
+
+		if (rc != 0)
+			return rc;
+	}
 	if (c == NULL)
 		return -ENOTCONN;
 	{
@@ -651,6 +757,7 @@ sip_transport_new(struct sip_transport **out, struct loop *l,
 		return -ENOMEM;
 	tp->loop = l;
 	tp->cfg = *cfg;
+	loop_timer_init(&tp->lost_timer, lost_fired, tp);
 	if (tp->cfg.idle_ms == 0)
 		tp->cfg.idle_ms = SIP_TRANSPORT_IDLE_MS_DEFAULT;
 	if (tp->cfg.max_conns == 0)
@@ -682,6 +789,7 @@ sip_transport_free(struct sip_transport *tp)
 	for (unsigned i = 0; i < tp->nslots; i++)
 		if (tp->conns[i] != NULL)
 			conn_close(tp->conns[i]);
+	loop_timer_stop(tp->loop, &tp->lost_timer);
 	for (unsigned i = 0; i < tp->nlisteners; i++) {
 		loop_del_fd(tp->loop, tp->listeners[i].fd);
 		close(tp->listeners[i].fd);

@@ -51,6 +51,10 @@ typedef bool (*sip_transport_admit_cb)(void *ctx,
 /* A stream connection that was admitted has closed. May be NULL. */
 typedef void (*sip_transport_closed_cb)(
     void *ctx, const struct sockaddr_storage *addr);
+/* A connection we opened (to an operator) failed or closed. May be
+ * NULL. */
+typedef void (*sip_transport_lost_cb)(
+    void *ctx, const struct sip_txn_peer *peer);
 
 struct sip_transport_config {
 	uint32_t idle_ms;                /* 0: SIP_TRANSPORT_IDLE_MS_DEFAULT */
@@ -64,6 +68,7 @@ struct sip_transport_config {
 	sip_transport_error_cb on_error;
 	sip_transport_admit_cb admit;
 	sip_transport_closed_cb closed;
+	sip_transport_lost_cb lost;
 	void *ctx;
 };
 

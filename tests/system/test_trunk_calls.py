@@ -437,3 +437,33 @@ def test_trunk_codecs_limit_the_offer(sipp, pbx, data, tmp_path):
         assert got == b"", got
     finally:
         silent.close()
+
+
+def test_registration_recovers_after_registrar_restart(sipp, pbx, data,
+                                                       tmp_path):
+    """R-TRUNK-1: over TCP, the registrar goes away after granting 10 s;
+    the refresh fails, rempart backs off (--trunk-retry 2: 2 s, then 4,
+    8...) and registers again as soon as the registrar is back."""
+    d = pbx(*NO_PROBES, "--trunk-retry", "2")
+    port = free_port()
+    first = start_uas(sipp, tmp_path, "reg1", "registrar_once.xml", port,
+                      addr=CARRIER, extra=("-t", "t1"))
+    r = data.cli("trunk", "add", "reg", "--kind", "register", "--host",
+                 CARRIER, "--port", str(port), "--transport", "tcp",
+                 "--username", "acme", "--realm", "op.test",
+                 "--secret-stdin", stdin="Operator-Secret-2026\n")
+    assert r.returncode == 0, r.stderr
+    wait_log(d, 'msg="registered" trunk=reg expires=10', seconds=15)
+    assert first.wait() == 0, first
+    wait_log(d, 'msg="registration failed" trunk=reg', seconds=15)
+    again_dir = tmp_path / "again"
+    again_dir.mkdir()
+    again = start_uas(sipp, again_dir, "reg2", "registrar.xml", port,
+                      addr=CARRIER, extra=("-t", "t1"))
+    deadline = time.time() + 30
+    while d.log.read_text().count(
+            'msg="registered" trunk=reg expires=10') < 2:
+        assert time.time() < deadline, d.log.read_text()[-3000:]
+        time.sleep(0.2)
+    assert again.wait() == 0, again
+    assert len(again.received("REGISTER ")) >= 3, again
