@@ -380,6 +380,51 @@ def test_baresip_call_tls_srtp(rempartd, daemon, data, tmp_path,
     assert int(rows[-1]["rtp_packets"]) >= 200, rows[-1]
 
 
+def test_trunk_call_to_a_did_reaches_baresip(daemon, data, tmp_path,
+                                             noise_wav):
+    """R-CALL-13, R-TRUNK-3: an operator (SIPp on the trunk's address)
+    calls a DID without credentials; the daemon rings baresip as 101
+    over TLS, which answers by itself; the operator's plain RTP leg and
+    the phone's SRTP leg are bridged by the relay, and the record names
+    the outside caller."""
+    from test_trunk_calls import CARRIER
+    from test_trunk_inbound import CALLER, DID, carrier_call
+    wav, _ = noise_wav
+    r = data.cli("trunk", "add", "op1", "--kind", "ip", "--host", CARRIER,
+                 "--port", str(free_port()), "--acl", CARRIER + "/32")
+    assert r.returncode == 0, r.stderr
+    r = data.cli("did", "add", DID, "--to", "101")
+    assert r.returncode == 0, r.stderr
+    cert = data.path / "tls" / "cert.pem"
+    account = (f"<sip:101@{data.realm};transport=tls>;"
+               f"auth_pass={data.secrets['101']};"
+               f'outbound="sip:127.0.0.1:{daemon.tls};transport=tls";'
+               "regint=600;mediaenc=srtp;answermode=auto")
+    phone = Phone(tmp_path, "101", account, wav, cafile=cert)
+    try:
+        registered(phone, "101", data.realm)
+        op = carrier_call(shutil.which("sipp"), tmp_path, daemon, data)
+        phone.event("CALL_ESTABLISHED")
+        assert op.wait() == 0, op
+        assert op.counts() == (1, 0), op
+        phone.event("CALL_CLOSED")
+    finally:
+        phone.stop()
+    deadline = time.time() + 8
+    while True:
+        r = data.cli("cdr", "export", "--csv")
+        assert r.returncode == 0, r.stderr
+        rows = [x for x in csv.DictReader(io.StringIO(r.stdout))
+                if x.get("caller_number", "").lstrip("'") == CALLER and
+                x.get("callee") == "101"]
+        if rows:
+            break
+        assert time.time() < deadline, r.stdout
+        time.sleep(0.2)
+    assert rows[-1]["disposition"].lower() == "answered", rows[-1]
+    assert rows[-1]["caller_ext"] == "", rows[-1]
+
+
 # ------------------------------------ the capture check, without daemon
 
 
