@@ -40,7 +40,7 @@ usage(FILE *f)
 	    "                [--ring-timeout S] [--session-expires S] "
 	    "[--rtp-timeout S]\n"
 	    "                [--trunk-check S|off] [--trunk-retry S]\n"
-	    "                [--dns ADDR[:PORT],...]\n"
+	    "                [--dns ADDR[:PORT],...] [--trunk-ca FILE]\n"
 	    "                [--api ADDR:PORT] [--api-allow CIDR,...] "
 	    "[--admin-idle S]\n"
 	    "                [--version] [--help]\n"
@@ -57,7 +57,9 @@ usage(FILE *f)
 	    "(default 30 s,\n"
 	    "  doubling up to 30 min).\n"
 	    "  --dns: DNS servers for trunk host names (default: the "
-	    "system's).\n");
+	    "system's).\n"
+	    "  --trunk-ca: CA certificates trusted for TLS trunks, besides "
+	    "the system's.\n");
 }
 
 /* "udp:127.0.0.1:5060", "tls:[::1]:5061". Views into 'arg', which is
@@ -369,6 +371,8 @@ main(int argc, char **argv)
 				                "seconds (1-1800)\n");
 				return EXIT_USAGE;
 			}
+		} else if (strcmp(a, "--trunk-ca") == 0 && i + 1 < argc) {
+			cfg.trunk_ca_file = argv[++i];
 		} else if (strcmp(a, "--dns") == 0 && i + 1 < argc) {
 			cfg.dns_servers = argv[++i];
 		} else if (strcmp(a, "--trunk-check") == 0 && i + 1 < argc) {

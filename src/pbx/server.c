@@ -1673,6 +1673,7 @@ call_record(void *ctx, const struct cdr_record *r)
 
 static void reload_alerts(struct server *s, struct db *db);
 static void resolve_trunks(struct server *s);
+static void trunk_tls_names(struct server *s);
 
 /* Registrations and probes of the trunks loaded at start, and the alert
  * dispatcher; a connection of their own reads the secrets (the writer
@@ -1692,6 +1693,7 @@ start_trunks_and_alerts(struct server *s)
 	struct db *db;
 	int rc = trunkrun_new(&s->trunkrun, &cfg);
 
+	trunk_tls_names(s);
 	if (rc == 0) {
 		rc = resolver_new(&s->dns, s->loop, s->cfg.dns_servers);
 		if (rc == 0)
@@ -2080,6 +2082,25 @@ log_trunks(const struct trunkdir *t)
 	    trunkdir_trunks(t), trunkdir_usable(t), trunkdir_routes(t));
 }
 
+/* The certificate names of the TLS trunks whose address is known: the
+ * transport checks the operator's certificate against it. */
+static void
+trunk_tls_names(struct server *s)
+{
+	for (size_t i = 0; s->tp != NULL && s->trunks != NULL &&
+	                   i < trunkdir_trunks(s->trunks);
+	     i++) {
+		const struct trunkdir_trunk *t =
+		    trunkdir_trunk_at(s->trunks, i);
+
+		if (t->usable && t->peer.transport == SIP_TXN_TP_TLS &&
+		    sip_transport_set_tls_name(s->tp, &t->peer.addr,
+		        t->peer.addr_len, t->info.host) != 0)
+			log_warn("trunk", "msg=\"TLS name not set\" trunk=%s",
+			    t->name);
+	}
+}
+
 /* The callback argument of one trunk's resolution. */
 struct trunk_dns {
 	struct server *s;
@@ -2103,6 +2124,7 @@ trunk_resolved(
 		return;
 	}
 	trunkdir_set_peer(s->trunks, a->index, &peers[0]);
+	trunk_tls_names(s);
 	peer_ip(&peers[0], ip);
 	log_info("trunk",
 	    "msg=\"trunk host resolved\" trunk=%s host=%s "
@@ -2156,6 +2178,7 @@ reload_trunks(struct server *s)
 	trunkdir_free(s->trunks);
 	s->trunks = t;
 	log_trunks(t);
+	trunk_tls_names(s);
 	resolve_trunks(s);
 	trunkrun_sync(s->trunkrun, t);
 }
@@ -2351,6 +2374,7 @@ start_sip(struct server *s)
 	    .lost = conn_lost,
 	    .ctx = s,
 	    .tls_allow_1_2 = s->cfg.tls_allow_1_2,
+	    .tls_peer_ca_file = s->cfg.trunk_ca_file,
 	};
 	struct sip_txn_tu tu = tu_template;
 	struct registrar_config rcfg;

@@ -47,6 +47,9 @@ struct server_config {
 	uint32_t ring_timeout_s;
 	uint32_t session_expires_s;
 	uint32_t rtp_timeout_s;
+	/* CA certificates trusted for TLS trunks besides the system's
+	 * (NULL: the system's only). */
+	const char *trunk_ca_file;
 	/* DNS servers for trunk host names, "ADDR[:PORT],..." (NULL: the
 	 * system's). */
 	const char *dns_servers;

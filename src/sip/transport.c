@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -56,10 +57,20 @@ struct conn {
 	struct loop_timer idle;
 };
 
+/* The certificate name of a TLS peer we connect to. */
+struct tls_name {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char name[256];
+};
+
 struct sip_transport {
 	struct loop *loop;
 	struct sip_transport_config cfg;
 	SSL_CTX *tls;
+	SSL_CTX *tls_client; /* connections we open; NULL until needed */
+	struct tls_name tls_names[SIP_TRANSPORT_TLS_NAMES_MAX];
+	unsigned ntls_names;
 	struct listener listeners[LISTENERS_MAX];
 	unsigned nlisteners;
 	struct conn **conns; /* by slot */
@@ -342,7 +353,8 @@ conn_deliver(struct conn *c)
 static int
 conn_handshake(struct conn *c)
 {
-	int n = SSL_accept(c->ssl);
+	/* Accepting or connecting, as SSL_set_*_state() said. */
+	int n = SSL_do_handshake(c->ssl);
 
 	if (n == 1) {
 		c->handshake_done = true;
@@ -484,13 +496,126 @@ conns_from(const struct sip_transport *tp, const struct sockaddr_storage *a)
 	return n;
 }
 
-/* A connection on fd, accepted (ls not NULL) or ours, connecting to a
- * peer (ls NULL: TCP only). *out (may be NULL) gets it. */
-static int
-conn_make(struct sip_transport *tp, struct listener *ls, int fd,
-    const struct sockaddr_storage *addr, socklen_t addr_len, struct conn **out)
+/* The name set for a TLS peer, or NULL. */
+static const char *
+tls_name_of(const struct sip_transport *tp, const struct sockaddr_storage *addr,
+    socklen_t addr_len)
 {
-	enum sip_txn_transport kind = ls != NULL ? ls->kind : SIP_TXN_TP_TCP;
+	for (unsigned i = 0; i < tp->ntls_names; i++) {
+		const struct tls_name *n = &tp->tls_names[i];
+
+		if (n->addr_len == addr_len &&
+		    memcmp(&n->addr, addr, addr_len) == 0)
+			return n->name;
+	}
+	return NULL;
+}
+
+int
+sip_transport_set_tls_name(struct sip_transport *tp,
+    const struct sockaddr_storage *addr, socklen_t addr_len, const char *name)
+{
+	size_t len = strlen(name);
+	struct tls_name *n = NULL;
+
+	if (len == 0 || len >= sizeof(n->name) ||
+	    addr_len > sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	for (unsigned i = 0; i < tp->ntls_names && n == NULL; i++) {
+		if (tp->tls_names[i].addr_len == addr_len &&
+		    memcmp(&tp->tls_names[i].addr, addr, addr_len) == 0)
+			n = &tp->tls_names[i];
+	}
+	if (n == NULL) {
+		if (tp->ntls_names == SIP_TRANSPORT_TLS_NAMES_MAX)
+			return -ENOSPC;
+		n = &tp->tls_names[tp->ntls_names++];
+	}
+	memset(n, 0, sizeof(*n));
+	memcpy(&n->addr, addr, addr_len);
+	n->addr_len = addr_len;
+	memcpy(n->name, name, len + 1);
+	return 0;
+}
+
+/* The client context: the system's trust store and the configured CA
+ * file, the peer's certificate always checked (R-CRYPTO-1). */
+static SSL_CTX *
+tls_client_context(const struct sip_transport_config *cfg)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL)
+		return NULL;
+	if (SSL_CTX_set_min_proto_version(ctx,
+	        cfg->tls_allow_1_2 ? TLS1_2_VERSION : TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_default_verify_paths(ctx) != 1 ||
+	    (cfg->tls_peer_ca_file != NULL &&
+	        SSL_CTX_load_verify_locations(
+	            ctx, cfg->tls_peer_ca_file, NULL) != 1)) {
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	return ctx;
+}
+
+/* A client TLS session to 'addr', whose certificate must name the
+ * peer's set name (sent as SNI too, for a DNS name). NULL: no name set,
+ * or out of memory. */
+static SSL *
+tls_client_ssl(struct sip_transport *tp, int fd,
+    const struct sockaddr_storage *addr, socklen_t addr_len)
+{
+	const char *name = tls_name_of(tp, addr, addr_len);
+	struct in6_addr ip;
+	bool literal;
+	int ok;
+	SSL *ssl;
+
+	if (name == NULL)
+		return NULL;
+	if (tp->tls_client == NULL)
+		tp->tls_client = tls_client_context(&tp->cfg);
+	if (tp->tls_client == NULL)
+		return NULL;
+	ssl = SSL_new(tp->tls_client);
+	if (ssl == NULL)
+		return NULL;
+	literal = inet_pton(AF_INET, name, &ip) == 1 ||
+	          inet_pton(AF_INET6, name, &ip) == 1;
+	ok = SSL_set_fd(ssl, fd) == 1;
+	if (ok && literal)
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) ==
+		     1;
+	else if (ok) {
+		/* The SNI macro takes a non-const pointer. */
+		char host[sizeof(tp->tls_names[0].name)];
+
+		memcpy(host, name, strlen(name) + 1);
+		ok = SSL_set_tlsext_host_name(ssl, host) == 1 &&
+		     SSL_set1_host(ssl, host) == 1;
+	}
+	if (!ok) {
+		ERR_clear_error();
+		SSL_free(ssl);
+		return NULL;
+	}
+	SSL_set_connect_state(ssl);
+	return ssl;
+}
+
+/* A connection on fd, accepted (ls not NULL) or ours, connecting to a
+ * peer (ls NULL). *out (may be NULL) gets it. */
+static int
+conn_make(struct sip_transport *tp, struct listener *ls,
+    enum sip_txn_transport kind, int fd, const struct sockaddr_storage *addr,
+    socklen_t addr_len, struct conn **out)
+{
 	struct conn *c;
 	unsigned slot;
 	int one = 1;
@@ -517,11 +642,15 @@ conn_make(struct sip_transport *tp, struct listener *ls, int fd,
 	c->handshake_done = kind != SIP_TXN_TP_TLS && !c->connecting;
 	if (c->rbuf == NULL)
 		goto fail;
-	if (kind == SIP_TXN_TP_TLS) {
+	if (kind == SIP_TXN_TP_TLS && ls != NULL) {
 		c->ssl = SSL_new(tp->tls);
 		if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1)
 			goto fail;
 		SSL_set_accept_state(c->ssl);
+	} else if (kind == SIP_TXN_TP_TLS) {
+		c->ssl = tls_client_ssl(tp, fd, addr, addr_len);
+		if (c->ssl == NULL)
+			goto fail;
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (loop_add_fd(tp->loop, fd,
@@ -564,7 +693,8 @@ accept_event(struct loop *l, int fd, uint32_t events, void *arg)
 			close(cfd);
 			continue;
 		}
-		if (conn_make(ls->tp, ls, cfd, &addr, len, NULL) != 0) {
+		if (conn_make(ls->tp, ls, ls->kind, cfd, &addr, len, NULL) !=
+		    0) {
 			close(cfd);
 			if (ls->tp->cfg.closed != NULL)
 				ls->tp->cfg.closed(ls->tp->cfg.ctx, &addr);
@@ -660,10 +790,8 @@ conn_to(struct sip_transport *tp, const struct sip_txn_peer *peer)
 	return NULL;
 }
 
-/* Opens a TCP connection to the peer (operators' trunks): the bytes
- * queued wait for connect() to complete. TLS to a peer needs the
- * name its certificate is checked against, which the transport does not
- * have: not here. */
+/* Opens a TCP or TLS connection to the peer (operators' trunks): the
+ * bytes queued wait for connect() and the handshake to complete. */
 static int
 conn_connect(struct sip_transport *tp, const struct sip_txn_peer *peer,
     struct conn **out)
@@ -681,7 +809,8 @@ conn_connect(struct sip_transport *tp, const struct sip_txn_peer *peer,
 		close(fd);
 		return rc;
 	}
-	rc = conn_make(tp, NULL, fd, &peer->addr, peer->addr_len, out);
+	rc = conn_make(
+	    tp, NULL, peer->transport, fd, &peer->addr, peer->addr_len, out);
 	if (rc != 0)
 		close(fd);
 	return rc;
@@ -698,7 +827,7 @@ sip_transport_send(void *arg, const struct sip_txn_peer *peer, struct sv bytes)
 	c = conn_find(tp, peer->conn_id);
 	if (c == NULL)
 		c = conn_to(tp, peer);
-	if (c == NULL && peer->transport == SIP_TXN_TP_TCP) {
+	if (c == NULL) {
 		int rc = conn_connect(tp, peer, &c);
 
 		if (rc != 0)
@@ -795,6 +924,7 @@ sip_transport_free(struct sip_transport *tp)
 		close(tp->listeners[i].fd);
 	}
 	SSL_CTX_free(tp->tls);
+	SSL_CTX_free(tp->tls_client);
 	free(tp->conns);
 	free(tp->generations);
 	free(tp->udp_bufs);

@@ -64,6 +64,9 @@ struct sip_transport_config {
 	const char *tls_cert_file; /* PEM chain; needed for TLS listeners */
 	const char *tls_key_file;
 	bool tls_allow_1_2; /* TLS 1.2 too; never older */
+	/* Certificates trusted for TLS connections we open (operators),
+	 * besides the system's store; NULL: the system's only. */
+	const char *tls_peer_ca_file;
 	sip_transport_msg_cb on_message;
 	sip_transport_error_cb on_error;
 	sip_transport_admit_cb admit;
@@ -99,5 +102,15 @@ int sip_transport_send(
 
 /* Live stream connections (for limits and supervision). */
 unsigned sip_transport_conn_count(const struct sip_transport *tp);
+
+/* The name a TLS connection we open to 'addr' (address and port) must
+ * present in its certificate: a DNS name, or an IP literal. Operators'
+ * trunks set it before their first request; without one, no TLS
+ * connection is opened to that address. Returns 0, -EINVAL or -ENOSPC
+ * (SIP_TRANSPORT_TLS_NAMES_MAX names already). */
+#define SIP_TRANSPORT_TLS_NAMES_MAX 64u
+int sip_transport_set_tls_name(struct sip_transport *tp,
+    const struct sockaddr_storage *addr, socklen_t addr_len,
+    const char *name) RP_MUST_CHECK;
 
 #endif

@@ -140,7 +140,7 @@ class Phone:
     """baresip with a config directory of its own and ctrl_tcp."""
 
     def __init__(self, tmp_path, name, account, wav, cafile=None,
-                 rtp_ports=None):
+                 rtp_ports=None, certificate=None):
         self.name = name
         self.dir = tmp_path / f"baresip-{name}"
         self.dir.mkdir()
@@ -164,6 +164,8 @@ class Phone:
         ]
         if cafile:
             config.append(f"sip_cafile\t{cafile}")
+        if certificate:
+            config.append(f"sip_certificate\t{certificate}")
         if rtp_ports:
             config.append(f"rtp_ports\t{rtp_ports[0]}-{rtp_ports[-1]}")
         (self.dir / "config").write_text("\n".join(config) + "\n")

@@ -41,6 +41,7 @@ def dns(tmp_path):
          f"--srv-host=_sip._udp.carrier.test,sbc2.carrier.test,"
          f"{backup_port},20,50",
          f"--host-record=sbc1.carrier.test,{CARRIER}",
+         "--host-record=tls.carrier.test,127.0.0.1",
          "--host-record=sbc2.carrier.test,127.0.0.9",
          f"--log-facility={tmp_path / 'dnsmasq.log'}", "--log-queries"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -92,3 +93,74 @@ def test_unknown_trunk_host_leaves_it_unusable(sipp, pbx, data, tmp_path,
              'host=nowhere.carrier.test')
     uac = refused(sipp, d, data, tmp_path, callee=NUMBER)
     assert final_code(uac) == 503, uac
+
+
+def make_certs(tmp_path, name):
+    """A test CA and a server certificate for `name` it signed; returns
+    (ca.pem, cert+key PEM)."""
+    def run(*args):
+        r = subprocess.run(["openssl", *args], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem",
+        "-subj", "/CN=rempart test CA", "-days", "2")
+    run("req", *ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj",
+        f"/CN={name}")
+    (tmp_path / "san.ext").write_text(f"subjectAltName=DNS:{name}\n")
+    run("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey",
+        "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2",
+        "-extfile", "san.ext")
+    both = tmp_path / "srv-both.pem"
+    both.write_text((tmp_path / "srv.pem").read_text() +
+                    (tmp_path / "srv.key").read_text())
+    return tmp_path / "ca.pem", both
+
+
+@pytest.mark.parametrize("cert_name,answered", [
+    ("tls.carrier.test", True), ("impostor.test", False)])
+def test_tls_trunk_checks_the_operator_certificate(
+        sipp, pbx, data, tmp_path, dns, cert_name, answered):
+    """R-CRYPTO-1: a TLS trunk to tls.carrier.test (found in DNS) opens
+    its own TLS 1.3 connection and checks the operator's certificate
+    against that name and the CA given with --trunk-ca. baresip, with a
+    certificate for the name, answers the call; with a certificate for
+    another name, nothing is sent to it and the caller gets 503."""
+    from test_calls_baresip import Phone, two_free_ports
+    dns_port, _ = dns
+    ca, cert = make_certs(tmp_path, cert_name)
+    d = pbx(*NO_PROBES, "--dns", f"127.0.0.1:{dns_port}", "--trunk-ca",
+            str(ca))
+    wav = tmp_path / "silence.wav"
+    import wave
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 8000 * 5)
+    account = (f"<sip:{NUMBER}@tls.carrier.test;transport=tls>;regint=0;"
+               "answermode=auto")
+    op = Phone(tmp_path, "operator", account, wav, certificate=cert)
+    try:
+        r = data.cli("trunk", "add", "op1", "--kind", "ip", "--host",
+                     "tls.carrier.test", "--port", str(op.port + 1),
+                     "--transport", "tls", "--acl", "127.0.0.9/32")
+        assert r.returncode == 0, r.stderr
+        r = data.cli("route", "add", "out", "--pattern", "0.", "--trunks",
+                     "op1")
+        assert r.returncode == 0, r.stderr
+        wait_log(d, 'msg="trunk host resolved" trunk=op1')
+        if answered:
+            uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp,
+                            "100", data.secrets["100"], NUMBER, data.realm)
+            op.event("CALL_ESTABLISHED")
+            assert uac.wait() == 0, uac
+            assert uac.counts() == (1, 0), uac
+            row = cdr_for(data, "100", NUMBER)
+            assert disposition(row) in ANSWERED, row
+        else:
+            uac = refused(sipp, d, data, tmp_path, callee=NUMBER)
+            assert final_code(uac) == 503, uac
+            assert "INVITE sip:" not in op.output(), op.output()[-3000:]
+    finally:
+        op.stop()
