@@ -169,20 +169,31 @@ int
 audit_admin(struct cli *c, const char *action, const char *object,
     struct buf *before, struct buf *after)
 {
+	struct sv b = before != NULL ? json_end(before) : SV("");
+	struct sv a = after != NULL ? json_end(after) : SV("");
+
+	if (before != NULL && buf_error(before) != 0)
+		return buf_error(before);
+	if (after != NULL && buf_error(after) != 0)
+		return buf_error(after);
+	return audit_admin_sv(c, action, object, b, a);
+}
+
+/* audit_admin() with states already in JSON text ("" for none). */
+int
+audit_admin_sv(struct cli *c, const char *action, const char *object,
+    struct sv before, struct sv after)
+{
 	struct audit_entry e = {
 	    .actor = sv_cstr(c->actor),
 	    .role = SV("admin"),
 	    .source = SV("cli"),
 	    .action = sv_cstr(action),
 	    .object = sv_cstr(object),
+	    .before = before,
+	    .after = after,
 	};
 
-	e.before = before != NULL ? json_end(before) : SV("");
-	e.after = after != NULL ? json_end(after) : SV("");
-	if (before != NULL && buf_error(before) != 0)
-		return buf_error(before);
-	if (after != NULL && buf_error(after) != 0)
-		return buf_error(after);
 	return audit_append(c->db, c->keys, &e, NULL);
 }
 

@@ -60,6 +60,10 @@ struct sv json_end(struct buf *b);
 int audit_admin(struct cli *c, const char *action, const char *object,
     struct buf *before, struct buf *after);
 
+/* audit_admin() with states already in JSON text ("" for none). */
+int audit_admin_sv(struct cli *c, const char *action, const char *object,
+    struct sv before, struct sv after);
+
 /* Ends the transaction of a change: commits when rc is 0, rolls back
  * otherwise. Returns rc or the commit's error. */
 int tx_end(struct cli *c, int rc);
@@ -128,5 +132,10 @@ struct secret_list *load_common_list(void);
  * HTTPS API and console (R-ADMIN-1, R-AUTH-2, R-AUTH-6). */
 void cli_admin_usage(FILE *f);
 int cmd_admin(struct cli *c, int argc, char **argv);
+
+/* rempart config ... (cli_config.c): the configuration as a YAML file
+ * (R-ADMIN-5). */
+void cli_config_usage(FILE *f);
+int cmd_config(struct cli *c, int argc, char **argv);
 
 #endif

@@ -156,6 +156,7 @@ usage(FILE *f)
 	    "  alert test [webhook|email]      send a test alert now\n");
 	cli_fraud_usage(f);
 	cli_admin_usage(f);
+	cli_config_usage(f);
 	fprintf(f, "  --version, --help\n");
 }
 
@@ -2866,6 +2867,8 @@ main(int argc, char **argv)
 		rc = cmd_fraud(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "admin") == 0)
 		rc = cmd_admin(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "config") == 0)
+		rc = cmd_config(&c, argc - i - 1, argv + i + 1);
 	else {
 		fprintf(stderr, "rempart: unknown command '%s'\n", argv[i]);
 		usage(stderr);

@@ -688,6 +688,73 @@ users_set_enabled(struct db *db, struct sv ext, bool enabled, int64_t now)
 }
 
 int
+users_set_name(struct db *db, struct sv ext, struct sv name, int64_t now)
+{
+	struct db_stmt *st;
+	int err;
+
+	if (!users_ext_valid(ext) || !users_name_valid(name))
+		return -EINVAL;
+	err = db_tx_begin(db);
+	if (err != 0)
+		return err;
+	err = db_prepare(db,
+	    "UPDATE users SET display_name = ?2, updated_at = ?3 "
+	    "WHERE ext = ?1",
+	    &st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		return err;
+	}
+	db_bind_text(st, 1, ext);
+	db_bind_text(st, 2, sv_present(name) ? name : SV(""));
+	db_bind_int64(st, 3, now);
+	return users_write(db, st, true);
+}
+
+/* True when a DID or another user's alternate names 'ext'. */
+static int
+users_referenced(struct db *db, struct sv ext)
+{
+	struct db_stmt *st;
+	int err;
+
+	err = db_prepare(db,
+	    "SELECT 1 FROM dids WHERE ext = ?1 OR alternate = ?1 "
+	    "UNION ALL SELECT 1 FROM users WHERE alternate = ?1 "
+	    "AND ext <> ?1 LIMIT 1",
+	    &st);
+	if (err != 0)
+		return err;
+	db_bind_text(st, 1, ext);
+	err = db_step(st);
+	db_finish(st);
+	return err == DB_ROW ? -EBUSY : err;
+}
+
+int
+users_remove(struct db *db, struct sv ext)
+{
+	struct db_stmt *st;
+	int err;
+
+	if (!users_ext_valid(ext))
+		return -EINVAL;
+	err = db_tx_begin(db);
+	if (err != 0)
+		return err;
+	err = users_referenced(db, ext);
+	if (err == 0)
+		err = db_prepare(db, "DELETE FROM users WHERE ext = ?1", &st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		return err;
+	}
+	db_bind_text(st, 1, ext);
+	return users_write(db, st, true);
+}
+
+int
 users_set_ha1(struct db *db, const struct keys *k, struct sv ext,
     const uint8_t ha1_md5[USERS_HA1_MD5_LEN],
     const uint8_t ha1_sha256[USERS_HA1_SHA256_LEN], int64_t now)

@@ -174,6 +174,16 @@ int users_set_profile(
 int users_set_enabled(
     struct db *db, struct sv ext, bool enabled, int64_t now) RP_MUST_CHECK;
 
+/* Sets the display name. Returns 0, -EINVAL (bad ext or name),
+ * -ENOENT or a store error. */
+int users_set_name(
+    struct db *db, struct sv ext, struct sv name, int64_t now) RP_MUST_CHECK;
+
+/* Removes a user and its HA1s. Returns 0, -EINVAL (bad ext), -ENOENT,
+ * -EBUSY (a DID or another user's alternate still names it) or a store
+ * error. */
+int users_remove(struct db *db, struct sv ext) RP_MUST_CHECK;
+
 /* Replaces both HA1s (a password change). Returns 0, -EINVAL, -ENOENT,
  * -ENOMEM or a store error. */
 int users_set_ha1(struct db *db, const struct keys *k, struct sv ext,

@@ -119,6 +119,36 @@ test_add_get(void **state)
 	users_record_wipe(&r);
 }
 
+/* R-ADMIN-5: config import renames and prunes users. */
+static void
+test_set_name_remove(void **state)
+{
+	struct fixture *f = *state;
+	struct user_info u;
+	uint64_t n = 0;
+
+	assert_int_equal(add(f, "1001", "A", 1), 0);
+	assert_int_equal(add(f, "1002", "B", 1), 0);
+	assert_int_equal(users_set_name(f->db, SV("1001"), SV("Anne"), 7), 0);
+	assert_int_equal(users_get_info(f->db, SV("1001"), &u), 0);
+	assert_string_equal(u.display_name, "Anne");
+	assert_int_equal(u.updated_at, 7);
+	assert_int_equal(
+	    users_set_name(f->db, SV("1001"), SV("bad\x01"), 8), -EINVAL);
+	assert_int_equal(
+	    users_set_name(f->db, SV("1003"), SV("C"), 8), -ENOENT);
+	/* An alternate naming the user keeps it. */
+	assert_int_equal(
+	    users_set_continuity(f->db, SV("1002"), SV("1001"), SV_NULL, 9), 0);
+	assert_int_equal(users_remove(f->db, SV("1001")), -EBUSY);
+	assert_int_equal(users_remove(f->db, SV("1002")), 0);
+	assert_int_equal(users_remove(f->db, SV("1002")), -ENOENT);
+	assert_int_equal(users_remove(f->db, SV("-x")), -EINVAL);
+	assert_int_equal(users_remove(f->db, SV("1001")), 0);
+	assert_int_equal(users_count(f->db, &n), 0);
+	assert_int_equal(n, 0);
+}
+
 static void
 test_duplicate(void **state)
 {
@@ -762,6 +792,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_add_get, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_set_name_remove, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invalid_ext, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invalid_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list, setup, teardown),
