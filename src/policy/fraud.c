@@ -97,6 +97,7 @@ static const char *const reason_texts[FRAUD_R_COUNT] = {
     [FRAUD_R_TABLE_FULL] = "fraud engine full",
     [FRAUD_R_INVALID] = "invalid call data",
     [FRAUD_R_UNBLOCKED] = "block lifted",
+    [FRAUD_R_ORIGIN_OFF] = "DISA and outdial are turned off",
 };
 
 const char *
@@ -672,8 +673,16 @@ fraud_call_start(struct fraud *f, const struct fraud_call_info *ci,
 	    ci->cls == NUMPLAN_INTERNAL)
 		return;
 	if (!name_ok(ci->user) || ci->tenant.len > FRAUD_NAME_MAX ||
-	    ci->e164.len > NUMPLAN_DIAL_MAX) {
+	    ci->e164.len > NUMPLAN_DIAL_MAX ||
+	    (unsigned)ci->origin > FRAUD_ORIGIN_IVR_OUTDIAL) {
 		refuse(out, FRAUD_R_INVALID, FRAUD_SCOPE_USER, NULL);
+		return;
+	}
+	if ((ci->origin == FRAUD_ORIGIN_DISA && !f->cfg.disa_enabled) ||
+	    ((ci->origin == FRAUD_ORIGIN_VM_CALLBACK ||
+	         ci->origin == FRAUD_ORIGIN_IVR_OUTDIAL) &&
+	        !f->cfg.outdial_enabled)) {
+		refuse(out, FRAUD_R_ORIGIN_OFF, FRAUD_SCOPE_GLOBAL, NULL);
 		return;
 	}
 	ui = ent_find(f, KIND_USER, ci->user, true);

@@ -111,6 +111,7 @@ enum fraud_reason {
 	FRAUD_R_TABLE_FULL, /* refused: no room to track the caller */
 	FRAUD_R_INVALID,    /* refused: bad arguments (name too long) */
 	FRAUD_R_UNBLOCKED,  /* event: a block was lifted */
+	FRAUD_R_ORIGIN_OFF, /* refused: DISA or outdial is turned off */
 	FRAUD_R_COUNT
 };
 
@@ -137,6 +138,10 @@ struct fraud_config {
 	struct fraud_ceiling ceiling[FRAUD_SCOPE_COUNT];
 	bool cut_running;
 	bool ceiling_block_until_unblock;
+	/* DISA, and the outdials (voicemail callback, IVR): off unless
+	 * turned on (R-FRAUD-6). */
+	bool disa_enabled;
+	bool outdial_enabled;
 	/* Added to a call's age when projecting, so that a call is cut
 	 * before it crosses rather than after (one tick period). */
 	uint32_t lookahead_s;
@@ -187,6 +192,19 @@ enum fraud_dir {
 	FRAUD_INBOUND,
 };
 
+/* Who places an outbound call (R-FRAUD-6, R-FRAUD-7). Every origin is
+ * decided, counted and charged to 'user' like the user's own calls: a
+ * forward or alternate to an outside number is charged to the user who
+ * forwards. DISA and the outdials (voicemail callback, IVR) are refused
+ * unless the config turns them on. */
+enum fraud_origin {
+	FRAUD_ORIGIN_EXTENSION, /* the user dials */
+	FRAUD_ORIGIN_FORWARD,   /* a forward or alternate of the user */
+	FRAUD_ORIGIN_DISA,      /* direct inward system access */
+	FRAUD_ORIGIN_VM_CALLBACK,
+	FRAUD_ORIGIN_IVR_OUTDIAL,
+};
+
 struct fraud_call_info {
 	enum fraud_dir dir;
 	struct sv user;   /* authenticated user; at most FRAUD_NAME_MAX */
@@ -194,6 +212,7 @@ struct fraud_call_info {
 	struct sv e164;   /* numplan_result.number */
 	enum numplan_class cls;
 	const struct rating_rate *rate; /* copied; NULL: free */
+	enum fraud_origin origin;       /* 0: the user's own call */
 };
 
 struct fraud_decision {

@@ -52,8 +52,8 @@ static struct fraud_decision
 call_full(struct fraud *f, enum fraud_dir dir, const char *user,
     const char *tenant, const char *e164, enum numplan_class cls, uint64_t now)
 {
-	struct fraud_call_info ci = {
-	    dir, sv_cstr(user), sv_cstr(tenant), sv_cstr(e164), cls, &unit_min};
+	struct fraud_call_info ci = {dir, sv_cstr(user), sv_cstr(tenant),
+	    sv_cstr(e164), cls, &unit_min, FRAUD_ORIGIN_EXTENSION};
 	struct fraud_decision d;
 
 	fraud_call_start(f, &ci, now, &d);
@@ -205,12 +205,65 @@ test_ceiling_user(void **state)
 
 /* The call that would cross is refused; the scope is not blocked while
  * its own spending stays under the ceiling. */
+/* R-FRAUD-6, R-FRAUD-7: DISA and the outdials are refused until turned
+ * on; emergency numbers pass from any origin; a forward is counted and
+ * charged as the forwarding user's own call. */
+static void
+test_origins(void **state)
+{
+	struct fraud_config c;
+	struct fraud_decision d;
+	struct fraud *f;
+	struct fraud_call_info ci = {FRAUD_OUTBOUND, SV("alice"), SV_NULL,
+	    SV("33144556677"), NUMPLAN_NATIONAL, &unit_min, FRAUD_ORIGIN_DISA};
+
+	(void)state;
+	fraud_config_defaults(&c);
+	assert_false(c.disa_enabled);
+	assert_false(c.outdial_enabled);
+	assert_int_equal(fraud_new(&f, &c), 0);
+	fraud_call_start(f, &ci, T0, &d);
+	assert_false(d.allow);
+	assert_int_equal(d.reason, FRAUD_R_ORIGIN_OFF);
+	ci.origin = FRAUD_ORIGIN_VM_CALLBACK;
+	fraud_call_start(f, &ci, T0, &d);
+	assert_int_equal(d.reason, FRAUD_R_ORIGIN_OFF);
+	ci.origin = FRAUD_ORIGIN_IVR_OUTDIAL;
+	fraud_call_start(f, &ci, T0, &d);
+	assert_int_equal(d.reason, FRAUD_R_ORIGIN_OFF);
+	ci.cls = NUMPLAN_EMERGENCY;
+	ci.e164 = SV("112");
+	fraud_call_start(f, &ci, T0, &d);
+	assert_true(d.allow);
+	ci.cls = NUMPLAN_NATIONAL;
+	ci.e164 = SV("33144556677");
+	ci.origin = FRAUD_ORIGIN_FORWARD;
+	fraud_call_start(f, &ci, T0, &d);
+	assert_true(d.allow);
+	assert_int_not_equal(d.call_id, 0);
+	ci.origin = (enum fraud_origin)99;
+	fraud_call_start(f, &ci, T0, &d);
+	assert_int_equal(d.reason, FRAUD_R_INVALID);
+	fraud_free(f);
+	c.disa_enabled = true;
+	c.outdial_enabled = true;
+	assert_int_equal(fraud_new(&f, &c), 0);
+	ci.origin = FRAUD_ORIGIN_DISA;
+	fraud_call_start(f, &ci, T0, &d);
+	assert_true(d.allow);
+	ci.origin = FRAUD_ORIGIN_IVR_OUTDIAL;
+	fraud_call_start(f, &ci, T0 + 1, &d);
+	assert_true(d.allow);
+	fraud_free(f);
+}
+
 static void
 test_ceiling_refuse_only(void **state)
 {
 	struct rating_rate pricey = {1000000, M(2), 0, 1, ""};
 	struct fraud_call_info ci = {FRAUD_OUTBOUND, SV("alice"), SV_NULL,
-	    SV("33899123456"), NUMPLAN_PREMIUM, &pricey};
+	    SV("33899123456"), NUMPLAN_PREMIUM, &pricey,
+	    FRAUD_ORIGIN_EXTENSION};
 	struct fraud_config c;
 	struct fraud_decision d;
 	struct fraud *f;
@@ -853,6 +906,8 @@ main(void)
 	    cmocka_unit_test(test_emergency_always),
 	    cmocka_unit_test(test_ceiling_user),
 	    cmocka_unit_test(test_ceiling_refuse_only),
+
+	    cmocka_unit_test(test_origins),
 	    cmocka_unit_test(test_ceiling_window_roll),
 	    cmocka_unit_test(test_ceiling_tenant_global),
 	    cmocka_unit_test(test_no_cut),

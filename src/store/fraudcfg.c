@@ -66,6 +66,7 @@ static const char *const reason_names[FRAUD_R_COUNT] = {
     [FRAUD_R_TABLE_FULL] = "table-full",
     [FRAUD_R_INVALID] = "invalid",
     [FRAUD_R_UNBLOCKED] = "unblocked",
+    [FRAUD_R_ORIGIN_OFF] = "origin-off",
 };
 
 static int
