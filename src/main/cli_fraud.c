@@ -51,7 +51,13 @@ cli_fraud_usage(FILE *f)
 	    "      [--tail-digits N] [--short S] [--factor PCT] [--alpha PCT]\n"
 	    "      [--min-spend MONEY] [--hours DAYS/HH:MM-HH:MM]\n"
 	    "  fraud set [--utc-offset MINUTES] [--cut-running yes|no]\n"
-	    "      [--ceiling-block unblock|window]\n");
+	    "      [--ceiling-block unblock|window]\n"
+	    "  fraud lists [--allow PREFIXES|none] [--deny PREFIXES|none]\n"
+	    "                                  system-wide: --allow opens the "
+	    "premium and\n"
+	    "                                  high-risk numbers it covers, "
+	    "--deny wins\n"
+	    "                                  over every profile\n");
 }
 
 static int
@@ -375,6 +381,71 @@ profile_remove(struct cli *c, const char *name)
 	if (rc != 0)
 		return fail("cannot remove the profile", rc);
 	return done(c, "profile", name, "removed");
+}
+
+/* rempart fraud lists [--allow P|none] [--deny P|none]: shows or sets
+ * the system-wide prefix lists (R-FRAUD-2). */
+static int
+system_lists(struct cli *c, int argc, char **argv)
+{
+	char allow[FRAUDCFG_PREFIXES_STRLEN], deny[FRAUDCFG_PREFIXES_STRLEN];
+	const char *set_allow = NULL, *set_deny = NULL;
+	struct buf before, after;
+	int rc;
+
+	for (int i = 0; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return bad_usage();
+		if (strcmp(argv[i], "--allow") == 0)
+			set_allow = argv[i + 1];
+		else if (strcmp(argv[i], "--deny") == 0)
+			set_deny = argv[i + 1];
+		else
+			return bad_usage();
+	}
+	rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	rc = fraudcfg_system_lists_get(c->db, allow, deny);
+	if (rc != 0)
+		return fail("cannot read the system lists", rc);
+	if (set_allow == NULL && set_deny == NULL) {
+		printf("allow: %s\ndeny: %s\n", allow[0] ? allow : "none",
+		    deny[0] ? deny : "none");
+		return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+	}
+	buf_init(&before, 0);
+	buf_init(&after, 0);
+	json_str(&before, "allow", allow);
+	json_str(&before, "deny", deny);
+	rc = db_tx_begin(c->db);
+	if (rc == 0 && set_allow != NULL)
+		rc = fraudcfg_system_list_set(c->db, FRAUDCFG_SYSTEM_ALLOW,
+		    sv_cstr(strcmp(set_allow, "none") == 0 ? "" : set_allow));
+	if (rc == 0 && set_deny != NULL)
+		rc = fraudcfg_system_list_set(c->db, FRAUDCFG_SYSTEM_DENY,
+		    sv_cstr(strcmp(set_deny, "none") == 0 ? "" : set_deny));
+	if (rc == 0)
+		rc = fraudcfg_system_lists_get(c->db, allow, deny);
+	if (rc == 0) {
+		json_str(&after, "allow", allow);
+		json_str(&after, "deny", deny);
+		rc = audit_admin(c, "fraud.lists", "system", &before, &after);
+	}
+	if (rc == -EINVAL) {
+		db_tx_rollback(c->db);
+		buf_release(&before);
+		buf_release(&after);
+		fprintf(stderr, "rempart: invalid prefix list (E.164 prefixes: "
+		                "'+' and digits, comma-separated)\n");
+		return EXIT_USAGE;
+	}
+	rc = tx_end(c, rc);
+	buf_release(&before);
+	buf_release(&after);
+	if (rc != 0)
+		return fail("cannot set the system lists", rc);
+	return done(c, "system lists", "allow/deny", "set");
 }
 
 static int
@@ -1110,5 +1181,7 @@ cmd_fraud(struct cli *c, int argc, char **argv)
 		return rules_change(c, argv[1], argc - 2, argv + 2);
 	if (argc >= 1 && strcmp(argv[0], "set") == 0)
 		return rules_change(c, NULL, argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "lists") == 0)
+		return system_lists(c, argc - 1, argv + 1);
 	return bad_usage();
 }

@@ -34,6 +34,8 @@ struct fraudpolicy {
 	size_t n_ceilings;
 	struct fraudcfg_block *blocks;
 	size_t n_blocks;
+	struct rights_system sys; /* its lists: */
+	struct rights_list *sys_allow, *sys_deny;
 };
 
 /* Appends one zeroed element to a growing array. */
@@ -166,6 +168,21 @@ load_block(void *arg, const struct fraudcfg_block *b)
 }
 
 static int
+load_system_lists(struct fraudpolicy *fp, struct db *db)
+{
+	char allow[FRAUDCFG_PREFIXES_STRLEN], deny[FRAUDCFG_PREFIXES_STRLEN];
+	int err = fraudcfg_system_lists_get(db, allow, deny);
+
+	if (err == 0)
+		err = list_build(&fp->sys_allow, allow);
+	if (err == 0)
+		err = list_build(&fp->sys_deny, deny);
+	fp->sys.allow = fp->sys_allow;
+	fp->sys.deny = fp->sys_deny;
+	return err;
+}
+
+static int
 load_all(struct fraudpolicy *fp, struct db *db)
 {
 	char def[FRAUDCFG_NAME_MAX + 1];
@@ -188,6 +205,8 @@ load_all(struct fraudpolicy *fp, struct db *db)
 		err = fraudcfg_ceiling_list(db, load_ceiling, fp);
 	if (err == 0)
 		err = fraudcfg_block_list(db, load_block, fp);
+	if (err == 0)
+		err = load_system_lists(fp, db);
 	return err;
 }
 
@@ -237,6 +256,8 @@ fraudpolicy_free(struct fraudpolicy *fp)
 	free(fp->profiles);
 	free(fp->users);
 	rating_table_free(fp->rates);
+	rights_list_free(fp->sys_allow);
+	rights_list_free(fp->sys_deny);
 	free(fp->ceilings);
 	free(fp->blocks);
 	free(fp);
@@ -433,4 +454,10 @@ fraudpolicy_block_clear(
     struct db *db, enum fraud_scope scope, struct sv name, uint64_t now_s)
 {
 	return fraudcfg_block_lift(db, scope, name, now_s);
+}
+
+const struct rights_system *
+fraudpolicy_system(const struct fraudpolicy *fp)
+{
+	return &fp->sys;
 }

@@ -53,6 +53,9 @@ void fraudpolicy_free(struct fraudpolicy *fp);
  * Valid until fraudpolicy_free(). */
 const struct rights_profile *fraudpolicy_profile_for(
     const struct fraudpolicy *fp, struct sv ext);
+/* The system-wide allow and deny prefix lists, for rights_check(). */
+const struct rights_system *fraudpolicy_system(const struct fraudpolicy *fp);
+
 /* A profile by name, or NULL. */
 const struct rights_profile *fraudpolicy_profile(
     const struct fraudpolicy *fp, struct sv name);

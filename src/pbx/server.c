@@ -965,6 +965,7 @@ destination_check(struct server *s, struct sv ext, struct sv dialled,
     struct numplan_result *res, struct rights_decision *d)
 {
 	const struct rights_profile *p = &fallback_profile;
+	const struct rights_system *sys = NULL;
 	struct fraud_config fc;
 	struct numplan_ctx ctx;
 
@@ -976,9 +977,10 @@ destination_check(struct server *s, struct sv ext, struct sv dialled,
 	if (s->fraud != NULL) {
 		/* NULL: no profile at all, emergency calls only. */
 		p = fraudpolicy_profile_for(s->fraud, ext);
+		sys = fraudpolicy_system(s->fraud);
 		fraudpolicy_engine_config(s->fraud, &fc);
 	}
-	*d = rights_check(p, NULL, res->cls, sv_make(res->number, res->len),
+	*d = rights_check(p, sys, res->cls, sv_make(res->number, res->len),
 	    res->e164, rights_local_time((int64_t)wall_s(), fc.tz_offset_min));
 	return 0;
 }

@@ -1431,3 +1431,39 @@ fraudcfg_rules_store(struct db *db, const struct fraud_config *cfg, int64_t now,
 	}
 	return db_tx_commit(db);
 }
+
+int
+fraudcfg_system_lists_get(struct db *db, char allow[FRAUDCFG_PREFIXES_STRLEN],
+    char deny[FRAUDCFG_PREFIXES_STRLEN])
+{
+	int err = settings_get(
+	    db, FRAUDCFG_SYSTEM_ALLOW, allow, FRAUDCFG_PREFIXES_STRLEN);
+
+	if (err == -ENOENT) {
+		allow[0] = '\0';
+		err = 0;
+	}
+	if (err == 0)
+		err = settings_get(
+		    db, FRAUDCFG_SYSTEM_DENY, deny, FRAUDCFG_PREFIXES_STRLEN);
+	if (err == -ENOENT) {
+		deny[0] = '\0';
+		err = 0;
+	}
+	return err;
+}
+
+int
+fraudcfg_system_list_set(struct db *db, const char *key, struct sv text)
+{
+	char norm[FRAUDCFG_PREFIXES_STRLEN];
+	int err;
+
+	if (strcmp(key, FRAUDCFG_SYSTEM_ALLOW) != 0 &&
+	    strcmp(key, FRAUDCFG_SYSTEM_DENY) != 0)
+		return -EINVAL;
+	err = fraudcfg_prefixes_normalise(text, norm);
+	if (err != 0)
+		return err;
+	return settings_set(db, key, sv_cstr(norm));
+}

@@ -236,4 +236,19 @@ int fraudcfg_rules_load(struct db *db, struct fraud_config *cfg) RP_MUST_CHECK;
 int fraudcfg_rules_store(struct db *db, const struct fraud_config *cfg,
     int64_t now, const char **field) RP_MUST_CHECK;
 
+/* The system-wide prefix lists (R-FRAUD-2): 'allow' lifts the premium
+ * and high-risk default for the numbers it covers, for every profile;
+ * 'deny' wins over every profile. Normalised texts as
+ * fraudcfg_prefixes_normalise() writes them ("" = none). */
+#define FRAUDCFG_SYSTEM_ALLOW "fraud.system_allow"
+#define FRAUDCFG_SYSTEM_DENY "fraud.system_deny"
+/* Reads both lists ("" when unset). Returns 0 or a store error. */
+int fraudcfg_system_lists_get(struct db *db,
+    char allow[FRAUDCFG_PREFIXES_STRLEN],
+    char deny[FRAUDCFG_PREFIXES_STRLEN]) RP_MUST_CHECK;
+/* Sets one list ('key' is FRAUDCFG_SYSTEM_ALLOW or _DENY) from an
+ * admin's text, normalised. Returns 0, -EINVAL or a store error. */
+int fraudcfg_system_list_set(
+    struct db *db, const char *key, struct sv text) RP_MUST_CHECK;
+
 #endif

@@ -439,6 +439,33 @@ test_rules(void **state)
 	assert_string_equal(field, "short-burst");
 }
 
+/* The system-wide lists: unset is empty; set, normalised; bad refused
+ * and nothing changed. */
+static void
+test_system_lists(void **state)
+{
+	struct fixture *f = *state;
+	char allow[FRAUDCFG_PREFIXES_STRLEN], deny[FRAUDCFG_PREFIXES_STRLEN];
+
+	assert_int_equal(fraudcfg_system_lists_get(f->db, allow, deny), 0);
+	assert_string_equal(allow, "");
+	assert_string_equal(deny, "");
+	assert_int_equal(fraudcfg_system_list_set(
+	                     f->db, FRAUDCFG_SYSTEM_DENY, SV("+44, +881")),
+	    0);
+	assert_int_equal(fraudcfg_system_list_set(
+	                     f->db, FRAUDCFG_SYSTEM_ALLOW, SV("+33899123")),
+	    0);
+	assert_int_equal(
+	    fraudcfg_system_list_set(f->db, FRAUDCFG_SYSTEM_DENY, SV("44x")),
+	    -EINVAL);
+	assert_int_equal(
+	    fraudcfg_system_list_set(f->db, "fraud.other", SV("+1")), -EINVAL);
+	assert_int_equal(fraudcfg_system_lists_get(f->db, allow, deny), 0);
+	assert_string_equal(allow, "+33899123");
+	assert_string_equal(deny, "+44,+881");
+}
+
 int
 main(void)
 {
@@ -446,6 +473,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_seeded, setup, teardown),
 	    cmocka_unit_test(test_text_forms),
 	    cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_system_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ceilings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),

@@ -467,3 +467,40 @@ def test_registration_recovers_after_registrar_restart(sipp, pbx, data,
         time.sleep(0.2)
     assert again.wait() == 0, again
     assert len(again.received("REGISTER ")) >= 3, again
+
+
+def test_system_lists_deny_and_allow(sipp, pbx, data, tmp_path):
+    """R-FRAUD-2: a system deny prefix wins over a profile granting
+    international calls; for a profile that has the premium class, the
+    system allow prefix opens the premium numbers it covers and no
+    others; `rempart fraud lists` shows both and is audited."""
+    d = pbx(*NO_PROBES)
+    p1, p2 = free_port(), free_port()
+    add_trunks(d, data, p1, p2)
+    for args in (("profile", "add", "wide", "--classes",
+                  "internal,emergency,national,mobile,international,"
+                  "premium"),
+                 ("user", "set", "100", "--profile", "wide"),
+                 ("fraud", "lists", "--deny", "+44", "--allow",
+                  "+33899123")):
+        r = data.cli(*args)
+        assert r.returncode == 0, r.stderr
+    r = data.cli("fraud", "lists")
+    assert r.stdout.split() == ["allow:", "+33899123", "deny:", "+44"], \
+        r.stdout
+    r = data.cli("fraud", "lists", "--deny", "44x")
+    assert r.returncode == 2 and "invalid prefix list" in r.stderr, r
+    r = data.cli("audit", "list", "--limit", "5")
+    assert "fraud.lists" in r.stdout, r.stdout
+    wait_log(d, 'msg="anti-fraud policy loaded"')
+    for i, number in enumerate(("0044201234567", "0899124000")):
+        work = tmp_path / f"denied{i}"
+        work.mkdir()
+        uac = refused(sipp, d, data, work, callee=number)
+        assert final_code(uac) == 403, uac
+    op1 = start_uas(sipp, tmp_path, "op1", "carrier_ok.xml", p1,
+                    addr=CARRIER)
+    uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp, "100",
+                    data.secrets["100"], "0899123456", data.realm)
+    rc_uac, rc_op1 = finish(uac, op1)
+    assert rc_uac == 0 and rc_op1 == 0, f"{uac}\n{op1}"
