@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "admin/apikeys.h"
+#include "admin/console.h"
 #include "admin/rbac.h"
 #include "admin/totp.h"
 #include "core/log.h"
@@ -22,12 +23,16 @@
 #include "policy/adminpw.h"
 #include "policy/cidr.h"
 #include "policy/secret.h"
+#include "sip/auth.h"
 #include "store/admins.h"
 #include "store/audit.h"
 #include "store/bans.h"
+#include "store/bindings.h"
 #include "store/cdr.h"
 #include "store/db.h"
+#include "store/fraudcfg.h"
 #include "store/keys.h"
+#include "store/settings.h"
 #include "store/users.h"
 
 /* TLS 1.3 only, whatever GnuTLS would otherwise allow. */
@@ -48,6 +53,16 @@
 #define API_CSRF_HEADER "X-CSRF-Token"
 #define API_TOTP_ISSUER "rempart"
 #define API_LOGIN_FAILED "invalid name, password or code"
+/* The console's policy, sent with every answer: scripts, styles and
+ * requests to this origin only, no inline code, images from here or
+ * data: URLs (the TOTP QR code), never framed (R-ADMIN-3). */
+#define API_CSP                                                                \
+	"default-src 'self'; script-src 'self'; style-src 'self'; "            \
+	"img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "      \
+	"form-action 'self'"
+/* Bans given through the API last at most ten years, as on the command
+ * line. */
+#define API_BAN_MAX_S (3650LL * 24 * 3600)
 
 struct api_bucket {
 	char id[APIKEYS_ID_STRLEN]; /* "" when free */
@@ -67,6 +82,9 @@ struct api {
 	char *data_dir;
 	struct secret_list *common;
 	int64_t idle_s;
+	struct console *console; /* NULL: no console files */
+	api_reload_cb reload;
+	void *reload_arg;
 	struct api_bucket buckets[API_BUCKETS];
 };
 
@@ -80,30 +98,63 @@ struct api_req {
 
 enum api_route {
 	API_ROUTE_USERS,
+	API_ROUTE_USER_ADD,
 	API_ROUTE_USER,
 	API_ROUTE_CDRS,
 	API_ROUTE_BANS,
+	API_ROUTE_BAN_ADD,
+	API_ROUTE_BAN_REMOVE,
 	API_ROUTE_AUDIT,
 	API_ROUTE_AUDIT_VERIFY,
 	API_ROUTE_ASSESSMENT,
+	API_ROUTE_REGISTRATIONS,
+	API_ROUTE_FRAUD_BLOCKS,
+	API_ROUTE_FRAUD_UNBLOCK,
 };
 
-/* Each route: its path under /api/v1/, its access class and the query
- * parameters it takes. "users/" takes one more path segment. */
+/* How a route's path ends. */
+enum api_tail {
+	API_TAIL_NONE,    /* the path exactly */
+	API_TAIL_SEGMENT, /* one more segment, without '/' ("users/100") */
+	API_TAIL_ANY, /* anything non-empty ("bans/192.0.2.0/24", decoded) */
+};
+
+/* Each route: its path under /api/v1/ and method, its access class and
+ * the query parameters it takes. */
 static const struct api_route_def {
 	const char *path;
+	const char *method;
+	enum api_tail tail;
 	enum api_route route;
 	enum rbac_class cls;
 	const char *params[5];
 } api_routes[] = {
-    {"users", API_ROUTE_USERS, RBAC_USERS_READ, {"limit", "offset"}},
-    {"users/", API_ROUTE_USER, RBAC_USERS_READ, {NULL}},
-    {"cdrs", API_ROUTE_CDRS, RBAC_CDRS_READ,
-        {"since", "ext", "limit", "offset"}},
-    {"bans", API_ROUTE_BANS, RBAC_BANS_READ, {"limit", "offset"}},
-    {"audit", API_ROUTE_AUDIT, RBAC_AUDIT_READ, {"since", "limit"}},
-    {"audit/verify", API_ROUTE_AUDIT_VERIFY, RBAC_AUDIT_READ, {NULL}},
-    {"assessment", API_ROUTE_ASSESSMENT, RBAC_ASSESSMENT_READ, {NULL}},
+    {"users", MHD_HTTP_METHOD_GET, API_TAIL_NONE, API_ROUTE_USERS,
+        RBAC_USERS_READ, {"limit", "offset"}},
+    {"users", MHD_HTTP_METHOD_POST, API_TAIL_NONE, API_ROUTE_USER_ADD,
+        RBAC_USERS_WRITE, {NULL}},
+    {"users/", MHD_HTTP_METHOD_GET, API_TAIL_SEGMENT, API_ROUTE_USER,
+        RBAC_USERS_READ, {NULL}},
+    {"cdrs", MHD_HTTP_METHOD_GET, API_TAIL_NONE, API_ROUTE_CDRS, RBAC_CDRS_READ,
+        {"since", "until", "ext", "limit", "offset"}},
+    {"bans", MHD_HTTP_METHOD_GET, API_TAIL_NONE, API_ROUTE_BANS, RBAC_BANS_READ,
+        {"limit", "offset"}},
+    {"bans", MHD_HTTP_METHOD_POST, API_TAIL_NONE, API_ROUTE_BAN_ADD,
+        RBAC_BANS_WRITE, {NULL}},
+    {"bans/", MHD_HTTP_METHOD_DELETE, API_TAIL_ANY, API_ROUTE_BAN_REMOVE,
+        RBAC_BANS_WRITE, {NULL}},
+    {"audit", MHD_HTTP_METHOD_GET, API_TAIL_NONE, API_ROUTE_AUDIT,
+        RBAC_AUDIT_READ, {"since", "limit"}},
+    {"audit/verify", MHD_HTTP_METHOD_GET, API_TAIL_NONE, API_ROUTE_AUDIT_VERIFY,
+        RBAC_AUDIT_READ, {NULL}},
+    {"assessment", MHD_HTTP_METHOD_GET, API_TAIL_NONE, API_ROUTE_ASSESSMENT,
+        RBAC_ASSESSMENT_READ, {NULL}},
+    {"registrations", MHD_HTTP_METHOD_GET, API_TAIL_NONE,
+        API_ROUTE_REGISTRATIONS, RBAC_REGISTRATIONS_READ, {"limit", "offset"}},
+    {"fraud/blocks", MHD_HTTP_METHOD_GET, API_TAIL_NONE, API_ROUTE_FRAUD_BLOCKS,
+        RBAC_FRAUD_READ, {"limit", "offset"}},
+    {"fraud/unblock", MHD_HTTP_METHOD_POST, API_TAIL_NONE,
+        API_ROUTE_FRAUD_UNBLOCK, RBAC_FRAUD_WRITE, {NULL}},
 };
 
 struct api_param {
@@ -145,19 +196,26 @@ api_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Headers every answer carries. */
+/* Headers of every answer, the console's files included. */
+static void
+api_security_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Strict-Transport-Security",
+	    "max-age=31536000; includeSubDomains");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Content-Security-Policy", API_CSP);
+}
+
+/* Headers every JSON answer carries: never cached. */
 static void
 api_headers(struct MHD_Response *r)
 {
 	MHD_add_response_header(
 	    r, "Content-Type", "application/json; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Strict-Transport-Security",
-	    "max-age=31536000; includeSubDomains");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(
-	    r, "Content-Security-Policy", "default-src 'none'");
+	api_security_headers(r);
 }
 
 /* Sends 'body' (consumed; NULL gives a 500) with 'status'. 'hname'
@@ -511,7 +569,8 @@ api_cdrs(struct api_call *k)
 {
 	struct cdr_query q = {0};
 	struct api_page pg;
-	const char *since = api_param(k, "since"), *ext = api_param(k, "ext");
+	const char *since = api_param(k, "since"), *ext = api_param(k, "ext"),
+	           *until = api_param(k, "until");
 	uint64_t v, total = 0;
 	enum MHD_Result ret;
 	bool done;
@@ -522,6 +581,13 @@ api_cdrs(struct api_call *k)
 			return api_bad_param(
 			    k->conn, "since", "milliseconds since the epoch");
 		q.since_ms = (int64_t)v;
+	}
+	if (until != NULL) {
+		if (sv_to_u64(sv_cstr(until), API_TIME_MS_MAX, &v) != 0 ||
+		    v == 0)
+			return api_bad_param(
+			    k->conn, "until", "milliseconds since the epoch");
+		q.until_ms = (int64_t)v;
 	}
 	if (ext != NULL) {
 		if (!users_ext_valid(sv_cstr(ext)))
@@ -700,28 +766,56 @@ api_assessment(struct api_call *k)
 	return ret;
 }
 
-/* Finds the route of 'url'. */
+/* True when 'path' (under /api/v1/) is the route's, with its tail in
+ * *tail. */
+static bool
+api_route_match(const struct api_route_def *d, struct sv path, struct sv *tail)
+{
+	struct sv p = sv_cstr(d->path);
+
+	switch (d->tail) {
+	case API_TAIL_NONE:
+		return sv_eq(path, p);
+	case API_TAIL_SEGMENT:
+		if (path.len <= p.len || !sv_starts_with(path, p) ||
+		    memchr(path.p + p.len, '/', path.len - p.len) != NULL)
+			return false;
+		break;
+	case API_TAIL_ANY:
+		if (path.len <= p.len || !sv_starts_with(path, p))
+			return false;
+		break;
+	}
+	*tail = sv_skip(path, p.len);
+	return true;
+}
+
+/* Finds the route of 'url' and 'method'. When the path is known but not
+ * with this method, returns NULL with the methods it takes in 'allow'
+ * ("" otherwise). */
 static const struct api_route_def *
-api_route_find(const char *url, struct sv *tail)
+api_route_find(const char *url, const char *method, struct sv *tail,
+    char *allow, size_t size)
 {
 	struct sv path = sv_cstr(url);
+	size_t n = 0;
 
+	allow[0] = '\0';
 	if (!sv_starts_with(path, SV(API_PREFIX)))
 		return NULL;
 	path = sv_skip(path, sizeof(API_PREFIX) - 1);
 	for (size_t i = 0; i < RP_ARRAY_LEN(api_routes); i++) {
-		struct sv p = sv_cstr(api_routes[i].path);
+		const struct api_route_def *d = &api_routes[i];
+		int w;
 
-		if (api_routes[i].route == API_ROUTE_USER) {
-			if (path.len > p.len && sv_starts_with(path, p) &&
-			    memchr(path.p + p.len, '/', path.len - p.len) ==
-			        NULL) {
-				*tail = sv_skip(path, p.len);
-				return &api_routes[i];
-			}
-		} else if (sv_eq(path, p)) {
-			return &api_routes[i];
-		}
+		if (!api_route_match(d, path, tail))
+			continue;
+		if (strcmp(method, d->method) == 0)
+			return d;
+		w = snprintf(
+		    allow + n, size - n, "%s%s", n != 0 ? ", " : "", d->method);
+		if (w > 0 && (size_t)w < size - n)
+			n += (size_t)w;
 	}
 	return NULL;
 }
@@ -828,12 +922,12 @@ api_bucket_id(const char *label, struct sv data, char id[APIKEYS_ID_STRLEN])
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-/* Appends an audit entry from the API thread (R-ADMIN-4); 'after' (may
- * be NULL) is consumed and never holds a secret. Called inside the
- * change's transaction. */
+/* Appends an audit entry from the API thread (R-ADMIN-4); 'before'
+ * and 'after' (may be NULL) are consumed and never hold a secret.
+ * Called inside the change's transaction. */
 static int
-api_audit_write(struct api_call *k, const char *actor, const char *role,
-    const char *action, const char *object, json_t *after)
+api_audit_entry(struct api_call *k, const char *actor, const char *role,
+    const char *action, const char *object, json_t *before, json_t *after)
 {
 	struct audit_entry e = {
 	    .actor = sv_cstr(actor),
@@ -844,19 +938,37 @@ api_audit_write(struct api_call *k, const char *actor, const char *role,
 	    .before = SV(""),
 	    .after = SV(""),
 	};
-	char *text = NULL;
-	int rc;
+	char *btext = NULL, *atext = NULL;
+	int rc = 0;
 
-	if (after != NULL) {
-		text = json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(after);
-		if (text == NULL)
-			return -ENOMEM;
-		e.after = sv_cstr(text);
+	if (before != NULL) {
+		btext = json_dumps(before, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(before);
+		if (btext == NULL)
+			rc = -ENOMEM;
+		else
+			e.before = sv_cstr(btext);
 	}
-	rc = audit_append(k->api->db, k->api->keys, &e, NULL);
-	free(text);
+	if (after != NULL) {
+		atext = json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(after);
+		if (atext == NULL)
+			rc = -ENOMEM;
+		else
+			e.after = sv_cstr(atext);
+	}
+	if (rc == 0)
+		rc = audit_append(k->api->db, k->api->keys, &e, NULL);
+	free(btext);
+	free(atext);
 	return rc;
+}
+
+static int
+api_audit_write(struct api_call *k, const char *actor, const char *role,
+    const char *action, const char *object, json_t *after)
+{
+	return api_audit_entry(k, actor, role, action, object, NULL, after);
 }
 
 /* Ends a transaction: commits when rc is 0, else rolls back. */
@@ -1350,14 +1462,17 @@ api_totp_confirm(struct api_call *k)
 	    json_pack("{s:b}", "totp_enrolled", 1), NULL, NULL);
 }
 
-/* GET /api/v1/session: who am I. */
+/* GET /api/v1/session: who am I, and the session's CSRF token, so a
+ * reloaded console page can go on (the cookie is HttpOnly, and no
+ * other origin can read this answer). */
 static enum MHD_Result
 api_session_info(struct api_call *k)
 {
 	return api_send(k->conn, MHD_HTTP_OK,
-	    json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:b}", "name",
+	    json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:b}", "name",
 	        k->acct.name, "role", k->acct.role, "ext", k->acct.ext,
-	        "created_at", (json_int_t)k->sess.created_at, "last_seen",
+	        "csrf_token", k->sess.csrf, "created_at",
+	        (json_int_t)k->sess.created_at, "last_seen",
 	        (json_int_t)k->sess.last_seen, "expires_at",
 	        (json_int_t)(k->sess.created_at + ADMINS_SESSION_MAX_S),
 	        "idle_timeout_s", (json_int_t)k->api->idle_s,
@@ -1414,6 +1529,612 @@ api_session_route(
 	    k->conn, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
 }
 
+/* ---- The web console's files (R-ADMIN-3). ---- */
+
+/* Reads the console from the share directory; without it the API
+ * still serves, and the console's paths answer as unknown ones. */
+static void
+api_console_load(struct api *a, const struct api_config *cfg)
+{
+	char dir[4096];
+	int rc = -EINVAL;
+
+	if (cfg->share_dir != NULL && snprintf(dir, sizeof(dir), "%s/console",
+	                                  cfg->share_dir) < (int)sizeof(dir))
+		rc = console_load(&a->console, dir);
+	if (rc != 0)
+		log_warn(
+		    "api", "msg=\"web console not available\" err=%d", -rc);
+}
+
+/* GET or HEAD of a console file: no authentication (the page logs in
+ * through the API), limited per source address. */
+static enum MHD_Result
+api_console(
+    struct api *a, struct api_call *k, const char *url, const char *method)
+{
+	const struct console_file *f = console_find(a->console, url);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	api_bucket_id("console", sv_cstr(k->src), k->key.id);
+	if (!api_rate_ok(a, k->key.id))
+		return api_error_h(k->conn, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "rate_limited", "too many requests", "Retry-After", "1");
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return api_error_h(k->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "method_not_allowed", "method not allowed", "Allow",
+		    "GET, HEAD");
+	r = MHD_create_response_from_buffer(
+	    f->len, f->data, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", f->type);
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	api_security_headers(r);
+	ret = MHD_queue_response(k->conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---- Changes: users, bans, anti-fraud blocks (R-ADMIN-2). ---- */
+
+/* The actor and role of a change: the session's account, or the API
+ * key as "apikey:ID". */
+static void
+api_actor(const struct api_call *k, char *actor, size_t size, const char **role)
+{
+	if (k->session) {
+		snprintf(actor, size, "%s", k->acct.name);
+		*role = k->acct.role;
+	} else {
+		snprintf(actor, size, "apikey:%s", k->key.id);
+		*role = rbac_role_name(k->key.role);
+	}
+}
+
+/* The audit entry of a change made by this request. */
+static int
+api_audit_change(struct api_call *k, const char *action, const char *object,
+    json_t *before, json_t *after)
+{
+	char actor[AUDIT_FIELD_MAX + 1];
+	const char *role;
+
+	api_actor(k, actor, sizeof(actor), &role);
+	return api_audit_entry(k, actor, role, action, object, before, after);
+}
+
+/* Tells the daemon to reload what was just committed. */
+static void
+api_reload(struct api *a)
+{
+	if (a->reload != NULL)
+		a->reload(a->reload_arg);
+}
+
+/* 400 naming a member of the body; 'rule' says what it takes. */
+static enum MHD_Result
+api_bad_field(struct MHD_Connection *c, const char *name, const char *rule)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "invalid '%s': %s", name, rule);
+	return api_error(c, MHD_HTTP_BAD_REQUEST, "invalid_body", msg);
+}
+
+/* The body's members must be among 'names' (NULL-terminated). Returns
+ * true when they are. */
+static bool
+api_body_members_ok(json_t *o, const char *const *names)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v)
+	{
+		bool known = false;
+
+		for (size_t i = 0; names[i] != NULL && !known; i++)
+			known = strcmp(key, names[i]) == 0;
+		if (!known)
+			return false;
+	}
+	return true;
+}
+
+/* "2026-11-23T10:00:00Z", or "permanent" for 0: how the command line
+ * writes a ban's end into the audit log, so both read alike. */
+static const char *
+api_until_text(int64_t until, char *out, size_t size)
+{
+	time_t t = (time_t)until;
+	struct tm tm;
+
+	if (until == 0)
+		return "permanent";
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return "?";
+	return out;
+}
+
+/* What the audit log keeps of a ban (as the command line writes it). */
+static json_t *
+api_ban_audit_json(const struct ban_record *b)
+{
+	char until[32];
+
+	return json_pack("{s:s,s:I,s:s%,s:s%}", "until",
+	    api_until_text(b->until, until, sizeof(until)), "count",
+	    (json_int_t)b->count, "source", API_SV(b->source), "reason",
+	    API_SV(b->reason));
+}
+
+static json_t *
+api_ban_json(const struct ban_record *b)
+{
+	return json_pack("{s:s%,s:I,s:I,s:s%,s:s%,s:I,s:I}", "addr",
+	    API_SV(b->addr), "until", (json_int_t)b->until, "count",
+	    (json_int_t)b->count, "reason", API_SV(b->reason), "source",
+	    API_SV(b->source), "created_at", (json_int_t)b->created_at,
+	    "updated_at", (json_int_t)b->updated_at);
+}
+
+struct api_ban_find {
+	const char *addr;
+	json_t *state; /* the audit state of its ban, or NULL */
+};
+
+static int
+api_ban_find_cb(void *arg, const struct ban_record *b)
+{
+	struct api_ban_find *f = arg;
+
+	if (!sv_eq(b->addr, sv_cstr(f->addr)))
+		return 0;
+	f->state = api_ban_audit_json(b);
+	return f->state != NULL ? 1 : -ENOMEM;
+}
+
+/* The audit state of the ban in force on 'addr' (normalised): *state
+ * is NULL when there is none. */
+static int
+api_ban_state(struct api *a, const char *addr, json_t **state)
+{
+	struct api_ban_find f = {addr, NULL};
+	int rc = bans_list(a->db, (int64_t)time(NULL), api_ban_find_cb, &f);
+
+	*state = f.state;
+	return rc == 1 ? 0 : rc;
+}
+
+/* POST /api/v1/users {ext, name}: a new extension with a generated SIP
+ * secret, returned once (as `rempart user add --generate-secret`). */
+static enum MHD_Result
+api_user_add(struct api_call *k)
+{
+	static const char *const members[] = {"ext", "name", NULL};
+	char secret[SECRET_MAX_LEN + 2], realm[SETTINGS_VALUE_MAX + 1],
+	    object[USERS_EXT_MAX + 1];
+	struct sip_auth_ha1 ha1;
+	enum MHD_Result ret = MHD_NO;
+	struct user_info u;
+	struct sv ext, name;
+	json_t *o, *body;
+	int rc;
+
+	o = api_body(k, &ret);
+	if (o == NULL)
+		return ret;
+	ext = api_json_sv(o, "ext");
+	name = api_json_sv(o, "name");
+	rc = -EINVAL;
+	if (!api_body_members_ok(o, members))
+		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "unknown member: the body takes ext and name");
+	else if (ext.p == NULL || !users_ext_valid(ext))
+		ret = api_bad_field(
+		    k->conn, "ext", "1-32 letters, digits, '.', '_' or '-'");
+	else if (name.p == NULL || name.len == 0 || !users_name_valid(name))
+		ret =
+		    api_bad_field(k->conn, "name", "1-64 printable characters");
+	else
+		rc = 0;
+	if (rc != 0) {
+		json_decref(o);
+		return ret;
+	}
+	memcpy(object, ext.p, ext.len);
+	object[ext.len] = '\0';
+	rc = secret_generate(secret, sizeof(secret), SECRET_GEN_DEFAULT_LEN);
+	if (rc == 0)
+		rc = settings_get(
+		    k->api->db, SETTINGS_SIP_REALM, realm, sizeof(realm));
+	if (rc == 0)
+		rc = sip_auth_ha1_set(
+		    &ha1, ext, sv_cstr(realm), sv_cstr(secret));
+	if (rc != 0) {
+		json_decref(o);
+		sodium_memzero(secret, sizeof(secret));
+		return api_store_error(k->conn, "users.add", rc);
+	}
+	rc = db_tx_begin(k->api->db);
+	if (rc == 0) {
+		rc = users_add(k->api->db, k->api->keys, ext, name, ha1.md5,
+		    ha1.sha256, (int64_t)time(NULL));
+		/* That credentials were set, never what they are. */
+		if (rc == 0)
+			rc = api_audit_change(k, "user.add", object, NULL,
+			    json_pack("{s:s%,s:b,s:s}", "name", name.p,
+			        name.len, "enabled", 1, "credentials", "set"));
+		rc = api_tx_end(k->api, rc);
+	}
+	sip_auth_ha1_wipe(&ha1);
+	json_decref(o);
+	if (rc == 0)
+		rc = users_get_info(k->api->db, sv_cstr(object), &u);
+	if (rc == -EEXIST)
+		ret = api_error(k->conn, MHD_HTTP_CONFLICT, "exists",
+		    "that extension already exists");
+	else if (rc == -EINVAL)
+		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "invalid extension or name");
+	else if (rc != 0)
+		ret = api_store_error(k->conn, "users.add", rc);
+	if (rc != 0) {
+		sodium_memzero(secret, sizeof(secret));
+		return ret;
+	}
+	api_reload(k->api);
+	body = api_user_json(&u);
+	if (body != NULL &&
+	    json_object_set_new(body, "secret", json_string(secret)) != 0) {
+		json_decref(body);
+		body = NULL;
+	}
+	sodium_memzero(secret, sizeof(secret));
+	return api_send(k->conn, MHD_HTTP_CREATED, body, NULL, NULL);
+}
+
+/* Reads "for" of a ban: absent, a duration ("1h", "7d") or
+ * "permanent". Returns false when it is none of those. */
+static bool
+api_ban_until(json_t *o, int64_t now, int64_t *until)
+{
+	json_t *v = json_object_get(o, "for");
+	int64_t secs = BANS_DEFAULT_SECS;
+	struct sv t;
+
+	if (v != NULL) {
+		if (!json_is_string(v))
+			return false;
+		t = sv_make(json_string_value(v), json_string_length(v));
+		if (sv_eq(t, SV("permanent"))) {
+			*until = 0;
+			return true;
+		}
+		if (sv_to_duration_s(t, API_BAN_MAX_S, &secs) != 0)
+			return false;
+	}
+	*until = now + secs;
+	return true;
+}
+
+/* POST /api/v1/bans {addr, for?, reason?}: as `rempart bans add`. */
+static enum MHD_Result
+api_ban_add(struct api_call *k)
+{
+	static const char *const members[] = {"addr", "for", "reason", NULL};
+	char addr[BANS_ADDR_STRLEN];
+	int64_t now = (int64_t)time(NULL), until = 0;
+	enum MHD_Result ret = MHD_NO;
+	json_t *o, *before = NULL, *body;
+	struct ban_record b;
+	struct sv text, reason;
+	int rc;
+
+	o = api_body(k, &ret);
+	if (o == NULL)
+		return ret;
+	text = api_json_sv(o, "addr");
+	reason = json_object_get(o, "reason") != NULL ? api_json_sv(o, "reason")
+	                                              : SV(BANS_DEFAULT_REASON);
+	rc = -EINVAL;
+	if (!api_body_members_ok(o, members))
+		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "unknown member: the body takes addr, for and reason");
+	else if (text.p == NULL || bans_addr_normalise(text, addr) != 0)
+		ret = api_bad_field(k->conn, "addr",
+		    "an IPv4 or IPv6 address, or a network such as "
+		    "192.0.2.0/24");
+	else if (!api_ban_until(o, now, &until))
+		ret = api_bad_field(k->conn, "for",
+		    "a duration such as 30m, 1h or 7d (at most 10 years), "
+		    "or permanent");
+	else if (reason.p == NULL || reason.len == 0 ||
+	         reason.len > BANS_REASON_MAX)
+		ret = api_bad_field(
+		    k->conn, "reason", "1-128 printable characters");
+	else
+		rc = 0;
+	if (rc != 0) {
+		json_decref(o);
+		return ret;
+	}
+	b = (struct ban_record){
+	    .addr = sv_cstr(addr),
+	    .until = until,
+	    .count = 1,
+	    .reason = reason,
+	    .source = SV(BANS_SOURCE_ADMIN),
+	    .created_at = now,
+	    .updated_at = now,
+	};
+	rc = db_tx_begin(k->api->db);
+	if (rc == 0) {
+		rc = api_ban_state(k->api, addr, &before);
+		if (rc == 0)
+			rc = bans_upsert(k->api->db, &b);
+		if (rc == 0) {
+			rc = api_audit_change(k, "bans.add", addr, before,
+			    api_ban_audit_json(&b));
+			before = NULL;
+		}
+		rc = api_tx_end(k->api, rc);
+	}
+	json_decref(before);
+	body = rc == 0 ? api_ban_json(&b) : NULL;
+	json_decref(o);
+	if (rc == -EINVAL || rc == -E2BIG)
+		return api_bad_field(
+		    k->conn, "reason", "1-128 printable characters");
+	if (rc != 0)
+		return api_store_error(k->conn, "bans.add", rc);
+	api_reload(k->api);
+	return api_send(k->conn, MHD_HTTP_CREATED, body, NULL, NULL);
+}
+
+/* DELETE /api/v1/bans/ADDR: as `rempart bans remove`. */
+static enum MHD_Result
+api_ban_remove(struct api_call *k)
+{
+	char addr[BANS_ADDR_STRLEN];
+	json_t *before = NULL;
+	int rc;
+
+	if (bans_addr_normalise(k->tail, addr) != 0)
+		return api_bad_param(k->conn, "addr",
+		    "an IPv4 or IPv6 address, or a network such as "
+		    "192.0.2.0%2F24");
+	rc = db_tx_begin(k->api->db);
+	if (rc == 0) {
+		rc = api_ban_state(k->api, addr, &before);
+		if (rc == 0)
+			rc = bans_delete(k->api->db, sv_cstr(addr));
+		if (rc == 0) {
+			rc = api_audit_change(
+			    k, "bans.remove", addr, before, NULL);
+			before = NULL;
+		}
+		rc = api_tx_end(k->api, rc);
+	}
+	json_decref(before);
+	if (rc == -ENOENT)
+		return api_error(k->conn, MHD_HTTP_NOT_FOUND, "not_found",
+		    "no ban for that address");
+	if (rc != 0)
+		return api_store_error(k->conn, "bans.remove", rc);
+	api_reload(k->api);
+	return api_send(k->conn, MHD_HTTP_OK,
+	    json_pack("{s:s,s:b}", "addr", addr, "removed", 1), NULL, NULL);
+}
+
+/* A listing that counts every row and keeps the page's window. */
+struct api_walk {
+	struct api_page *pg;
+	uint64_t total;
+	struct sv self; /* RBAC_SELF: only this extension's rows */
+	uint64_t now_s;
+};
+
+static int
+api_walk_add(struct api_walk *w, json_t *(*make)(const void *), const void *row)
+{
+	int rc;
+
+	w->total++;
+	if (json_array_size(w->pg->items) >= w->pg->limit) {
+		w->pg->seen++;
+		return 0;
+	}
+	rc = api_page_add(w->pg, make(row));
+	return rc < 0 ? rc : 0;
+}
+
+static json_t *
+api_binding_json(const void *row)
+{
+	const struct binding_record *b = row;
+
+	return json_pack("{s:s%,s:s%,s:I,s:f,s:s%,s:s%,s:I}", "aor",
+	    API_SV(b->aor), "contact", API_SV(b->contact), "expires_at",
+	    (json_int_t)b->expires_at, "q", (double)b->q / 1000.0, "source",
+	    API_SV(b->source), "user_agent", API_SV(b->user_agent),
+	    "updated_at", (json_int_t)b->updated_at);
+}
+
+static int
+api_binding_cb(void *arg, const struct binding_record *b)
+{
+	struct api_walk *w = arg;
+
+	if (w->self.p != NULL && !sv_eq(b->aor, w->self))
+		return 0;
+	return api_walk_add(w, api_binding_json, b);
+}
+
+/* GET /api/v1/registrations: the live bindings (R-OPS-1). */
+static enum MHD_Result
+api_registrations(struct api_call *k)
+{
+	struct api_page pg;
+	struct api_walk w = {&pg, 0, SV_NULL, 0};
+	enum MHD_Result ret;
+	bool done;
+	int rc;
+
+	ret = api_page_params(k, &pg, &done);
+	if (done)
+		return ret;
+	pg.seen = 0;
+	pg.err = 0;
+	if (k->access == RBAC_SELF)
+		w.self = sv_cstr(k->key.ext);
+	rc = bindings_list(k->api->db, (int64_t)time(NULL), api_binding_cb, &w);
+	if (rc != 0) {
+		json_decref(pg.items);
+		return api_store_error(k->conn, "registrations", rc);
+	}
+	return api_page_send(k, &pg, w.total);
+}
+
+static json_t *
+api_block_json(const void *row)
+{
+	const struct fraudcfg_block *b = row;
+
+	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "scope",
+	    fraudcfg_scope_name(b->b.scope), "name", b->b.name, "reason",
+	    fraudcfg_reason_name(b->b.reason), "text", b->reason, "since",
+	    (json_int_t)b->b.since_s, "until", (json_int_t)b->b.until_s);
+}
+
+static bool
+api_block_in_force(const struct fraudcfg_block *b, uint64_t now)
+{
+	return b->lifted_at == 0 && (b->b.until_s == 0 || b->b.until_s > now);
+}
+
+static int
+api_block_cb(void *arg, const struct fraudcfg_block *b)
+{
+	struct api_walk *w = arg;
+
+	if (!api_block_in_force(b, w->now_s))
+		return 0;
+	return api_walk_add(w, api_block_json, b);
+}
+
+/* GET /api/v1/fraud/blocks: the anti-fraud blocks in force. */
+static enum MHD_Result
+api_fraud_blocks(struct api_call *k)
+{
+	struct api_page pg;
+	struct api_walk w = {&pg, 0, SV_NULL, (uint64_t)time(NULL)};
+	enum MHD_Result ret;
+	bool done;
+	int rc;
+
+	ret = api_page_params(k, &pg, &done);
+	if (done)
+		return ret;
+	pg.seen = 0;
+	pg.err = 0;
+	rc = fraudcfg_block_list(k->api->db, api_block_cb, &w);
+	if (rc != 0) {
+		json_decref(pg.items);
+		return api_store_error(k->conn, "fraud.blocks", rc);
+	}
+	return api_page_send(k, &pg, w.total);
+}
+
+/* Lifts the block in force of a scope with its audit entry, in one
+ * transaction. Returns 0, -ENOENT (none in force) or a store error. */
+static int
+api_unblock_store(struct api_call *k, enum fraud_scope scope, struct sv name,
+    const char *object)
+{
+	uint64_t now = (uint64_t)time(NULL);
+	struct fraudcfg_block b;
+	int rc = db_tx_begin(k->api->db);
+
+	if (rc != 0)
+		return rc;
+	rc = fraudcfg_block_get(k->api->db, scope, name, &b);
+	if (rc == 0 && !api_block_in_force(&b, now))
+		rc = -ENOENT;
+	if (rc == 0)
+		rc = fraudcfg_block_lift(k->api->db, scope, name, now);
+	if (rc == 0)
+		rc = api_audit_change(k, "fraud.unblock", object,
+		    json_pack("{s:s,s:s,s:I,s:I}", "reason",
+		        fraudcfg_reason_name(b.b.reason), "text", b.reason,
+		        "since", (json_int_t)b.b.since_s, "until",
+		        (json_int_t)b.b.until_s),
+		    json_pack("{s:I}", "lifted_at", (json_int_t)now));
+	return api_tx_end(k->api, rc);
+}
+
+/* POST /api/v1/fraud/unblock {scope, name?}: as `rempart fraud unblock
+ * user EXT|global`. */
+static enum MHD_Result
+api_fraud_unblock(struct api_call *k)
+{
+	static const char *const members[] = {"scope", "name", NULL};
+	char object[USERS_EXT_MAX + 8];
+	enum MHD_Result ret = MHD_NO;
+	enum fraud_scope scope = FRAUD_SCOPE_GLOBAL;
+	struct sv text, name;
+	json_t *o;
+	int rc = -EINVAL;
+
+	o = api_body(k, &ret);
+	if (o == NULL)
+		return ret;
+	text = api_json_sv(o, "scope");
+	name = json_object_get(o, "name") != NULL ? api_json_sv(o, "name")
+	                                          : SV("");
+	if (!api_body_members_ok(o, members))
+		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "unknown member: the body takes scope and name");
+	else if (text.p == NULL || fraudcfg_scope_parse(text, &scope) != 0 ||
+	         scope == FRAUD_SCOPE_TENANT)
+		ret = api_bad_field(k->conn, "scope", "user or global");
+	else if (scope == FRAUD_SCOPE_USER &&
+	         (name.p == NULL || !users_ext_valid(name)))
+		ret = api_bad_field(k->conn, "name",
+		    "the user's extension (1-32 letters, digits, '.', '_' "
+		    "or '-')");
+	else if (scope == FRAUD_SCOPE_GLOBAL &&
+	         (name.p == NULL || name.len != 0))
+		ret =
+		    api_bad_field(k->conn, "name", "none for the global scope");
+	else
+		rc = 0;
+	if (rc == 0) {
+		snprintf(object, sizeof(object), "%s%.*s",
+		    scope == FRAUD_SCOPE_GLOBAL ? "global" : "user:",
+		    (int)name.len, name.p);
+		rc = api_unblock_store(k, scope, name, object);
+		if (rc == -ENOENT)
+			ret = api_error(k->conn, MHD_HTTP_NOT_FOUND,
+			    "not_blocked", "no block in force for that scope");
+		else if (rc != 0)
+			ret = api_store_error(k->conn, "fraud.unblock", rc);
+		else
+			ret = MHD_YES;
+	}
+	json_decref(o);
+	if (rc != 0)
+		return ret;
+	api_reload(k->api);
+	return api_send(k->conn, MHD_HTTP_OK,
+	    json_pack("{s:s,s:b}", "object", object, "unblocked", 1), NULL,
+	    NULL);
+}
+
 static enum MHD_Result
 api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
     const char *method, struct sv body, bool body_over)
@@ -1422,6 +2143,7 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 	    .api = a, .conn = c, .body = body, .body_over = body_over};
 	int64_t now = (int64_t)time(NULL);
 	const struct api_sroute_def *sr;
+	char allow[64];
 	struct sv bearer;
 	enum MHD_Result ret;
 	bool done;
@@ -1429,6 +2151,8 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 
 	if (!api_source_allowed(a, c, k.src, sizeof(k.src)))
 		rc = -EACCES;
+	else if (console_find(a->console, url) != NULL)
+		return api_console(a, &k, url, method);
 	else if (strcmp(url, API_PREFIX "login") == 0)
 		rc = 1;
 	else if ((bearer = api_bearer(c)).p != NULL ||
@@ -1469,8 +2193,10 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 			    k.key.id, -rc);
 	}
 	sr = api_sroute_find(url);
-	k.def = sr == NULL ? api_route_find(url, &k.tail) : NULL;
-	if (sr == NULL && k.def == NULL)
+	k.def = sr == NULL
+	            ? api_route_find(url, method, &k.tail, allow, sizeof(allow))
+	            : NULL;
+	if (sr == NULL && k.def == NULL && allow[0] == '\0')
 		return api_error(
 		    c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
 	if (k.session) {
@@ -1483,9 +2209,9 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 	}
 	if (sr != NULL)
 		return api_session_route(&k, sr, method);
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+	if (k.def == NULL)
 		return api_error_h(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    "method_not_allowed", "method not allowed", "Allow", "GET");
+		    "method_not_allowed", "method not allowed", "Allow", allow);
 	k.access = rbac_check(k.key.role, k.def->cls);
 	if (k.access == RBAC_DENY ||
 	    (k.access == RBAC_SELF && k.key.ext[0] == '\0'))
@@ -1510,6 +2236,18 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 		return api_audit_verify(&k);
 	case API_ROUTE_ASSESSMENT:
 		return api_assessment(&k);
+	case API_ROUTE_USER_ADD:
+		return api_user_add(&k);
+	case API_ROUTE_BAN_ADD:
+		return api_ban_add(&k);
+	case API_ROUTE_BAN_REMOVE:
+		return api_ban_remove(&k);
+	case API_ROUTE_REGISTRATIONS:
+		return api_registrations(&k);
+	case API_ROUTE_FRAUD_BLOCKS:
+		return api_fraud_blocks(&k);
+	case API_ROUTE_FRAUD_UNBLOCK:
+		return api_fraud_unblock(&k);
 	}
 	return api_error(
 	    c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
@@ -1653,6 +2391,7 @@ api_stop(struct api *a)
 		MHD_stop_daemon(a->mhd);
 	db_close(a->db);
 	keys_free(a->keys);
+	console_free(a->console);
 	cidr_set_free(a->allow);
 	secret_list_free(a->common);
 	free(a->data_dir);
@@ -1748,6 +2487,9 @@ api_start(struct api **out, const struct api_config *cfg)
 		goto fail;
 	}
 	a->assessment = cfg->assessment;
+	a->reload = cfg->reload;
+	a->reload_arg = cfg->reload_arg;
+	api_console_load(a, cfg);
 	a->data_dir = strdup(cfg->data_dir);
 	if (a->data_dir == NULL) {
 		rc = -ENOMEM;

@@ -4,10 +4,10 @@
  * directory's certificate (tls/cert.pem, tls/key.pem), on one internal
  * thread of its own. That thread alone touches the API's own database
  * connection (WAL lets it read beside the signalling loop and the store
- * writer) and the rate-limit buckets, so neither needs a lock. This
- * step reads the store only (users, call records, bans, the audit
- * log); commands that change signalling state will be posted to the
- * signalling loop (DESIGN.md "Threads").
+ * writer) and the rate-limit buckets, so neither needs a lock. Changes
+ * are written to the store, which the signalling loop reloads when
+ * told (api_config.reload); commands that change signalling state
+ * directly will be posted to the loop (DESIGN.md "Threads").
  *
  * Every request is authenticated with "Authorization: Bearer rpk_..."
  * (admin/apikeys.h) or with the session cookie of an administrator
@@ -24,7 +24,25 @@
  * /api/v1/password, which ends all its sessions). POST /api/v1/logout
  * ends the session; GET /api/v1/session says who is logged in. Every
  * login, failure, lockout, password change, enrolment and logout is
- * audited, in the transaction of the change. Paths are versioned
+ * audited, in the transaction of the change.
+ *
+ * Changes (R-ADMIN-2, R-ADMIN-4): POST /api/v1/users {ext, name}
+ * creates an extension with a generated SIP secret, returned once; POST
+ * /api/v1/bans {addr, for?, reason?} and DELETE /api/v1/bans/ADDR ban
+ * and unban; POST /api/v1/fraud/unblock {scope, name?} lifts an
+ * anti-fraud block. Each is checked by the store's own validators, as
+ * the command line checks it, and written with its audit entry (the
+ * account or key, its role, the source address, the state before and
+ * after, never a secret) in one transaction; then the daemon is asked
+ * to reload (api_config.reload). GET /api/v1/registrations lists the
+ * live registrations and GET /api/v1/fraud/blocks the blocks in force.
+ *
+ * The web console (admin/console.h) is served from "/", "/app.js" and
+ * "/app.css" without authentication (it logs in through the API). Every
+ * answer carries a strict Content-Security-Policy (scripts and styles
+ * from the console's own origin only, no framing), HSTS, nosniff and
+ * Referrer-Policy: no-referrer; API answers are never cached. Paths are
+ * versioned
  * (/api/v1/...); errors are {"error": {"code": ..., "message": ...}}
  * with the matching HTTP status. */
 #ifndef RP_ADMIN_API_H
@@ -59,6 +77,11 @@
 typedef int (*api_assessment_cb)(
     struct db *db, const struct keys *k, const char *data_dir, char **out);
 
+/* Asks the daemon to reload what the store holds (users, bans, the
+ * anti-fraud policy) after a change made through the API. Called on
+ * the API thread after the change is committed; must not block. */
+typedef void (*api_reload_cb)(void *arg);
+
 struct api_config {
 	const char *data_dir;
 	char addr[API_ADDR_STRLEN]; /* IPv4 or IPv6 literal */
@@ -77,6 +100,9 @@ struct api_config {
 	/* Idle timeout of administrator sessions in seconds; 0:
 	 * ADMINS_IDLE_DEFAULT_S (R-AUTH-6). */
 	uint32_t admin_idle_s;
+	/* Called after each committed change; NULL: nobody is told. */
+	api_reload_cb reload;
+	void *reload_arg;
 };
 
 struct api;

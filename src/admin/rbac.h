@@ -36,6 +36,9 @@ enum rbac_class {
 	RBAC_RIGHTS_WRITE,
 	RBAC_APIKEYS_MANAGE,
 	RBAC_ASSESSMENT_READ, /* the security self-assessment */
+	RBAC_REGISTRATIONS_READ,
+	RBAC_FRAUD_READ,  /* anti-fraud blocks in force */
+	RBAC_FRAUD_WRITE, /* lifting them */
 	RBAC_CLASS_COUNT,
 };
 

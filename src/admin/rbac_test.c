@@ -35,6 +35,9 @@ static const struct {
     {RBAC_RIGHTS_WRITE, {A, D, D, D}},
     {RBAC_APIKEYS_MANAGE, {A, D, D, D}},
     {RBAC_ASSESSMENT_READ, {A, A, D, D}},
+    {RBAC_REGISTRATIONS_READ, {A, A, A, S}},
+    {RBAC_FRAUD_READ, {A, A, D, D}},
+    {RBAC_FRAUD_WRITE, {A, D, D, D}},
 };
 
 /* R-ADMIN-2: every class against every role. */
@@ -66,6 +69,8 @@ test_invariants(void **state)
 	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_ROUTES_WRITE), D);
 	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_RIGHTS_WRITE), D);
 	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_AUDIT_READ), D);
+	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_BANS_WRITE), D);
+	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_FRAUD_WRITE), D);
 }
 
 static void

@@ -89,6 +89,31 @@ sv_to_u64(struct sv s, uint64_t max, uint64_t *out)
 }
 
 int
+sv_to_duration_s(struct sv s, int64_t max_s, int64_t *out)
+{
+	static const struct {
+		char unit;
+		int64_t secs;
+	} units[] = {
+	    {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+	uint32_t n;
+
+	if (s.len < 2 || max_s <= 0)
+		return -EINVAL;
+	if (sv_to_u32(sv_head(s, s.len - 1), UINT32_MAX, &n) != 0 || n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < RP_ARRAY_LEN(units); i++) {
+		if (units[i].unit != s.p[s.len - 1])
+			continue;
+		if ((int64_t)n > max_s / units[i].secs)
+			return -EINVAL;
+		*out = (int64_t)n * units[i].secs;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int
 sv_to_u32(struct sv s, uint32_t max, uint32_t *out)
 {
 	uint64_t v;

@@ -124,6 +124,12 @@ struct sv sv_trim(struct sv s);
 int sv_to_u32(struct sv s, uint32_t max, uint32_t *out) RP_MUST_CHECK;
 int sv_to_u64(struct sv s, uint64_t max, uint64_t *out) RP_MUST_CHECK;
 
+/* A duration "30s", "15m", "1h", "7d", "2w": a positive decimal count
+ * and one unit, into seconds, at most 'max_s'. Shared by the command
+ * line and the API so both accept the same text. Returns 0 or
+ * -EINVAL. */
+int sv_to_duration_s(struct sv s, int64_t max_s, int64_t *out) RP_MUST_CHECK;
+
 /* Value of a hex digit, or -1. */
 int sv_hex_value(char c);
 

@@ -119,6 +119,31 @@ test_name_index(void **state)
 	assert_int_equal(sv_name_index(SV_NULL, names, 3), -1);
 }
 
+static void
+test_duration(void **state)
+{
+	static const char *const bad[] = {"", "s", "1", "0s", "-1s", "1x",
+	    "1 h", " 1h", "1hh", "1.5h", "4294967296s", "11w"};
+	int64_t v = 0;
+
+	(void)state;
+	assert_int_equal(sv_to_duration_s(SV("30s"), 3600, &v), 0);
+	assert_int_equal(v, 30);
+	assert_int_equal(sv_to_duration_s(SV("15m"), 3600, &v), 0);
+	assert_int_equal(v, 900);
+	assert_int_equal(sv_to_duration_s(SV("1h"), 3600, &v), 0);
+	assert_int_equal(v, 3600);
+	assert_int_equal(sv_to_duration_s(SV("2h"), 3600, &v), -EINVAL);
+	assert_int_equal(sv_to_duration_s(SV("7d"), 86400 * 70, &v), 0);
+	assert_int_equal(v, 7 * 86400);
+	assert_int_equal(sv_to_duration_s(SV("10w"), 86400 * 70, &v), 0);
+	assert_int_equal(v, 70 * 86400);
+	assert_int_equal(sv_to_duration_s(SV("1s"), 0, &v), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(
+		    sv_to_duration_s(sv_cstr(bad[i]), 86400 * 70, &v), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -130,6 +155,7 @@ main(void)
 	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_strdup),
 	    cmocka_unit_test(test_name_index),
+	    cmocka_unit_test(test_duration),
 	};
 
 	return cmocka_run_group_tests_name("core_sv", tests, NULL, NULL);

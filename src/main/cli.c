@@ -247,27 +247,7 @@ check_initialised(const struct cli *c)
 int
 parse_duration(const char *text, int64_t *secs)
 {
-	static const struct {
-		char unit;
-		int64_t secs;
-	} units[] = {
-	    {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
-	struct sv s = sv_cstr(text);
-	uint32_t n;
-
-	if (s.len < 2)
-		return -EINVAL;
-	if (sv_to_u32(sv_head(s, s.len - 1), UINT32_MAX, &n) != 0 || n == 0)
-		return -EINVAL;
-	for (size_t i = 0; i < RP_ARRAY_LEN(units); i++) {
-		if (units[i].unit != s.p[s.len - 1])
-			continue;
-		if ((int64_t)n > CLI_DURATION_MAX_SECS / units[i].secs)
-			return -EINVAL;
-		*secs = (int64_t)n * units[i].secs;
-		return 0;
-	}
-	return -EINVAL;
+	return sv_to_duration_s(sv_cstr(text), CLI_DURATION_MAX_SECS, secs);
 }
 
 /* "2024-05-01T12:00:00Z", or "permanent" for 0. */

@@ -38,9 +38,6 @@
 
 #define DEMO_FIRST 100
 #define DEMO_LAST 105
-/* An admin ban without --for or --permanent lasts a day. */
-#define BAN_DEFAULT_SECS (24 * 3600)
-#define BAN_DEFAULT_REASON "manual"
 #define TAIL_DEFAULT_LINES 20
 #define TAIL_MAX_LINES 1000000u
 #define TAIL_POLL_NS 200000000L
@@ -947,10 +944,10 @@ static int
 bans_add(struct cli *c, const char *addr, int argc, char **argv)
 {
 	struct seclog *log = NULL;
-	const char *reason = BAN_DEFAULT_REASON, *dur = NULL;
+	const char *reason = BANS_DEFAULT_REASON, *dur = NULL;
 	char until_text[32];
 	bool permanent = false;
-	int64_t secs = BAN_DEFAULT_SECS, now = (int64_t)time(NULL);
+	int64_t secs = BANS_DEFAULT_SECS, now = (int64_t)time(NULL);
 	struct ban_record b;
 	int rc;
 

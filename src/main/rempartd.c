@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,20 @@ write_pid(const char *data_dir)
 		return -1;
 	fprintf(f, "%ld\n", (long)getpid());
 	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* After a change committed through the API: the signalling loop reloads
+ * users, bans, trunks and the anti-fraud policy on SIGHUP, exactly as
+ * after a change made with the command line. Every thread blocks the
+ * signal and the loop reads it from its signalfd, so the signal is sent
+ * to the process, not to the calling thread (raise() would leave it
+ * pending on the API thread, unread). */
+static void
+reload_request(void *arg)
+{
+	(void)arg;
+	if (kill(getpid(), SIGHUP) != 0)
+		log_warn("api", "msg=\"cannot ask for a reload\"");
 }
 
 /* GET /api/v1/assessment: the report as JSON, on the API's thread with
@@ -477,6 +492,7 @@ main(int argc, char **argv)
 	api_cfg.data_dir = cfg.data_dir;
 	api_cfg.share_dir = cfg.share_dir;
 	api_cfg.assessment = assessment_json;
+	api_cfg.reload = reload_request;
 	if (api_on && api_start(&api, &api_cfg) != 0) {
 		server_free(s);
 		loop_free(l);

@@ -31,6 +31,9 @@
 /* The two values of 'source'. */
 #define BANS_SOURCE_AUTO "auto"
 #define BANS_SOURCE_ADMIN "admin"
+/* A ban given by hand without a duration or a reason (CLI and API). */
+#define BANS_DEFAULT_SECS (24 * 3600)
+#define BANS_DEFAULT_REASON "manual"
 
 /* Views are borrowed: bans_upsert() reads them during the call, and
  * bans_list() hands out views valid during its callback only. */

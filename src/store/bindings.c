@@ -146,22 +146,15 @@ bindings_read_row(struct db_stmt *st, struct binding_record *b)
 	return bindings_check(b) == 0;
 }
 
-int
-bindings_load_all(struct db *db, int64_t now, bindings_load_cb cb, void *arg)
+/* Calls cb for each binding live at 'now', without writing. */
+static int
+bindings_each(struct db *db, int64_t now, bindings_load_cb cb, void *arg)
 {
 	struct binding_record b;
 	struct db_stmt *st;
-	uint64_t purged = 0;
 	char esc[LOG_SV_BUF];
 	int err;
 
-	err = bindings_purge_expired(db, now, &purged);
-	if (err != 0)
-		return err;
-	if (purged > 0)
-		log_info("store", "msg=\"expired bindings removed\" count=%llu",
-		    (unsigned long long)purged);
-	/* The filter repeats the purge for a row that expires meanwhile. */
 	err = db_prepare(db,
 	    "SELECT aor, contact, expires_at, q, call_id, cseq, source,"
 	    " user_agent, updated_at FROM bindings WHERE expires_at > ?1"
@@ -184,4 +177,26 @@ bindings_load_all(struct db *db, int64_t now, bindings_load_cb cb, void *arg)
 	}
 	db_finish(st);
 	return err;
+}
+
+int
+bindings_load_all(struct db *db, int64_t now, bindings_load_cb cb, void *arg)
+{
+	uint64_t purged = 0;
+	int err;
+
+	err = bindings_purge_expired(db, now, &purged);
+	if (err != 0)
+		return err;
+	if (purged > 0)
+		log_info("store", "msg=\"expired bindings removed\" count=%llu",
+		    (unsigned long long)purged);
+	/* The filter repeats the purge for a row that expires meanwhile. */
+	return bindings_each(db, now, cb, arg);
+}
+
+int
+bindings_list(struct db *db, int64_t now, bindings_load_cb cb, void *arg)
+{
+	return bindings_each(db, now, cb, arg);
 }

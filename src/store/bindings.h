@@ -58,6 +58,14 @@ int bindings_delete_aor(struct db *db, struct sv aor) RP_MUST_CHECK;
 int bindings_load_all(
     struct db *db, int64_t now, bindings_load_cb cb, void *arg) RP_MUST_CHECK;
 
+/* Calls cb for each binding live at 'now' (expires_at > now), ordered
+ * by aor then contact, writing nothing: for readers beside the
+ * registrar, such as the administration API. Rows that break the rules
+ * are skipped with a warning. Returns 0, the callback's non-zero value
+ * or a store error. */
+int bindings_list(
+    struct db *db, int64_t now, bindings_load_cb cb, void *arg) RP_MUST_CHECK;
+
 /* Deletes the bindings expired at 'now'; *removed (may be NULL) gets how
  * many. Returns 0 or a store error. */
 int bindings_purge_expired(

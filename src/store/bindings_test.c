@@ -275,6 +275,34 @@ test_purge(void **state)
 	assert_int_equal(raw_count(f->path), 0);
 }
 
+/* The API's listing writes nothing: expired rows stay for the
+ * registrar's purge, and are not listed. */
+static void
+test_list_read_only(void **state)
+{
+	struct fixture *f = *state;
+	struct load_ctx c = {.stop_after = -1};
+	struct binding_record b;
+
+	b = rec("sip:b@x", "sip:b@1", NOW + 60);
+	assert_int_equal(bindings_save(f->db, &b), 0);
+	b = rec("sip:a@x", "sip:a@1", NOW - 1);
+	assert_int_equal(bindings_save(f->db, &b), 0);
+	b = rec("sip:a@x", "sip:a@2", NOW + 30);
+	assert_int_equal(bindings_save(f->db, &b), 0);
+	assert_int_equal(bindings_list(f->db, NOW, collect, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.rows[0].contact, "sip:a@2");
+	assert_int_equal(c.rows[0].expires_at, NOW + 30);
+	assert_string_equal(c.rows[1].aor, "sip:b@x");
+	assert_string_equal(c.rows[1].source, "tls:192.0.2.4:5061");
+	assert_int_equal(raw_count(f->path), 3);
+	/* The callback's value stops the listing. */
+	c = (struct load_ctx){.stop_after = 1};
+	assert_int_equal(bindings_list(f->db, NOW, collect, &c), 5);
+	assert_int_equal(c.n, 1);
+}
+
 static void
 test_invalid(void **state)
 {
@@ -385,6 +413,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_list_read_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_callback_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

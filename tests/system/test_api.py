@@ -184,11 +184,14 @@ def test_authentication_failures(api, data, keys):
 
 def test_errors(api, keys):
     k = keys["admin"]
-    for path in ("/api/v1/nope", "/api/v2/users", "/", "/api/v1/users/",
+    for path in ("/api/v1/nope", "/api/v2/users", "/api/v1/users/",
                  "/api/v1/users/100/x", "/api/v1/audit/verify/"):
         status, headers, body = api.get(path, k)
         assert_error(status, headers, body, 404, "not_found")
     status, headers, body = api.get("/api/v1/users", k, method="DELETE")
+    assert_error(status, headers, body, 405, "method_not_allowed")
+    assert headers["Allow"] == "GET, POST"
+    status, headers, body = api.get("/api/v1/cdrs", k, method="DELETE")
     assert_error(status, headers, body, 405, "method_not_allowed")
     assert headers["Allow"] == "GET"
     for path, field in (("/api/v1/users?limit=0", "limit"),
