@@ -122,6 +122,8 @@ struct alt_target {
 	struct trunk_slot *trunks;
 	unsigned ntrunks;
 	char number[NUMBER_MAX];
+	char dialled[NUMBER_MAX];
+	char owner[CDR_EXT_MAX + 1];
 };
 
 struct call {
@@ -1657,6 +1659,17 @@ start_alternate(struct calls *c, struct call *k, const char *why)
 		ring_timer_start(c, k, 0);
 		return true;
 	}
+	if (c->cfg.charge != NULL) {
+		const char *refused = "";
+		char reason[CDR_REASON_MAX + 1];
+
+		if (!c->cfg.charge(c->cfg.ctx, sv_cstr(alt->owner),
+		        sv_cstr(alt->dialled), &k->tag, &refused)) {
+			snprintf(reason, sizeof(reason), "fraud: %s", refused);
+			fail_call(k, 480, reason, CDR_DENIED);
+			return true;
+		}
+	}
 	k->offer_b = mem_alloc(c->body.len);
 	if (k->offer_b == NULL) {
 		fail_call(k, 503, "", CDR_FAILED);
@@ -1704,6 +1717,8 @@ alt_copy(struct call *k, const struct call_alternate *a)
 			copy_trunk(&alt->trunks[i], &a->trunks[i]);
 		alt->ntrunks = a->ntrunks;
 		copy_sv(alt->number, sizeof(alt->number), a->number);
+		copy_sv(alt->dialled, sizeof(alt->dialled), a->dialled);
+		copy_sv(alt->owner, sizeof(alt->owner), a->owner);
 	}
 	k->alt = alt;
 	return 0;

@@ -91,6 +91,10 @@ struct call_alternate {
 	const struct call_trunk *trunks; /* 1 to CALL_FORKS_MAX */
 	unsigned ntrunks;
 	struct sv number; /* what the trunks get */
+	/* Through trunks: the number as configured (E.164) and the user
+	 * whose alternate it is, who is charged (calls_charge_cb). */
+	struct sv dialled;
+	struct sv owner;
 };
 
 /* Choices of one calls_invite(); NULL means the defaults. */
@@ -106,6 +110,13 @@ typedef int (*calls_local_cb)(void *ctx, const struct sip_txn_peer *peer,
     char *host, size_t host_size, uint16_t *port);
 /* A finished call attempt. 'r' is valid during the call only. */
 typedef void (*calls_record_cb)(void *ctx, const struct cdr_record *r);
+
+/* An alternate through trunks is about to be rung: the server decides
+ * on it as a call of 'owner' to 'dialled' (R-FRAUD-6). true: go on,
+ * *tag the charge (0: none); false: the caller gets 480 and the record
+ * says *reason (static text). */
+typedef bool (*calls_charge_cb)(void *ctx, struct sv owner, struct sv dialled,
+    uint64_t *tag, const char **reason);
 
 /* A tagged call (calls_invite_trunks() with a tag: the server's charge
  * of an outbound call) was answered ('ended' false), or ended after
@@ -125,8 +136,9 @@ struct calls_config {
 	uint32_t rtp_timeout_ms;    /* 0: ..._DEFAULT */
 	calls_local_cb local;
 	calls_record_cb record;
-	calls_tag_cb tagged; /* may be NULL */
-	void *ctx;           /* first argument of the callbacks */
+	calls_tag_cb tagged;    /* may be NULL */
+	calls_charge_cb charge; /* may be NULL: alternates not charged */
+	void *ctx;              /* first argument of the callbacks */
 };
 
 struct calls;

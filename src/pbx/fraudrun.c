@@ -189,7 +189,7 @@ fraudrun_policy(struct fraudrun *r, const struct fraudpolicy *fp,
 }
 
 bool
-fraudrun_outbound(struct fraudrun *r, struct sv user,
+fraudrun_outbound(struct fraudrun *r, struct sv user, enum fraud_origin origin,
     const struct numplan_result *res, uint64_t *tag, const char **reason)
 {
 	struct fraud_decision d;
@@ -208,6 +208,7 @@ fraudrun_outbound(struct fraudrun *r, struct sv user,
 	    .cls = res->cls,
 	    .rate = res->e164 ? rating_lookup(fraudpolicy_rates(r->fp), number)
 	                      : NULL,
+	    .origin = origin,
 	};
 	fraud_call_start(r->engine, &ci, now_s(), &d);
 	report(r, &d.alerts, user, number);

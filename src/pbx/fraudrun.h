@@ -58,7 +58,8 @@ int fraudrun_policy(struct fraudrun *r, const struct fraudpolicy *fp,
  * when the engine does not track it, e.g. emergency calls). Refused:
  * false, *reason a static text for the 403 and the record. */
 bool fraudrun_outbound(struct fraudrun *r, struct sv user,
-    const struct numplan_result *res, uint64_t *tag, const char **reason);
+    enum fraud_origin origin, const struct numplan_result *res, uint64_t *tag,
+    const char **reason);
 
 /* The calls_tag_cb of the calls: answers and ends of tracked calls. */
 void fraudrun_call_event(

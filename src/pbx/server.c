@@ -1039,8 +1039,8 @@ destination_allowed(struct server *s, struct sip_txn_server *t,
 		record_denied(s, caller->ext, dialled, from, 403, d.text);
 		return false;
 	}
-	if (s->fraudrun == NULL ||
-	    fraudrun_outbound(s->fraudrun, caller->ext, &res, tag, &why))
+	if (s->fraudrun == NULL || fraudrun_outbound(s->fraudrun, caller->ext,
+	                               FRAUD_ORIGIN_EXTENSION, &res, tag, &why))
 		return true;
 	snprintf(reason, sizeof(reason), "fraud: %s", why);
 	reply(s, t, req, 403, "Call Limit Reached");
@@ -1178,6 +1178,8 @@ alternate_for(struct server *s, struct sv dest, struct sv owner,
 	    .trunks = b->trunks,
 	    .ntrunks = n,
 	    .number = sv_cstr(b->route.number),
+	    .dialled = dest,
+	    .owner = owner,
 	};
 	return &b->alt;
 }
@@ -1714,6 +1716,28 @@ start_trunks_and_alerts(struct server *s)
 	return 0;
 }
 
+/* An alternate through trunks is rung: a forward, checked and charged
+ * as the forwarding user's own call (R-FRAUD-6). */
+static bool
+alternate_charge(void *ctx, struct sv owner, struct sv dialled, uint64_t *tag,
+    const char **reason)
+{
+	struct server *s = ctx;
+	struct numplan_result res;
+	struct numplan_ctx nctx;
+
+	*tag = 0;
+	numplan_ctx_france(&nctx);
+	if (s->fraudrun == NULL || s->plan == NULL)
+		return true;
+	if (numplan_classify(s->plan, &nctx, dialled, &res) != 0) {
+		*reason = "not a number this plan can dial";
+		return false;
+	}
+	return fraudrun_outbound(
+	    s->fraudrun, owner, FRAUD_ORIGIN_FORWARD, &res, tag, reason);
+}
+
 static void
 call_tagged(void *ctx, uint64_t tag, bool ended, uint64_t talk_s)
 {
@@ -1788,6 +1812,7 @@ start_calls(struct server *s)
 	    .local = local_address,
 	    .record = call_record,
 	    .tagged = call_tagged,
+	    .charge = alternate_charge,
 	    .ctx = s,
 	};
 	int rc = media_relay_new(&s->relay, &mcfg);

@@ -9,6 +9,8 @@ INVITE is challenged like any unknown caller and reported in the
 security log. When the extension is not registered or does not answer
 within the DID's ring timeout, the call goes to the alternate: another
 extension, or a number through the outbound trunks."""
+import socket
+
 from conftest import free_port
 from test_calls import (ANSWERED, CALLER_MEDIA, RELAY_ADDR, Sipp,
                         disposition, even_free_port, final_code,
@@ -185,3 +187,41 @@ def test_alternate_number_through_a_trunk(sipp, pbx, data, tmp_path):
     row = wait_cdr(data, lambda r: r["dialed"].lstrip("'") == DID)
     assert disposition(row) in ANSWERED, row
     assert "via op2" in row["reason"] and "alternate" in row["reason"], row
+
+
+def test_forward_outside_is_charged_to_the_forwarding_user(sipp, pbx, data,
+                                                          tmp_path):
+    """R-FRAUD-6: the alternate through a trunk is a call of the user who
+    forwards (101, the DID's extension): while 101 is blocked, the
+    forward is refused (the operator's caller gets 480) and the record
+    says why; nothing reaches the outbound trunk."""
+    d = pbx(*NO_PROBES)
+    p_out = free_port()
+    r = data.cli("trunk", "add", "op2", "--kind", "ip", "--host", CARRIER,
+                 "--port", str(p_out), "--acl", CARRIER + "/32")
+    assert r.returncode == 0, r.stderr
+    r = data.cli("route", "add", "mobiles", "--pattern", "+336.",
+                 "--trunks", "op2")
+    assert r.returncode == 0, r.stderr
+    r = data.cli("fraud", "block", "user", "101", "--reason", "test")
+    assert r.returncode == 0, r.stderr
+    add_trunk_and_did(d, data, free_port(), "--alternate", "+33611111111")
+    wait_log(d, 'msg="trunks loaded" trunks=2 usable=2 routes=1')
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind((CARRIER, p_out))
+    silent.settimeout(0.5)
+    try:
+        op = carrier_call(sipp, tmp_path, d, data,
+                          scenario="carrier_call_fail.xml")
+        assert op.wait() == 0, op
+        assert final_code(op) == 480, op
+        try:
+            got = silent.recv(65535)
+        except socket.timeout:
+            got = b""
+        assert got == b"", got
+    finally:
+        silent.close()
+    row = wait_cdr(data, lambda r: r["dialed"].lstrip("'") == DID)
+    assert row["disposition"] == "denied", row
+    assert row["reason"].startswith("fraud:"), row
