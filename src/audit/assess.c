@@ -1347,10 +1347,9 @@ eval_g22(struct ctx *c, struct assess_result *r)
 		r->points = 0;
 		evidence(r, "no alert channel configured (neither webhook nor "
 		            "email): blocks and bans reach the logs only");
-		remedy(r,
-		    "set an alert channel: settings '%s' (HTTPS "
-		    "webhook) or '%s' (smtps://...)",
-		    ASSESS_SETTING_WEBHOOK, ASSESS_SETTING_EMAIL);
+		remedy(r, "rempart alert webhook URL --secret-stdin, or "
+		          "rempart alert email --url smtps://HOST --from ADDR "
+		          "--to ADDR; then rempart alert test");
 		return;
 	}
 	evidence(r, "alert channels: %s%s%s; ", has_hook ? "webhook" : "",
@@ -1367,7 +1366,7 @@ eval_g22(struct ctx *c, struct assess_result *r)
 		    utc_time(tested, when, sizeof(when)), ASSESS_UNUSED_DAYS);
 	else
 		evidence(r, "no test delivery recorded");
-	remedy(r, "send a test alert and check it arrives");
+	remedy(r, "rempart alert test (and check that it arrives)");
 }
 
 static void

@@ -342,3 +342,19 @@ def test_daemon_alerts_a_ban_within_two_seconds(rempartd, data, receiver,
         assert len(receiver.requests) == 1, receiver.requests
     finally:
         assert d.stop() == 0
+
+
+def test_test_delivery_counts_in_the_assessment(data, receiver):
+    """R-AUDIT-1: G22 (automated alerts) is partial with a channel set,
+    and fully met once a test alert got through."""
+    def g22():
+        r = ok(data.cli("assess", "--json"))
+        return {i["id"]: i for i in json.loads(r.stdout)["items"]}["G22"]
+    assert g22()["points"] == 0
+    ok(set_webhook(data, receiver.url()))
+    assert g22()["points"] == 1
+    assert "rempart alert test" in g22()["remediation"]
+    ok(data.cli("alert", "test", "webhook"))
+    item = g22()
+    assert item["points"] == 2, item
+    assert "last test delivered" in item["evidence"], item
