@@ -1892,6 +1892,33 @@ parse_root(struct pstate *ps, struct fy_node *root)
 	return 0;
 }
 
+/* The file is the YAML an export writes: no directives ("%YAML",
+ * "%TAG": the library's scanner of them can loop on bad input) and no
+ * control bytes but tab and line ends. Refused with the line. */
+static bool
+plain_yaml(struct sv text, struct config_errors *errs)
+{
+	unsigned line = 1;
+	bool line_start = true;
+
+	for (size_t i = 0; i < text.len; i++) {
+		unsigned char ch = (unsigned char)text.p[i];
+
+		if (line_start && ch == '%') {
+			add_err(errs, line, "YAML directives are not accepted");
+			return false;
+		}
+		if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
+			add_err(errs, line, "control character in the file");
+			return false;
+		}
+		line_start = ch == '\n';
+		if (ch == '\n')
+			line++;
+	}
+	return true;
+}
+
 int
 config_parse(struct sv text, struct config **out, struct config_errors *errs)
 {
@@ -1908,6 +1935,8 @@ config_parse(struct sv text, struct config **out, struct config_errors *errs)
 		add_err(errs, 0, "the file is over %u bytes", CONFIG_FILE_MAX);
 		return -E2BIG;
 	}
+	if (!plain_yaml(text, errs))
+		return -EBADMSG;
 	ps = (struct pstate){.errs = errs};
 	ps.cfg = mem_calloc(1, sizeof(*ps.cfg));
 	if (ps.cfg == NULL)

@@ -236,6 +236,17 @@ test_parse_errors(void **state)
 	                     &cfg, &errs),
 	    -EBADMSG);
 	assert_true(has_error(&errs, 3, "classes"));
+	/* No directives (a fuzzer found the library looping on a bad one)
+	 * and no control bytes. */
+	assert_int_equal(config_parse(SV("rempart_config: 1\nusers:\n"
+	                                 "%  - ext: x\n"),
+	                     &cfg, &errs),
+	    -EBADMSG);
+	assert_true(has_error(&errs, 3, "directives"));
+	assert_int_equal(
+	    config_parse(SV("rempart_config: 1\n\x01\n"), &cfg, &errs),
+	    -EBADMSG);
+	assert_true(has_error(&errs, 2, "control character"));
 }
 
 /* An export imports as a no-op, and an edit changes what was edited. */
