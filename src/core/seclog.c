@@ -35,6 +35,8 @@ static const char *const seclog_names[] = {
     [SECLOG_ACL_REFUSED] = "acl_refused",
     [SECLOG_SCANNER] = "scanner",
     [SECLOG_USER_UNDER_ATTACK] = "user_under_attack",
+    [SECLOG_DESTINATION_DENIED] = "destination_denied",
+    [SECLOG_FRAUD] = "fraud",
 };
 
 const char *

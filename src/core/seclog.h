@@ -47,13 +47,15 @@
 #define SECLOG_LINE_MAX 4096u
 
 enum seclog_kind {
-	SECLOG_AUTH_FAILURE,      /* "auth_failure" */
-	SECLOG_BAN,               /* "ban" */
-	SECLOG_UNBAN,             /* "unban" */
-	SECLOG_THROTTLE,          /* "throttle" */
-	SECLOG_ACL_REFUSED,       /* "acl_refused" */
-	SECLOG_SCANNER,           /* "scanner" */
-	SECLOG_USER_UNDER_ATTACK, /* "user_under_attack" */
+	SECLOG_AUTH_FAILURE,       /* "auth_failure" */
+	SECLOG_BAN,                /* "ban" */
+	SECLOG_UNBAN,              /* "unban" */
+	SECLOG_THROTTLE,           /* "throttle" */
+	SECLOG_ACL_REFUSED,        /* "acl_refused" */
+	SECLOG_SCANNER,            /* "scanner" */
+	SECLOG_USER_UNDER_ATTACK,  /* "user_under_attack" */
+	SECLOG_DESTINATION_DENIED, /* "destination_denied": rights */
+	SECLOG_FRAUD,              /* "fraud": ceilings, rules, blocks */
 };
 
 /* One event. Views are borrowed for the call; an absent one (SV_NULL) is

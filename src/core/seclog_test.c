@@ -224,7 +224,10 @@ test_kind_names(void **state)
 	assert_string_equal(seclog_kind_name(SECLOG_SCANNER), "scanner");
 	assert_string_equal(
 	    seclog_kind_name(SECLOG_USER_UNDER_ATTACK), "user_under_attack");
-	assert_null(seclog_kind_name((enum seclog_kind)7));
+	assert_string_equal(
+	    seclog_kind_name(SECLOG_DESTINATION_DENIED), "destination_denied");
+	assert_string_equal(seclog_kind_name(SECLOG_FRAUD), "fraud");
+	assert_null(seclog_kind_name((enum seclog_kind)9));
 	assert_null(seclog_kind_name((enum seclog_kind) - 1));
 }
 

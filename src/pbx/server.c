@@ -999,8 +999,8 @@ log_destination_denied(struct server *s, const struct sip_txn_peer *from,
 	    "class=%s",
 	    ip, (int)user.len, user.p, log_sv(dialled, num),
 	    numplan_class_name(res->cls));
-	security_log(
-	    s, SECLOG_AUTH_FAILURE, sv_make(ip, iplen), from, user, d->text, 1);
+	security_log(s, SECLOG_DESTINATION_DENIED, sv_make(ip, iplen), from,
+	    user, d->text, 1);
 	{
 		char text[160 + LOG_SV_BUF];
 
@@ -1763,6 +1763,10 @@ fraud_alert(
 	    (int)(user.len < 64 ? user.len : 64), user.p,
 	    (int)(number.len < 32 ? number.len : 32), number.p,
 	    (long long)a->value, (long long)a->limit);
+	/* The JSON line a SIEM reads (R-FRAUD-4). */
+	security_log(s, SECLOG_FRAUD, SV(""), NULL,
+	    user.len > 0 ? user : sv_cstr("system"), text,
+	    a->value > 0 && a->value < UINT32_MAX ? (uint32_t)a->value : 0);
 	post_alert(s,
 	    ceiling                  ? "ceiling_reached"
 	    : a->mode == FRAUD_BLOCK ? "fraud_block"

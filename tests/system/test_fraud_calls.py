@@ -70,6 +70,11 @@ def test_toll_fraud_is_stopped(sipp, pbx, data, tmp_path, receiver, smtpd):
         time.sleep(0.02)
     kinds = [json.loads(b)["kind"] for _, b in receiver.requests]
     assert "ceiling_reached" in kinds, kinds
+    # The SIEM's line.
+    events = [json.loads(line) for line in
+              (data.path / "log" / "security.log").read_text().splitlines()]
+    assert any(e["event"] == "fraud" and e["user"] == "system" and
+               "ceiling" in e["reason"] for e in events), events[-5:]
     blocks = ok(data.cli("fraud", "blocks")).stdout.splitlines()
     assert any(line.split()[:2] == ["user", "100"] for line in blocks), \
         blocks
