@@ -55,10 +55,11 @@ function errorText(r) {
 }
 
 const VIEWS = ["login", "enrol", "password", "dashboard", "users", "cdrs",
-               "bans", "fraud", "audit"];
+               "bans", "fraud", "audit", "security"];
 const LOADERS = {
   dashboard: loadDashboard, users: loadUsers, cdrs: loadCdrs,
   bans: loadBans, fraud: loadBlocks, audit: loadAudit,
+  security: loadSecurity,
 };
 
 function show(view) {
@@ -341,6 +342,28 @@ async function loadAudit() {
     cell(tr, e.source);
     cell(tr, e.action);
     cell(tr, e.object);
+  });
+}
+
+/* Every item of the self-assessment (R-AUDIT-1), as `rempart assess`
+ * shows it: points, the evidence measured, the exact remediation. */
+async function loadSecurity() {
+  const r = await api("GET", "assessment");
+  if (r.status !== 200) {
+    setStatus(errorText(r), true);
+    return;
+  }
+  $("security-score").textContent = "Score " + r.body.score + " / " +
+    r.body.max_score + " (" + r.body.band + "), " + r.body.points +
+    " of " + r.body.max_points + " points";
+  const items = r.body.items.concat(r.body.extra.items);
+  fillTable("security-table", items, (tr, i) => {
+    tr.className = "p" + i.points;
+    cell(tr, i.id);
+    cell(tr, i.title);
+    cell(tr, i.points + "/2");
+    cell(tr, i.evidence);
+    cell(tr, i.remediation);
   });
 }
 

@@ -297,6 +297,21 @@ async function run(page, problems) {
     document.getElementById("audit-verdict").textContent.startsWith("The chain is intact"),
   null, { timeout: WAIT_MS });
 
+  // The security self-assessment page: every item, with its evidence
+  // and remediation (R-AUDIT-1).
+  await nav(page, "security");
+  const items = await waitRows(page, "security-table",
+    (r) => r[0] === "G30", () => nav(page, "security"),
+    "the assessment items");
+  check(items.filter((r) => /^G[0-9]+$/.test(r[0])).length === 30,
+    "30 GUIDE items: " + items.length);
+  const g11 = items.find((r) => r[0] === "G11");
+  check(g11 && /\/2$/.test(g11[2]) && g11[3].length > 0,
+    "G11 with points and evidence: " + JSON.stringify(g11));
+  check(/^Score [0-9.]+ \/ 30 /.test(
+    await page.textContent("#security-score")), "the score line");
+  log("security page read");
+
   check(problems.length === 0, "no page errors: " + problems.join(" | "));
 }
 
