@@ -41,7 +41,10 @@ async function api(method, path, body) {
   } catch (e) {
     data = null;
   }
-  if (res.status === 401 && path !== "login" && path !== "session") {
+  /* A request still in flight when the user logged out answers 401
+   * too: on the login page already, it says nothing. */
+  if (res.status === 401 && path !== "login" && path !== "session" &&
+      document.body.dataset.view !== "login") {
     showLogin("Your session has ended: please log in again.");
   }
   return { status: res.status, body: data };

@@ -185,9 +185,12 @@ async function run(page, problems) {
   await page.click("#logout");
   await visible(page, "#view-login");
   await login(page, totp(secret, first.step)); // replayed: refused
-  await page.locator("#status.error").waitFor({ timeout: WAIT_MS });
-  check((await page.textContent("#status")).includes("invalid name, password or code"),
-    "a replayed code is refused");
+  await page.waitForFunction(() => {
+    const s = document.getElementById("status");
+    return !s.hidden && s.className === "error" &&
+      s.textContent.includes("invalid name, password or code");
+  }, null, { timeout: WAIT_MS });
+  check(await page.isVisible("#view-login"), "a replayed code is refused");
   const second = await nextCode(secret, first.step);
   await login(page, second.code);
   await visible(page, "#view-dashboard");
