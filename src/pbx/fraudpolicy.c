@@ -461,3 +461,9 @@ fraudpolicy_system(const struct fraudpolicy *fp)
 {
 	return &fp->sys;
 }
+
+int32_t
+fraudpolicy_tz_offset_min(const struct fraudpolicy *fp)
+{
+	return fp->cfg.tz_offset_min;
+}

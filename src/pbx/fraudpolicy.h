@@ -53,6 +53,9 @@ void fraudpolicy_free(struct fraudpolicy *fp);
  * Valid until fraudpolicy_free(). */
 const struct rights_profile *fraudpolicy_profile_for(
     const struct fraudpolicy *fp, struct sv ext);
+/* The offset of local time from UTC (minutes) for rights windows. */
+int32_t fraudpolicy_tz_offset_min(const struct fraudpolicy *fp);
+
 /* The system-wide allow and deny prefix lists, for rights_check(). */
 const struct rights_system *fraudpolicy_system(const struct fraudpolicy *fp);
 

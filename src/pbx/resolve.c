@@ -434,8 +434,8 @@ on_naptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	query_done(q);
 }
 
-static bool
-parse_literal(const char *host, uint16_t port, enum sip_txn_transport tp,
+bool
+resolve_literal(const char *host, uint16_t port, enum sip_txn_transport tp,
     struct sip_txn_peer *p)
 {
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&p->addr;
@@ -474,7 +474,7 @@ query_start(struct loop *l, void *arg)
 		query_done(q);
 		return;
 	}
-	if (parse_literal(q->host, q->port, q->tp, &q->found[0][0])) {
+	if (resolve_literal(q->host, q->port, q->tp, &q->found[0][0])) {
 		q->nfound[0] = 1;
 		query_done(q);
 		return;

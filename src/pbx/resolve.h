@@ -15,6 +15,7 @@
 #ifndef RP_PBX_RESOLVE_H
 #define RP_PBX_RESOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,12 @@ void resolver_free(struct resolver *r);
  * from this call). Returns 0, -EINVAL (bad host) or -ENOMEM. */
 int resolver_sip(struct resolver *r, const char *host, uint16_t port,
     enum sip_txn_transport transport, resolve_cb cb, void *arg) RP_MUST_CHECK;
+
+/* The peer of an IP literal (no brackets) at 'port' (0: 5060, or 5061
+ * for TLS) for 'transport', at once: true. False for a name (*p has its
+ * transport set, no address). */
+bool resolve_literal(const char *host, uint16_t port,
+    enum sip_txn_transport transport, struct sip_txn_peer *p);
 
 /* Forgets the queries started with 'arg': their callbacks will not run
  * (for an owner that goes away first). */

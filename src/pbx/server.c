@@ -966,22 +966,21 @@ destination_check(struct server *s, struct sv ext, struct sv dialled,
 {
 	const struct rights_profile *p = &fallback_profile;
 	const struct rights_system *sys = NULL;
-	struct fraud_config fc;
+	int32_t tz_offset_min = 0;
 	struct numplan_ctx ctx;
 
 	numplan_ctx_france(&ctx);
 	if (s->plan == NULL ||
 	    numplan_classify(s->plan, &ctx, dialled, res) != 0)
 		return -EINVAL;
-	fraud_config_defaults(&fc);
 	if (s->fraud != NULL) {
 		/* NULL: no profile at all, emergency calls only. */
 		p = fraudpolicy_profile_for(s->fraud, ext);
 		sys = fraudpolicy_system(s->fraud);
-		fraudpolicy_engine_config(s->fraud, &fc);
+		tz_offset_min = fraudpolicy_tz_offset_min(s->fraud);
 	}
 	*d = rights_check(p, sys, res->cls, sv_make(res->number, res->len),
-	    res->e164, rights_local_time((int64_t)wall_s(), fc.tz_offset_min));
+	    res->e164, rights_local_time((int64_t)wall_s(), tz_offset_min));
 	return 0;
 }
 
@@ -1306,7 +1305,8 @@ report_foreign_did_call(
 	char ip[INET6_ADDRSTRLEN];
 	size_t iplen;
 
-	if (sip_msg_header(req, SIP_HDR_PROXY_AUTHORIZATION, &v) == 0 ||
+	if (s->trunks == NULL || trunkdir_dids(s->trunks) == 0 ||
+	    sip_msg_header(req, SIP_HDR_PROXY_AUTHORIZATION, &v) == 0 ||
 	    sip_msg_ruri(req, &ruri, NULL) != 0 ||
 	    did_lookup(s, ruri->user) == NULL)
 		return;

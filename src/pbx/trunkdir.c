@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "pbx/resolve.h"
 
 #define PORT_SIP 5060u
 #define PORT_SIPS 5061u
@@ -49,8 +50,10 @@ grow(void **arr, size_t n, size_t size)
 int
 trunkdir_resolve(const struct trunk_info *t, struct trunkdir_trunk *out)
 {
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&out->peer.addr;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->peer.addr;
+	enum sip_txn_transport tp =
+	    t->transport == TRUNK_TRANSPORT_TCP   ? SIP_TXN_TP_TCP
+	    : t->transport == TRUNK_TRANSPORT_TLS ? SIP_TXN_TP_TLS
+	                                          : SIP_TXN_TP_UDP;
 	uint32_t port = t->port;
 
 	memset(out, 0, sizeof(*out));
@@ -62,31 +65,13 @@ trunkdir_resolve(const struct trunk_info *t, struct trunkdir_trunk *out)
 		port =
 		    t->transport == TRUNK_TRANSPORT_TLS ? PORT_SIPS : PORT_SIP;
 	out->port = (uint16_t)port;
-	switch (t->transport) {
-	case TRUNK_TRANSPORT_TCP:
-		out->peer.transport = SIP_TXN_TP_TCP;
-		break;
-	case TRUNK_TRANSPORT_TLS:
-		out->peer.transport = SIP_TXN_TP_TLS;
-		break;
-	default:
-		out->peer.transport = SIP_TXN_TP_UDP;
-		break;
-	}
-	out->peer.reliable = out->peer.transport != SIP_TXN_TP_UDP;
-	if (inet_pton(AF_INET, t->host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(out->port);
-		out->peer.addr_len = sizeof(*a4);
-		snprintf(out->uri_host, sizeof(out->uri_host), "%s", t->host);
-	} else if (inet_pton(AF_INET6, t->host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(out->port);
-		out->peer.addr_len = sizeof(*a6);
+	/* A name waits for RFC 3263 (pbx/resolve.h); its peer keeps the
+	 * transport. */
+	if (resolve_literal(t->host, out->port, tp, &out->peer) &&
+	    out->peer.addr.ss_family == AF_INET6)
 		snprintf(out->uri_host, sizeof(out->uri_host), "[%s]", t->host);
-	} else {
+	else
 		snprintf(out->uri_host, sizeof(out->uri_host), "%s", t->host);
-	}
 	snprintf(out->from_domain, sizeof(out->from_domain), "%s",
 	    t->from_domain[0] != '\0' ? t->from_domain : out->uri_host);
 	out->usable = out->peer.addr_len != 0;
