@@ -1,0 +1,256 @@
+/* What the files of the administration API share (admin/api.h is
+ * its public header): the server's state, a request being answered,
+ * the route tables and the helpers that answer, page, read bodies and
+ * audit. Included by src/admin/api*.c only. */
+#ifndef RP_ADMIN_API_INT_H
+#define RP_ADMIN_API_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "admin/api.h"
+#include "admin/apikeys.h"
+#include "admin/rbac.h"
+#include "core/sv.h"
+#include "store/admins.h"
+
+#define API_BUCKETS 256u
+#define API_PARAMS_MAX 8u
+/* Year 9999 in ms: bounds 'since' so it fits every clock type. */
+#define API_TIME_MS_MAX 253402300799999ull
+#define API_PREFIX "/api/v1/"
+/* The longest JSON body an endpoint reads; larger ones get a 413. */
+#define API_JSON_MAX 4096u
+
+struct api_call;
+struct api_sroute_def;
+struct cidr_set;
+struct console;
+struct secret_list;
+
+struct api_bucket {
+	char id[APIKEYS_ID_STRLEN]; /* "" when free */
+	uint64_t milli_tokens;
+	int64_t at_ms; /* last refill, monotonic */
+};
+
+struct api {
+	struct MHD_Daemon *mhd;
+	struct db *db;
+	struct keys *keys;
+	char *cert, *key;
+	size_t cert_len, key_len;
+	uint32_t rate, burst;
+	struct cidr_set *allow;
+	api_assessment_cb assessment;
+	char *data_dir;
+	struct secret_list *common;
+	int64_t idle_s;
+	struct console *console; /* NULL: no console files */
+	api_reload_cb reload;
+	void *reload_arg;
+	struct api_bucket buckets[API_BUCKETS];
+};
+
+/* How a route's path ends. */
+enum api_tail {
+	API_TAIL_NONE,    /* the path exactly */
+	API_TAIL_SEGMENT, /* one more segment, without '/' ("users/100") */
+	API_TAIL_ANY, /* anything non-empty ("bans/192.0.2.0/24", decoded) */
+};
+
+/* Each route: its path under /api/v1/ and method, its access class,
+ * the query parameters it takes and the handler that answers it (with
+ * the access already checked and the parameters known). Each table
+ * ends with an entry whose path is NULL. */
+struct api_route_def {
+	const char *path;
+	const char *method;
+	enum api_tail tail;
+	enum rbac_class cls;
+	const char *params[5];
+	enum MHD_Result (*run)(struct api_call *k);
+};
+
+/* The resources, one table per file. */
+extern const struct api_route_def api_routes_users[];
+extern const struct api_route_def api_routes_cdrs[];
+extern const struct api_route_def api_routes_bans[];
+extern const struct api_route_def api_routes_audit[];
+extern const struct api_route_def api_routes_fraud[];
+
+struct api_param {
+	const char *name;
+	const char *value; /* NULL for "?name" without '=' */
+};
+
+struct api_query {
+	struct api_param p[API_PARAMS_MAX];
+	unsigned n;
+	bool too_many;
+};
+
+/* A request being answered. */
+struct api_call {
+	struct api *api;
+	struct MHD_Connection *conn;
+	struct apikey_info key;
+	const struct api_route_def *def;
+	struct sv tail; /* the path segment after "users/" */
+	enum rbac_access access;
+	struct api_query q;
+	char src[ADMINS_SOURCE_MAX + 1]; /* the client's address */
+	bool session;     /* authenticated by a session cookie, not a key */
+	bool must_change; /* the password is too old (R-AUTH-2) */
+	bool must_enrol;  /* TOTP is mandatory and not enrolled yet */
+	struct admins_session sess;
+	struct admins_account acct;
+	struct sv body; /* the JSON body, API_JSON_MAX bytes at most */
+	bool body_over; /* the body was longer */
+};
+
+struct api_page {
+	uint32_t limit, offset;
+	uint64_t seen;
+	json_t *items;
+	int err;
+};
+
+/* A stored text as JSON: the store checked it is UTF-8 on the way in. */
+#define API_SV(v) ((v).p != NULL ? (v).p : ""), (size_t)(v).len
+
+/* A listing that counts every row and keeps the page's window. */
+struct api_walk {
+	struct api_page *pg;
+	uint64_t total;
+	struct sv self; /* RBAC_SELF: only this extension's rows */
+	uint64_t now_s;
+};
+
+/* Headers every JSON answer carries: never cached. */
+void api_headers(struct MHD_Response *r);
+
+/* Sends 'body' (consumed; NULL gives a 500) with 'status'. 'hname'
+ * and 'hvalue' add one more header when not NULL. */
+enum MHD_Result api_send(struct MHD_Connection *c, unsigned status,
+    json_t *body, const char *hname, const char *hvalue);
+
+/* {"error": {code, message}} with 'status'; api_error_h adds one
+ * header. */
+enum MHD_Result api_error_h(struct MHD_Connection *c, unsigned status,
+    const char *code, const char *message, const char *hname,
+    const char *hvalue);
+
+enum MHD_Result api_error(struct MHD_Connection *c, unsigned status,
+    const char *code, const char *message);
+
+/* 400 naming the parameter; 'rule' says what it takes. */
+enum MHD_Result api_bad_param(
+    struct MHD_Connection *c, const char *name, const char *rule);
+
+/* 503 when the store is busy, else 500; the cause is logged, not
+ * sent. */
+enum MHD_Result api_store_error(
+    struct MHD_Connection *c, const char *what, int err);
+
+/* The query parameter 'name' ("" for "?name"), or NULL. */
+const char *api_param(const struct api_call *k, const char *name);
+
+/* Reads limit and offset. Returns MHD_YES with *done false when
+ * valid. */
+enum MHD_Result api_page_params(
+    struct api_call *k, struct api_page *pg, bool *done);
+
+/* Takes 'item' into the page when it falls in the window. Returns 0,
+ * 1 once the window is full (stops the listing) or -ENOMEM. */
+int api_page_add(struct api_page *pg, json_t *item);
+
+/* 200 with {items, limit, offset, total}; takes the page's items. */
+enum MHD_Result api_page_send(
+    struct api_call *k, struct api_page *pg, uint64_t total);
+
+/* Appends an audit entry from the API thread (R-ADMIN-4); 'before'
+ * and 'after' (may be NULL) are consumed and never hold a secret.
+ * Called inside the change's transaction. */
+int api_audit_entry(struct api_call *k, const char *actor, const char *role,
+    const char *action, const char *object, json_t *before, json_t *after);
+
+int api_audit_write(struct api_call *k, const char *actor, const char *role,
+    const char *action, const char *object, json_t *after);
+
+/* Ends a transaction: commits when rc is 0, else rolls back. */
+int api_tx_end(struct api *a, int rc);
+
+/* The JSON object of the body; NULL after answering 400 or 413. */
+json_t *api_body(struct api_call *k, enum MHD_Result *ret);
+
+/* The string member 'name' of 'o' as a view (valid while 'o' lives);
+ * SV_NULL when absent or not a string. */
+struct sv api_json_sv(json_t *o, const char *name);
+
+/* Wipes the strings of a parsed body (passwords) before freeing it. */
+void api_body_free(json_t *o);
+
+/* The actor and role of a change: the session's account, or the API
+ * key as "apikey:ID". */
+void api_actor(
+    const struct api_call *k, char *actor, size_t size, const char **role);
+
+/* The audit entry of a change made by this request. */
+int api_audit_change(struct api_call *k, const char *action, const char *object,
+    json_t *before, json_t *after);
+
+/* Tells the daemon to reload what was just committed. */
+void api_reload(struct api *a);
+
+/* 400 naming a member of the body; 'rule' says what it takes. */
+enum MHD_Result api_bad_field(
+    struct MHD_Connection *c, const char *name, const char *rule);
+
+/* The body's members must be among 'names' (NULL-terminated). Returns
+ * true when they are. */
+bool api_body_members_ok(json_t *o, const char *const *names);
+
+/* Counts 'row' and, when it falls in the page's window, adds
+ * make(row). Returns 0 or -ENOMEM. */
+int api_walk_add(
+    struct api_walk *w, json_t *(*make)(const void *), const void *row);
+
+/* A 22-character rate-limit bucket id for 'data', apart from API key
+ * ids by 'label'. */
+void api_bucket_id(
+    const char *label, struct sv data, char id[APIKEYS_ID_STRLEN]);
+
+/* Token bucket of the key 'id'; false when the request is over the
+ * limit. A full table gives the least recently refilled slot away. */
+bool api_rate_ok(struct api *a, const char *id);
+
+/* Sessions (api_session.c). */
+
+/* The session endpoint of 'url' (logout, password, totp/..., session),
+ * or NULL. */
+const struct api_sroute_def *api_sroute_find(const char *url);
+
+/* POST /api/v1/login {name, password, totp?}. */
+enum MHD_Result api_login(struct api_call *k);
+
+/* Authenticates by the session cookie. Returns 0, -EACCES or a store
+ * error. */
+int api_session_auth(struct api_call *k, int64_t now);
+
+/* State-changing requests of a session carry its CSRF token. */
+bool api_csrf_ok(struct api_call *k, const char *method);
+
+/* A session that must change its password or enrol TOTP first may
+ * only do that (R-AUTH-2, R-AUTH-6). Returns MHD_YES with *done false
+ * when the request may go on. */
+enum MHD_Result api_session_gate(
+    struct api_call *k, const struct api_sroute_def *sr, bool *done);
+
+/* Answers a session endpoint found by api_sroute_find(). */
+enum MHD_Result api_session_route(
+    struct api_call *k, const struct api_sroute_def *sr, const char *method);
+
+#endif
