@@ -172,7 +172,97 @@ function renderCall(tr, c) {
   cell(tr, c.duration_ms !== undefined ? fmtDuration(c.duration_ms) : "");
 }
 
+/* Money in micro-units as the rate table's units, two decimals. */
+const fmtMoney = (m) => (m === null || m === undefined ? ""
+  : (m / 1e6).toFixed(2));
+const fmtCeiling = (m) => (m ? fmtMoney(m) : "none");
+/* The dashboard's live part refreshes itself this often. */
+const LIVE_REFRESH_MS = 3000;
+
+function renderSpend(tr, scope, s) {
+  cell(tr, scope);
+  cell(tr, fmtMoney(s.hour_micro));
+  cell(tr, fmtCeiling(s.ceiling_hour_micro));
+  cell(tr, fmtMoney(s.day_micro));
+  cell(tr, fmtCeiling(s.ceiling_day_micro));
+  cell(tr, s.active_calls);
+  cell(tr, s.blocked ? "blocked" : "");
+  if (s.blocked) {
+    tr.className = "blocked";
+  }
+}
+
+/* Ends a live call once the administrator confirms it. */
+async function hangUp(c) {
+  const who = (c.caller_ext || c.caller_number) + " to " + c.dialled;
+  if (!window.confirm("End the call from " + who + "?")) {
+    return;
+  }
+  const r = await api("DELETE", "calls/" + encodeURIComponent(c.id));
+  setStatus(r.status === 200 || r.status === 202
+    ? "Call from " + who + " ended." : errorText(r),
+  r.status !== 200 && r.status !== 202);
+  loadLive();
+}
+
+/* Live calls, trunks, spend against the ceilings and alerts
+ * (R-OPS-1), from GET /status and GET /calls. */
+async function loadLive() {
+  const [status, calls] = await Promise.all([
+    api("GET", "status"),
+    api("GET", "calls?limit=200"),
+  ]);
+  const st = status.status === 200 ? status.body : null;
+  const live = calls.status === 200 ? calls.body.items : [];
+  $("dash-call-count").textContent = calls.status === 200
+    ? String(calls.body.total) : "n/a";
+  const admin = state.role === "admin";
+  fillTable("dash-live", live, (tr, c) => {
+    tr.dataset.call = c.id;
+    cell(tr, fmtMs(c.start_ms));
+    cell(tr, c.caller_ext || c.caller_number);
+    cell(tr, c.callee || c.dialled);
+    cell(tr, c.state);
+    cell(tr, c.trunk || "");
+    cell(tr, c.state === "answered"
+      ? (c.media_encrypted ? "SRTP" : "RTP") : "");
+    cell(tr, fmtMoney(c.cost_micro));
+    const td = cell(tr, "");
+    if (admin) {
+      actionButton(td, "Hang up", () => hangUp(c));
+    }
+  });
+  fillTable("dash-trunks", st ? st.trunks : [], (tr, t) => {
+    tr.className = "trunk-" + t.state;
+    cell(tr, t.name);
+    cell(tr, t.state);
+    cell(tr, fmtMs(t.since_ms));
+  });
+  const spend = [];
+  if (st && st.spend.global) {
+    spend.push(["system", st.spend.global]);
+  }
+  for (const u of st ? st.spend.users : []) {
+    spend.push(["user " + u.ext, u]);
+  }
+  fillTable("dash-spend", spend, (tr, s) => renderSpend(tr, s[0], s[1]));
+  fillTable("dash-alerts", st ? st.alerts : [], (tr, a) => {
+    cell(tr, fmtMs(a.time_ms));
+    cell(tr, a.event);
+    cell(tr, a.src_ip);
+    cell(tr, a.user);
+    cell(tr, a.reason);
+  });
+}
+
+function liveTick() {
+  if (document.body.dataset.view === "dashboard" && !document.hidden) {
+    loadLive();
+  }
+}
+
 async function loadDashboard() {
+  loadLive();
   const [regs, calls, bans, blocks, score] = await Promise.all([
     api("GET", "registrations?limit=1000"),
     latest("cdrs", "", 10),
@@ -440,6 +530,7 @@ async function boot() {
   $("cdr-form").addEventListener("submit", loadCdrs);
   $("ban-form").addEventListener("submit", addBan);
   $("dash-refresh").addEventListener("click", loadDashboard);
+  window.setInterval(liveTick, LIVE_REFRESH_MS);
   $("audit-verify").addEventListener("click", verifyAudit);
   $("logout").addEventListener("click", logout);
   for (const b of document.querySelectorAll("#nav button[data-view]")) {

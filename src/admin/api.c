@@ -317,6 +317,7 @@ static const struct api_route_def *const api_route_tables[] = {
     api_routes_bans,
     api_routes_audit,
     api_routes_fraud,
+    api_routes_live,
 };
 
 /* True when 'path' (under /api/v1/) is the route's, with its tail in
@@ -1004,6 +1005,7 @@ api_start(struct api **out, const struct api_config *cfg)
 	a->assessment = cfg->assessment;
 	a->reload = cfg->reload;
 	a->reload_arg = cfg->reload_arg;
+	a->live = cfg->live;
 	api_console_load(a, cfg);
 	a->data_dir = strdup(cfg->data_dir);
 	if (a->data_dir == NULL) {

@@ -51,6 +51,7 @@
 #include <stdint.h>
 
 #include "core/compiler.h"
+#include "core/live.h"
 #include "store/db.h"
 #include "store/keys.h"
 
@@ -103,6 +104,10 @@ struct api_config {
 	/* Called after each committed change; NULL: nobody is told. */
 	api_reload_cb reload;
 	void *reload_arg;
+	/* Live supervision (core/live.h: calls, trunks, spend, hang-ups),
+	 * published by the signalling loop; borrowed. NULL: GET /calls
+	 * and /status answer 503. */
+	struct live *live;
 };
 
 struct api;

@@ -51,6 +51,7 @@ struct api {
 	struct console *console; /* NULL: no console files */
 	api_reload_cb reload;
 	void *reload_arg;
+	struct live *live; /* NULL: no supervision */
 	struct api_bucket buckets[API_BUCKETS];
 };
 
@@ -80,6 +81,7 @@ extern const struct api_route_def api_routes_cdrs[];
 extern const struct api_route_def api_routes_bans[];
 extern const struct api_route_def api_routes_audit[];
 extern const struct api_route_def api_routes_fraud[];
+extern const struct api_route_def api_routes_live[];
 
 struct api_param {
 	const char *name;

@@ -30,6 +30,10 @@ static const enum rbac_access rbac_table[RBAC_CLASS_COUNT][RBAC_ROLE_COUNT] = {
     [RBAC_REGISTRATIONS_READ] = {A, A, A, S},
     [RBAC_FRAUD_READ] = {A, A, D, D},
     [RBAC_FRAUD_WRITE] = {A, D, D, D},
+    [RBAC_CALLS_READ] = {A, A, D, S},
+    [RBAC_CALLS_HANGUP] = {A, D, D, D},
+    [RBAC_STATUS_READ] = {A, A, D, D},
+    [RBAC_SECURITY_READ] = {A, A, D, D},
 };
 
 #undef A

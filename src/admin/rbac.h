@@ -37,8 +37,12 @@ enum rbac_class {
 	RBAC_APIKEYS_MANAGE,
 	RBAC_ASSESSMENT_READ, /* the security self-assessment */
 	RBAC_REGISTRATIONS_READ,
-	RBAC_FRAUD_READ,  /* anti-fraud blocks in force */
-	RBAC_FRAUD_WRITE, /* lifting them */
+	RBAC_FRAUD_READ,    /* anti-fraud blocks in force */
+	RBAC_FRAUD_WRITE,   /* lifting them */
+	RBAC_CALLS_READ,    /* calls in progress */
+	RBAC_CALLS_HANGUP,  /* ending one */
+	RBAC_STATUS_READ,   /* the dashboard's summary */
+	RBAC_SECURITY_READ, /* the security log's events */
 	RBAC_CLASS_COUNT,
 };
 

@@ -38,6 +38,10 @@ static const struct {
     {RBAC_REGISTRATIONS_READ, {A, A, A, S}},
     {RBAC_FRAUD_READ, {A, A, D, D}},
     {RBAC_FRAUD_WRITE, {A, D, D, D}},
+    {RBAC_CALLS_READ, {A, A, D, S}},
+    {RBAC_CALLS_HANGUP, {A, D, D, D}},
+    {RBAC_STATUS_READ, {A, A, D, D}},
+    {RBAC_SECURITY_READ, {A, A, D, D}},
 };
 
 /* R-ADMIN-2: every class against every role. */
@@ -71,6 +75,10 @@ test_invariants(void **state)
 	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_AUDIT_READ), D);
 	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_BANS_WRITE), D);
 	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_FRAUD_WRITE), D);
+	/* Only an administrator ends a call (R-OPS-1). */
+	assert_int_equal(rbac_check(RBAC_ROLE_AUDITOR, RBAC_CALLS_HANGUP), D);
+	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_CALLS_READ), D);
+	assert_int_equal(rbac_check(RBAC_ROLE_USER, RBAC_CALLS_HANGUP), D);
 }
 
 static void

@@ -13,6 +13,7 @@
 
 #include "admin/api.h"
 #include "audit/assess.h"
+#include "core/live.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/sv.h"
@@ -308,6 +309,7 @@ main(int argc, char **argv)
 	struct server *s;
 	struct api_config api_cfg = {0};
 	struct api *api = NULL;
+	struct live *live = NULL;
 	bool api_on = false;
 	int rc;
 
@@ -482,8 +484,18 @@ main(int argc, char **argv)
 		    strerror(-rc));
 		return 1;
 	}
+	/* What the loop publishes and the API reads (core/live.h). */
+	rc = live_new(&live);
+	if (rc != 0) {
+		fprintf(stderr, "rempartd: cannot set up supervision: %s\n",
+		    strerror(-rc));
+		loop_free(l);
+		return 1;
+	}
+	cfg.live = live;
 	rc = server_new(&s, l, &cfg);
 	if (rc != 0) {
+		live_free(live);
 		loop_free(l);
 		return 1;
 	}
@@ -493,8 +505,10 @@ main(int argc, char **argv)
 	api_cfg.share_dir = cfg.share_dir;
 	api_cfg.assessment = assessment_json;
 	api_cfg.reload = reload_request;
+	api_cfg.live = live;
 	if (api_on && api_start(&api, &api_cfg) != 0) {
 		server_free(s);
+		live_free(live);
 		loop_free(l);
 		return 1;
 	}
@@ -507,6 +521,7 @@ main(int argc, char **argv)
 		assess_facts_remove(cfg.data_dir);
 		api_stop(api);
 		server_free(s);
+		live_free(live);
 		loop_free(l);
 		return 1;
 	}
@@ -514,6 +529,7 @@ main(int argc, char **argv)
 	rc = loop_run(l);
 	api_stop(api);
 	server_free(s);
+	live_free(live);
 	loop_free(l);
 	assess_facts_remove(cfg.data_dir);
 	{

@@ -2323,3 +2323,66 @@ calls_hangup_tag(
 	}
 	return 0;
 }
+
+size_t
+calls_live(
+    const struct calls *c, struct live_call *out, uint64_t *tags, size_t max)
+{
+	size_t n = 0;
+
+	for (const struct call *k = c->all; k != NULL; k = k->next_all) {
+		struct live_call *o;
+
+		if (k->state == CALL_ENDED)
+			continue;
+		if (n >= max) {
+			n++;
+			continue;
+		}
+		o = &out[n];
+		memset(o, 0, sizeof(*o));
+		snprintf(o->id, sizeof(o->id), "%s", k->id);
+		snprintf(o->caller_ext, sizeof(o->caller_ext), "%s",
+		    k->rec.caller_ext);
+		snprintf(o->caller_number, sizeof(o->caller_number), "%s",
+		    k->rec.caller_number);
+		snprintf(o->dialled, sizeof(o->dialled), "%s", k->rec.dialed);
+		snprintf(o->callee, sizeof(o->callee), "%s",
+		    k->rec.callee[0] != '\0' ? k->rec.callee : k->callee);
+		o->answered = k->answer_ms != 0;
+		o->start_ms = k->start_ms;
+		o->answer_ms = k->answer_ms;
+		o->outside = k->rec.caller_ext[0] == '\0';
+		if (k->cur_trunk >= 0)
+			snprintf(o->trunk, sizeof(o->trunk), "%s",
+			    k->trunks[k->cur_trunk].name);
+		snprintf(o->transport, sizeof(o->transport), "%s",
+		    cdr_transport_name(k->rec.transport));
+		o->media_encrypted = o->answered && k->rec.media_encrypted;
+		if (tags != NULL)
+			tags[n] = k->tag;
+		n++;
+	}
+	return n;
+}
+
+int
+calls_hangup_id(struct calls *c, struct sv id, const char *reason)
+{
+	struct call *k = c->all;
+
+	while (
+	    k != NULL && (k->state == CALL_ENDED || !sv_eq(sv_cstr(k->id), id)))
+		k = k->next_all;
+	if (k == NULL)
+		return -ENOENT;
+	log_info(
+	    "call", "msg=\"call ended by an administrator\" call=%s", k->id);
+	if (k->state == CALL_ROUTING) {
+		cancel_forks(c, k, NULL);
+		fail_call(k, 480, reason, CDR_CANCELLED);
+	} else {
+		end_call(k, CDR_ANSWERED, 200, reason, true, true);
+	}
+	return 0;
+}

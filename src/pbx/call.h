@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "core/compiler.h"
+#include "core/live.h"
 #include "core/loop.h"
 #include "core/sv.h"
 #include "media/relay.h"
@@ -183,6 +184,18 @@ size_t calls_tags(const struct calls *c, uint64_t *out, size_t max);
  * Returns 0 or -ENOENT. */
 int calls_hangup_tag(
     struct calls *c, uint64_t tag, uint16_t status, const char *reason);
+
+/* Copies the calls alive into 'out' (up to 'max'), for supervision
+ * (core/live.h), and their tags into 'tags' (may be NULL; 0:
+ * untagged); returns how many there are. The cost fields are left 0. */
+size_t calls_live(
+    const struct calls *c, struct live_call *out, uint64_t *tags, size_t max);
+
+/* Ends the call 'id' as an administrator asked: BYE to both legs once
+ * answered (its record stays "answered"), else the caller's INVITE
+ * answered 480 and the forks cancelled ("cancelled"); the record says
+ * 'reason'. Returns 0 or -ENOENT. */
+int calls_hangup_id(struct calls *c, struct sv id, const char *reason);
 
 /* An in-dialog request (To tag present) other than ACK and CANCEL.
  * Returns false when it matches no dialog (the server answers 481). */

@@ -235,3 +235,19 @@ fraudrun_call_event(
 	if (fraud_call_end(r->engine, tag, talk_s, now_s(), NULL, &as) == 0)
 		report(r, &as, SV(""), SV(""));
 }
+
+size_t
+fraudrun_spend(struct fraudrun *r, struct fraud_spend *out, size_t max)
+{
+	if (r->engine == NULL)
+		return 0;
+	return fraud_export_spend(r->engine, now_s(), out, max);
+}
+
+int
+fraudrun_projection(struct fraudrun *r, uint64_t tag, int64_t *cost)
+{
+	if (r->engine == NULL || tag == 0)
+		return -ENOENT;
+	return fraud_call_projection(r->engine, tag, cost);
+}

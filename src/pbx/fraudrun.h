@@ -65,4 +65,11 @@ bool fraudrun_outbound(struct fraudrun *r, struct sv user,
 void fraudrun_call_event(
     struct fraudrun *r, uint64_t tag, bool ended, uint64_t talk_s);
 
+/* For supervision (core/live.h): the engine's spend per scope
+ * (fraud_export_spend(); 0 without an engine), and the projected cost
+ * of the call tagged 'tag' (0 or -ENOENT). */
+size_t fraudrun_spend(struct fraudrun *r, struct fraud_spend *out, size_t max);
+int fraudrun_projection(
+    struct fraudrun *r, uint64_t tag, int64_t *cost) RP_MUST_CHECK;
+
 #endif

@@ -23,6 +23,7 @@
 #include "pbx/directory.h"
 #include "pbx/fraudpolicy.h"
 #include "pbx/fraudrun.h"
+#include "pbx/livepub.h"
 #include "pbx/resolve.h"
 #include "pbx/trunkdir.h"
 #include "pbx/trunkrun.h"
@@ -80,6 +81,8 @@ struct server {
 	struct seclog *seclog;
 	struct media_relay *relay;
 	struct calls *calls;
+	struct livepub *livepub; /* NULL: no supervision */
+	struct loop_timer live_tick;
 	char realm[SETTINGS_VALUE_MAX + 1];
 	struct sip_msg msg; /* parse space for each incoming message */
 	struct buf out;     /* a response being built */
@@ -2510,6 +2513,63 @@ start_guard(struct server *s)
 	return loop_timer_start(s->loop, &s->guard_tick, 1000);
 }
 
+/* Publishes what supervision reads (pbx/livepub.h). */
+static void
+live_publish_now(struct server *s)
+{
+	struct livepub_src src = {
+	    .calls = s->calls,
+	    .reg = s->reg,
+	    .trunks = s->trunks,
+	    .trunkrun = s->trunkrun,
+	    .fraudrun = s->fraudrun,
+	};
+
+	if (livepub_publish(s->livepub, &src) != 0)
+		log_warn("server", "msg=\"live snapshot not published\"");
+}
+
+static void
+live_tick(struct loop *l, void *arg)
+{
+	struct server *s = arg;
+
+	live_publish_now(s);
+	if (loop_timer_start(l, &s->live_tick, LIVEPUB_INTERVAL_MS) != 0)
+		log_error("server", "msg=\"live timer not restarted\"");
+}
+
+/* Hang-ups posted by the API: carried out, then shown at once. */
+static void
+live_hangup_ready(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct server *s = arg;
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	if (livepub_hangups(s->livepub, s->calls) > 0)
+		live_publish_now(s);
+}
+
+static int
+start_live(struct server *s)
+{
+	int rc;
+
+	if (s->cfg.live == NULL)
+		return 0;
+	rc = livepub_new(&s->livepub, s->cfg.live);
+	if (rc == 0)
+		rc = loop_add_fd(s->loop, live_hangup_fd(s->cfg.live), EPOLLIN,
+		    live_hangup_ready, s);
+	if (rc == 0) {
+		loop_timer_init(&s->live_tick, live_tick, s);
+		rc = loop_timer_start(s->loop, &s->live_tick, 0);
+	}
+	return rc;
+}
+
 int
 server_new(struct server **out, struct loop *l, const struct server_config *cfg)
 {
@@ -2552,6 +2612,8 @@ server_new(struct server **out, struct loop *l, const struct server_config *cfg)
 		loop_timer_init(&s->audit_tick, audit_tick, s);
 		rc = loop_timer_start(l, &s->audit_tick, 60000u);
 	}
+	if (rc == 0)
+		rc = start_live(s);
 	if (rc != 0) {
 		server_free(s);
 		return rc;
@@ -2565,6 +2627,12 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
+	if (s->livepub != NULL) {
+		if (s->live_tick.cb != NULL)
+			loop_timer_stop(s->loop, &s->live_tick);
+		loop_del_fd(s->loop, live_hangup_fd(s->cfg.live));
+		livepub_free(s->livepub);
+	}
 	fraudrun_free(s->fraudrun);
 	calls_free(s->calls);
 	trunkrun_free(s->trunkrun);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/compiler.h"
+#include "core/live.h"
 #include "core/loop.h"
 
 #define SERVER_LISTEN_MAX 8
@@ -60,6 +61,9 @@ struct server_config {
 	/* Registration intervals (0: the registrar's defaults). */
 	uint32_t min_expires_s;
 	uint32_t max_expires_s;
+	/* Live supervision (pbx/livepub.h): snapshots published there and
+	 * hang-ups taken from it; borrowed, NULL: none. */
+	struct live *live;
 };
 
 struct server;

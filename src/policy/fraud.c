@@ -1024,3 +1024,51 @@ fraud_learn_country(struct fraud *f, struct sv user, struct sv e164)
 	cc_learn(e, cc);
 	return 0;
 }
+
+static void
+spend_one(struct fraud *f, struct ent *e, enum fraud_scope scope,
+    uint64_t now_s, struct fraud_spend *o)
+{
+	memset(o, 0, sizeof(*o));
+	roll(f, e, now_s);
+	o->scope = scope;
+	memcpy(o->name, e->name, e->len);
+	o->t.hour = e->hour_done + e->active_proj;
+	o->t.day = e->day_done + e->active_proj;
+	o->t.active_calls = e->active_calls;
+	o->ceiling = *ceiling_of(f, e, scope);
+	o->blocked = e->blocked;
+}
+
+size_t
+fraud_export_spend(
+    struct fraud *f, uint64_t now_s, struct fraud_spend *out, size_t max)
+{
+	size_t n = 0;
+
+	if (max > 0)
+		spend_one(f, &f->global, FRAUD_SCOPE_GLOBAL, now_s, &out[0]);
+	n++;
+	for (uint32_t i = 0; i < f->n_users + f->n_tenants; i++) {
+		struct ent *e = &f->ents[i];
+
+		if (n < max)
+			spend_one(f, e,
+			    e->kind == KIND_USER ? FRAUD_SCOPE_USER
+			                         : FRAUD_SCOPE_TENANT,
+			    now_s, &out[n]);
+		n++;
+	}
+	return n;
+}
+
+int
+fraud_call_projection(struct fraud *f, uint64_t call_id, int64_t *out)
+{
+	const struct call *c = call_get(f, call_id);
+
+	if (c == NULL)
+		return -ENOENT;
+	*out = c->proj;
+	return 0;
+}

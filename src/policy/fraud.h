@@ -266,6 +266,24 @@ struct fraud_totals {
 int fraud_totals(struct fraud *f, enum fraud_scope scope, struct sv name,
     uint64_t now_s, struct fraud_totals *out) RP_MUST_CHECK;
 
+/* One scope's spend for supervision: its totals, the ceilings in
+ * force (its own or the default) and whether it is blocked. */
+struct fraud_spend {
+	enum fraud_scope scope;
+	char name[FRAUD_NAME_MAX + 1]; /* "" for the system */
+	struct fraud_totals t;
+	struct fraud_ceiling ceiling;
+	bool blocked;
+};
+/* Copies the system's spend, then that of each user and tenant the
+ * engine knows, into 'out' (up to 'max'); returns how many there are. */
+size_t fraud_export_spend(
+    struct fraud *f, uint64_t now_s, struct fraud_spend *out, size_t max);
+/* The projected cost of a tracked call (micro-units). Returns 0 or
+ * -ENOENT. */
+int fraud_call_projection(
+    struct fraud *f, uint64_t call_id, int64_t *out) RP_MUST_CHECK;
+
 /* A block, as exported for persistence. */
 struct fraud_block {
 	enum fraud_scope scope;

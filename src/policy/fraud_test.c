@@ -899,6 +899,58 @@ test_config(void **state)
 	}
 }
 
+/* R-OPS-1: what supervision reads: the system first, then each user,
+ * with the ceilings in force, blocks and a call's projection. */
+static void
+test_export_spend(void **state)
+{
+	struct fraud_spend sp[4];
+	struct fraud_decision d;
+	struct fraud_config c;
+	struct fraud *f;
+	int64_t proj = -1;
+	size_t n;
+
+	(void)state;
+	quiet(&c);
+	c.ceiling[FRAUD_SCOPE_USER].day = M(50);
+	f = make(&c);
+	assert_int_equal(fraud_export_spend(f, T0, NULL, 0), 1);
+	set_ceiling(f, FRAUD_SCOPE_USER, "alice", M(5), M(20));
+	assert_int_equal(
+	    talk(f, "alice", "33142345678", NUMPLAN_NATIONAL, T0, 240), M(4));
+	d = call(f, "bob", "33142345678", NUMPLAN_NATIONAL, T0 + 10);
+	assert_true(d.allow);
+	assert_int_equal(fraud_call_answer(f, d.call_id, T0 + 10), 0);
+	assert_int_equal(fraud_call_projection(f, d.call_id, &proj), 0);
+	assert_true(proj > 0);
+	assert_int_equal(fraud_call_projection(f, 12345, &proj), -ENOENT);
+	assert_int_equal(fraud_block(f, FRAUD_SCOPE_USER, SV("bob"), T0), 0);
+	n = fraud_export_spend(f, T0 + 11, sp, 4);
+	assert_int_equal(n, 3);
+	assert_int_equal(sp[0].scope, FRAUD_SCOPE_GLOBAL);
+	assert_string_equal(sp[0].name, "");
+	assert_int_equal(sp[0].t.day, M(4) + proj);
+	for (size_t i = 1; i < n; i++) {
+		assert_int_equal(sp[i].scope, FRAUD_SCOPE_USER);
+		if (strcmp(sp[i].name, "alice") == 0) {
+			assert_int_equal(sp[i].t.day, M(4));
+			assert_int_equal(sp[i].ceiling.hour, M(5));
+			assert_int_equal(sp[i].ceiling.day, M(20));
+			assert_false(sp[i].blocked);
+		} else {
+			assert_string_equal(sp[i].name, "bob");
+			assert_int_equal(sp[i].t.active_calls, 1);
+			/* No ceiling of its own: the default. */
+			assert_int_equal(sp[i].ceiling.day, M(50));
+			assert_true(sp[i].blocked);
+		}
+	}
+	/* A short array still gives the count. */
+	assert_int_equal(fraud_export_spend(f, T0 + 11, sp, 1), 3);
+	fraud_free(f);
+}
+
 int
 main(void)
 {
@@ -922,6 +974,7 @@ main(void)
 	    cmocka_unit_test(test_tables_full),
 	    cmocka_unit_test(test_ids_and_args),
 	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_export_spend),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -262,6 +262,31 @@ async function run(page, problems) {
   { timeout: WAIT_MS });
   log("CDR found");
 
+  // A live call on the dashboard (R-OPS-1): the runner starts it and
+  // leaves it up; the page hangs it up after its confirmation dialog,
+  // and the runner checks both sides got a BYE and the CDR's reason.
+  await step("livecall", { from: "200", secret: sipSecret, to: "101" });
+  await nav(page, "dashboard");
+  const liveRow = page.locator("#dash-live tbody tr",
+    { hasText: "answered" });
+  await liveRow.waitFor({ state: "visible", timeout: 20000 });
+  const live = await liveRow.locator("td").allTextContents();
+  check(live[1] === "200" && live[2] === "101", "the live call 200 -> 101");
+  check(Number(await page.textContent("#dash-call-count")) >= 1,
+    "calls in progress counted");
+  let asked = "";
+  page.once("dialog", (d) => {
+    asked = d.message();
+    d.accept();
+  });
+  await liveRow.getByRole("button", { name: "Hang up" }).click();
+  await page.waitForFunction(() =>
+    document.querySelector("#dash-live tbody").rows.length === 0, null,
+  { timeout: WAIT_MS });
+  check(asked.includes("200"), "the hang-up asked for confirmation");
+  await step("livecall_end", { from: "200", to: "101" });
+  log("live call hung up from the dashboard");
+
   // Bans: added, listed, removed.
   await nav(page, "bans");
   await page.fill("#ban-addr", "192.0.2.77");

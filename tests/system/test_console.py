@@ -20,7 +20,8 @@ from conftest import Daemon, free_port
 from test_admin_login import PASSWORD, add_admin
 from test_api import tcp_port
 from test_baresip import Baresip, account, gave_up, ok_line
-from test_calls import finish, register_at, start_uac, start_uas
+from test_calls import (finish, register_at, start_uac, start_uas,
+                        wait_cdr)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CONSOLE = ROOT / "tests" / "console"
@@ -82,7 +83,33 @@ class Steps:
         rc_uac, rc_uas = finish(uac, uas)
         assert rc_uac == 0 and rc_uas == 0, f"{uac}\n{uas}"
 
+    def livecall(self, caller, secret, callee):
+        """A call that stays up until someone else ends it."""
+        port = free_port()
+        register_at(self.d, self.data, callee, port)
+        self.live = (
+            start_uac(self.sipp, self.tmp, "live_uac",
+                      "call_uac_wait_bye.xml", self.d.udp, caller, secret,
+                      callee, self.data.realm, seconds=90),
+            start_uas(self.sipp, self.tmp, "live_uas", "call_uas.xml", port,
+                      seconds=90))
+
+    def livecall_end(self, caller, callee):
+        """Ended from the page: both sides got a BYE and the record says
+        an administrator ended it."""
+        uac, uas = self.live
+        rc_uac, rc_uas = finish(uac, uas)
+        assert rc_uac == 0 and rc_uas == 0, f"{uac}\n{uas}"
+        assert uac.received("BYE ") and uas.received("BYE "), f"{uac}\n{uas}"
+        row = wait_cdr(self.data, lambda r: r.get("caller_ext") == caller
+                       and r.get("dialed") == callee
+                       and "ended by admin" in r.get("reason", ""))
+        assert row["disposition"] == "answered", row
+
     def close(self):
+        for p in getattr(self, "live", ()):
+            if p.proc.poll() is None:
+                p.proc.kill()
         if self.phone is not None:
             self.phone.stop()
 
@@ -134,6 +161,10 @@ def test_console_end_to_end(pbx, data, tmp_path):
                 steps.register(arg["ext"], arg["secret"])
             elif name == "call":
                 steps.call(arg["from"], arg["secret"], arg["to"])
+            elif name == "livecall":
+                steps.livecall(arg["from"], arg["secret"], arg["to"])
+            elif name == "livecall_end":
+                steps.livecall_end(arg["from"], arg["to"])
             else:
                 pytest.fail(f"unknown step {name}")
             proc.stdin.write(json.dumps({"ok": True}) + "\n")
@@ -149,7 +180,7 @@ def test_console_end_to_end(pbx, data, tmp_path):
     err = (tmp_path / "node.err").read_text()
     assert rc == 0 and done, f"console test failed (rc {rc}):\n{err}\n" \
         f"--- rempartd:\n{pbx.log.read_text()[-4000:]}"
-    assert seen == ["register", "call"], seen
+    assert seen == ["register", "call", "livecall", "livecall_end"], seen
     # What the page did is in the store: the CLI agrees.
     r = data.cli("user", "show", "200")
     assert r.returncode == 0 and "Console test" in r.stdout, r.stdout
