@@ -318,6 +318,8 @@ static const struct api_route_def *const api_route_tables[] = {
     api_routes_audit,
     api_routes_fraud,
     api_routes_live,
+    api_routes_trunks,
+    api_routes_routes,
 };
 
 /* True when 'path' (under /api/v1/) is the route's, with its tail in

@@ -30,7 +30,12 @@
  * creates an extension with a generated SIP secret, returned once; POST
  * /api/v1/bans {addr, for?, reason?} and DELETE /api/v1/bans/ADDR ban
  * and unban; POST /api/v1/fraud/unblock {scope, name?} lifts an
- * anti-fraud block. Each is checked by the store's own validators, as
+ * anti-fraud block. Operator trunks (/api/v1/trunks), outbound routes
+ * (/api/v1/routes) and inbound numbers (/api/v1/dids) are listed,
+ * read, created (POST), changed (PATCH .../NAME or .../+E164) and
+ * removed (DELETE); a trunk's secret is write-only (answers say
+ * "secret_set"), and a trunk that a route names cannot be removed
+ * (409). Each is checked by the store's own validators, as
  * the command line checks it, and written with its audit entry (the
  * account or key, its role, the source address, the state before and
  * after, never a secret) in one transaction; then the daemon is asked

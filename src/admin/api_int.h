@@ -82,6 +82,8 @@ extern const struct api_route_def api_routes_bans[];
 extern const struct api_route_def api_routes_audit[];
 extern const struct api_route_def api_routes_fraud[];
 extern const struct api_route_def api_routes_live[];
+extern const struct api_route_def api_routes_trunks[];
+extern const struct api_route_def api_routes_routes[]; /* and DIDs */
 
 struct api_param {
 	const char *name;
@@ -228,6 +230,14 @@ void api_bucket_id(
 /* Token bucket of the key 'id'; false when the request is over the
  * limit. A full table gives the least recently refilled slot away. */
 bool api_rate_ok(struct api *a, const char *id);
+
+/* Typed members of a body (api_trunks.c): each returns 1 with *out
+ * set, 0 when the member is absent, -EINVAL when it is of another type
+ * or out of [min, max]. A view is valid while 'o' lives. */
+int api_member_sv(json_t *o, const char *name, struct sv *out);
+int api_member_u32(
+    json_t *o, const char *name, uint32_t min, uint32_t max, uint32_t *out);
+int api_member_bool(json_t *o, const char *name, bool *out);
 
 /* Sessions (api_session.c). */
 
