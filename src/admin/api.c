@@ -23,6 +23,7 @@
 #include "core/sv.h"
 #include "policy/adminpw.h"
 #include "policy/cidr.h"
+#include "policy/numplan.h"
 #include "policy/secret.h"
 #include "sip/auth.h"
 #include "store/admins.h"
@@ -52,6 +53,9 @@
 struct api_req {
 	uint64_t body;
 	bool answered;
+	uint64_t max; /* API_BODY_MAX, or the route's api_body_max() */
+	char *raw;    /* the whole body, for a route with a larger limit */
+	size_t raw_len, raw_cap;
 	size_t json_len; /* bytes kept in json, up to API_JSON_MAX */
 	char json[API_JSON_MAX];
 };
@@ -320,6 +324,9 @@ static const struct api_route_def *const api_route_tables[] = {
     api_routes_live,
     api_routes_trunks,
     api_routes_routes,
+    api_routes_rights,
+    api_routes_rates,
+    api_routes_settings,
 };
 
 /* True when 'path' (under /api/v1/) is the route's, with its tail in
@@ -341,6 +348,19 @@ api_route_match(const struct api_route_def *d, struct sv path, struct sv *tail)
 		if (path.len <= p.len || !sv_starts_with(path, p))
 			return false;
 		break;
+	case API_TAIL_INNER: {
+		const char *star = strchr(d->path, '*');
+		struct sv head = sv_make(d->path, (size_t)(star - d->path));
+		struct sv end = sv_cstr(star + 1);
+
+		if (path.len <= head.len + end.len ||
+		    !sv_starts_with(path, head) ||
+		    !sv_eq(sv_skip(path, path.len - end.len), end))
+			return false;
+		*tail =
+		    sv_make(path.p + head.len, path.len - head.len - end.len);
+		return memchr(tail->p, '/', tail->len) == NULL;
+	}
 	}
 	*tail = sv_skip(path, p.len);
 	return true;
@@ -771,6 +791,58 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 	return k.def->run(&k);
 }
 
+/* The body limit of a request: the larger one of its route (a rate
+ * table) only for a caller that may use that route, so nobody else
+ * gets more than API_BODY_MAX buffered. */
+static uint64_t
+api_body_max(struct api *a, struct MHD_Connection *c, const char *url,
+    const char *method)
+{
+	struct api_call k = {.api = a, .conn = c};
+	const struct api_route_def *d;
+	int64_t now = (int64_t)time(NULL);
+	char allow[64];
+	struct sv bearer;
+	int rc;
+
+	d = api_route_find(url, method, &k.tail, allow, sizeof(allow));
+	if (d == NULL || api_route_body_max(d) <= API_BODY_MAX ||
+	    !api_source_allowed(a, c, k.src, sizeof(k.src)))
+		return API_BODY_MAX;
+	bearer = api_bearer(c);
+	rc = bearer.p != NULL ? apikeys_verify(a->db, bearer, now, &k.key)
+	                      : api_session_auth(&k, now);
+	if (rc != 0 || rbac_check(k.key.role, d->cls) != RBAC_ALLOW ||
+	    (k.session &&
+	        (!api_csrf_ok(&k, method) || k.must_change || k.must_enrol)))
+		return API_BODY_MAX;
+	return api_route_body_max(d);
+}
+
+/* Appends to the whole body of a large-body route, growing the buffer
+ * with the bytes received (never from Content-Length). */
+static int
+api_raw_append(struct api_req *r, const char *data, size_t n)
+{
+	if (r->raw_len + n > r->raw_cap) {
+		size_t cap = r->raw_cap != 0 ? r->raw_cap : 64u * 1024u;
+		char *p;
+
+		while (cap < r->raw_len + n)
+			cap *= 2;
+		if (cap > r->max)
+			cap = (size_t)r->max;
+		p = realloc(r->raw, cap);
+		if (p == NULL)
+			return -ENOMEM;
+		r->raw = p;
+		r->raw_cap = cap;
+	}
+	memcpy(r->raw + r->raw_len, data, n);
+	r->raw_len += n;
+	return 0;
+}
+
 static enum MHD_Result
 api_handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -789,10 +861,11 @@ api_handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (r == NULL)
 			return MHD_NO;
 		*con_cls = r;
+		r->max = api_body_max(a, c, url, method);
 		/* Refused before a byte of the body is read. */
 		if (cl != NULL &&
 		    (sv_to_u64(sv_cstr(cl), UINT64_MAX, &n) != 0 ||
-		        n > API_BODY_MAX)) {
+		        n > r->max)) {
 			r->answered = true;
 			return api_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 			    "too_large", "request body too large");
@@ -800,14 +873,18 @@ api_handle(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
-		if (r->json_len + *upload_size <= API_JSON_MAX) {
+		if (r->max > API_BODY_MAX) {
+			if (r->body + *upload_size <= r->max &&
+			    api_raw_append(r, upload_data, *upload_size) != 0)
+				return MHD_NO;
+		} else if (r->json_len + *upload_size <= API_JSON_MAX) {
 			memcpy(
 			    r->json + r->json_len, upload_data, *upload_size);
 			r->json_len += *upload_size;
 		}
 		r->body += *upload_size;
 		*upload_size = 0;
-		if (r->body > API_BODY_MAX && !r->answered) {
+		if (r->body > r->max && !r->answered) {
 			r->answered = true;
 			return api_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 			    "too_large", "request body too large");
@@ -817,6 +894,9 @@ api_handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (r->answered)
 		return MHD_YES;
 	r->answered = true;
+	if (r->max > API_BODY_MAX)
+		return api_dispatch(
+		    a, c, url, method, sv_make(r->raw, r->raw_len), false);
 	return api_dispatch(a, c, url, method, sv_make(r->json, r->json_len),
 	    r->body > API_JSON_MAX);
 }
@@ -831,8 +911,10 @@ api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)c;
 	(void)toe;
 	/* The body may hold a password. */
-	if (r != NULL)
+	if (r != NULL) {
 		sodium_memzero(r->json, r->json_len);
+		free(r->raw);
+	}
 	free(r);
 	*con_cls = NULL;
 }
@@ -910,6 +992,7 @@ api_stop(struct api *a)
 	db_close(a->db);
 	keys_free(a->keys);
 	console_free(a->console);
+	numplan_free(a->plan);
 	cidr_set_free(a->allow);
 	secret_list_free(a->common);
 	free(a->data_dir);
@@ -1009,6 +1092,7 @@ api_start(struct api **out, const struct api_config *cfg)
 	a->reload_arg = cfg->reload_arg;
 	a->live = cfg->live;
 	api_console_load(a, cfg);
+	api_rates_plan_load(a, cfg->share_dir);
 	a->data_dir = strdup(cfg->data_dir);
 	if (a->data_dir == NULL) {
 		rc = -ENOMEM;

@@ -42,6 +42,32 @@
  * to reload (api_config.reload). GET /api/v1/registrations lists the
  * live registrations and GET /api/v1/fraud/blocks the blocks in force.
  *
+ * Rights and anti-fraud (R-FRAUD-1..5), as `rempart profile`, `rate`,
+ * `ceiling` and `fraud` with the same checks and audit entries:
+ *   /profiles GET, POST; /profiles/NAME GET (with "members"), PATCH,
+ *     DELETE (409 while it is the default or a user has it);
+ *     /rights/default GET, PUT {profile}; /users/EXT/profile PUT
+ *     {profile: NAME|null}. Lists of classes and prefixes are
+ *     comma-separated strings, the window "DAYS/HH:MM-HH:MM".
+ *   /rates GET (?prefix=); /rates/lookup?number= GET (the longest
+ *     prefix, the cost of a minute and the number's class);
+ *     /rates/PREFIX GET, PUT, DELETE; /rates/import POST: a rate file
+ *     (text/csv or text/plain, the format of policy/rating.h) of up to
+ *     RATING_FILE_MAX bytes, read whole for a caller allowed to import
+ *     (413 beyond, or beyond API_BODY_MAX for anyone else), applied
+ *     all or nothing, a bad line named.
+ *   /ceilings GET; /ceilings/global and /ceilings/user/EXT PUT
+ *     {hourly?, daily?}, DELETE.
+ *   /fraud/rules GET; /fraud/rules/NAME PATCH {mode?, count?,
+ *     window_s?}; /fraud/settings GET, PATCH; /fraud/lists GET, PUT
+ *     {allow?, deny?}.
+ * Money is a string of decimal units with up to 6 decimals ("0.60"),
+ * as the command line takes it; answers give 6 decimals, null for no
+ * ceiling. /settings GET, PATCH: the default profile and the audit and
+ * CDR retentions, applied without a restart; the SIP realm is shown
+ * read-only (every stored credential depends on it); unknown keys are
+ * refused by name; no secret is ever shown.
+ *
  * The web console (admin/console.h) is served from "/", "/app.js" and
  * "/app.css" without authentication (it logs in through the API). Every
  * answer carries a strict Content-Security-Policy (scripts and styles

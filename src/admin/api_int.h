@@ -28,6 +28,7 @@ struct api_call;
 struct api_sroute_def;
 struct cidr_set;
 struct console;
+struct numplan;
 struct secret_list;
 
 struct api_bucket {
@@ -49,6 +50,7 @@ struct api {
 	struct secret_list *common;
 	int64_t idle_s;
 	struct console *console; /* NULL: no console files */
+	struct numplan *plan;    /* NULL: classes of numbers unknown */
 	api_reload_cb reload;
 	void *reload_arg;
 	struct live *live; /* NULL: no supervision */
@@ -60,6 +62,9 @@ enum api_tail {
 	API_TAIL_NONE,    /* the path exactly */
 	API_TAIL_SEGMENT, /* one more segment, without '/' ("users/100") */
 	API_TAIL_ANY, /* anything non-empty ("bans/192.0.2.0/24", decoded) */
+	/* One segment in place of the '*' of the route's path, for
+	 * users/EXT/profile. */
+	API_TAIL_INNER,
 };
 
 /* Each route: its path under /api/v1/ and method, its access class,
@@ -75,6 +80,11 @@ struct api_route_def {
 	enum MHD_Result (*run)(struct api_call *k);
 };
 
+/* 0 for a route of JSON bodies (API_JSON_MAX); else the route reads its
+ * whole body as k->body, up to this many bytes (413 beyond), when the
+ * caller may use it (api_rates.c: the rate table's import). */
+uint32_t api_route_body_max(const struct api_route_def *d);
+
 /* The resources, one table per file. */
 extern const struct api_route_def api_routes_users[];
 extern const struct api_route_def api_routes_cdrs[];
@@ -84,6 +94,9 @@ extern const struct api_route_def api_routes_fraud[];
 extern const struct api_route_def api_routes_live[];
 extern const struct api_route_def api_routes_trunks[];
 extern const struct api_route_def api_routes_routes[]; /* and DIDs */
+extern const struct api_route_def api_routes_rights[];
+extern const struct api_route_def api_routes_rates[];
+extern const struct api_route_def api_routes_settings[];
 
 struct api_param {
 	const char *name;
@@ -111,7 +124,8 @@ struct api_call {
 	bool must_enrol;  /* TOTP is mandatory and not enrolled yet */
 	struct admins_session sess;
 	struct admins_account acct;
-	struct sv body; /* the JSON body, API_JSON_MAX bytes at most */
+	struct sv body; /* the JSON body, API_JSON_MAX bytes at most (or
+	                 * up to the route's body_max) */
 	bool body_over; /* the body was longer */
 };
 
@@ -238,6 +252,9 @@ int api_member_sv(json_t *o, const char *name, struct sv *out);
 int api_member_u32(
     json_t *o, const char *name, uint32_t min, uint32_t max, uint32_t *out);
 int api_member_bool(json_t *o, const char *name, bool *out);
+/* Loads the destination tables into a->plan (api_rates.c), for the
+ * class of a number; without them the class is left out. */
+void api_rates_plan_load(struct api *a, const char *share_dir);
 
 /* Sessions (api_session.c). */
 

@@ -37,12 +37,14 @@ enum rbac_class {
 	RBAC_APIKEYS_MANAGE,
 	RBAC_ASSESSMENT_READ, /* the security self-assessment */
 	RBAC_REGISTRATIONS_READ,
-	RBAC_FRAUD_READ,    /* anti-fraud blocks in force */
-	RBAC_FRAUD_WRITE,   /* lifting them */
-	RBAC_CALLS_READ,    /* calls in progress */
-	RBAC_CALLS_HANGUP,  /* ending one */
-	RBAC_STATUS_READ,   /* the dashboard's summary */
-	RBAC_SECURITY_READ, /* the security log's events */
+	RBAC_FRAUD_READ,     /* anti-fraud: blocks, rates, ceilings, rules */
+	RBAC_FRAUD_WRITE,    /* changing them, lifting blocks */
+	RBAC_CALLS_READ,     /* calls in progress */
+	RBAC_CALLS_HANGUP,   /* ending one */
+	RBAC_STATUS_READ,    /* the dashboard's summary */
+	RBAC_SECURITY_READ,  /* the security log's events */
+	RBAC_SETTINGS_READ,  /* system settings (never a secret) */
+	RBAC_SETTINGS_WRITE, /* changing them */
 	RBAC_CLASS_COUNT,
 };
 

@@ -42,6 +42,8 @@ static const struct {
     {RBAC_CALLS_HANGUP, {A, D, D, D}},
     {RBAC_STATUS_READ, {A, A, D, D}},
     {RBAC_SECURITY_READ, {A, A, D, D}},
+    {RBAC_SETTINGS_READ, {A, A, D, D}},
+    {RBAC_SETTINGS_WRITE, {A, D, D, D}},
 };
 
 /* R-ADMIN-2: every class against every role. */
@@ -79,6 +81,9 @@ test_invariants(void **state)
 	assert_int_equal(rbac_check(RBAC_ROLE_AUDITOR, RBAC_CALLS_HANGUP), D);
 	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_CALLS_READ), D);
 	assert_int_equal(rbac_check(RBAC_ROLE_USER, RBAC_CALLS_HANGUP), D);
+	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_RIGHTS_READ), D);
+	assert_int_equal(rbac_check(RBAC_ROLE_HELPDESK, RBAC_SETTINGS_READ), D);
+	assert_int_equal(rbac_check(RBAC_ROLE_AUDITOR, RBAC_SETTINGS_WRITE), D);
 }
 
 static void

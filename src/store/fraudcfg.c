@@ -619,6 +619,31 @@ profile_user(struct db *db, struct sv name, char user[USERS_EXT_MAX + 1])
 }
 
 int
+fraudcfg_profile_members(struct db *db, struct sv name, uint64_t *count)
+{
+	struct db_stmt *st;
+	int err;
+
+	*count = 0;
+	if (!users_profile_valid(name))
+		return -EINVAL;
+	err = db_prepare(
+	    db, "SELECT count(*) FROM users WHERE profile = ?1", &st);
+	if (err != 0)
+		return err;
+	db_bind_text(st, 1, name);
+	err = db_step(st);
+	if (err == DB_ROW) {
+		*count = (uint64_t)db_col_int64(st, 0);
+		err = 0;
+	} else if (err == DB_DONE) {
+		err = -EIO;
+	}
+	db_finish(st);
+	return err;
+}
+
+int
 fraudcfg_profile_remove(
     struct db *db, struct sv name, char user[USERS_EXT_MAX + 1])
 {
@@ -858,6 +883,90 @@ fraudcfg_rate_match(struct db *db, struct sv number, struct fraudcfg_rate *out)
 		if (err != -ENOENT || n == 1)
 			return err;
 	}
+}
+
+int
+fraudcfg_rate_get(struct db *db, struct sv prefix, struct fraudcfg_rate *out)
+{
+	struct db_stmt *st;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!prefix_valid(prefix))
+		return -EINVAL;
+	err = db_prepare(
+	    db, "SELECT " RATE_COLS " FROM rates WHERE prefix = ?1", &st);
+	if (err != 0)
+		return err;
+	db_bind_text(st, 1, prefix);
+	err = db_step(st);
+	if (err == DB_ROW)
+		err = rate_fill(out, st);
+	else if (err == DB_DONE)
+		err = -ENOENT;
+	db_finish(st);
+	return err;
+}
+
+/* The checks of a rate file's line (policy/rating.h), on a struct. */
+static bool
+rate_valid(const struct fraudcfg_rate *r)
+{
+	size_t n = strnlen(r->rate.label, sizeof(r->rate.label));
+
+	return prefix_valid(sv_cstr(r->prefix)) && r->rate.per_min >= 0 &&
+	       r->rate.per_min <= RATING_MONEY_MAX && r->rate.setup >= 0 &&
+	       r->rate.setup <= RATING_MONEY_MAX &&
+	       r->rate.first_s <= RATING_INCR_MAX && r->rate.incr_s >= 1 &&
+	       r->rate.incr_s <= RATING_INCR_MAX && n <= RATING_LABEL_MAX &&
+	       numplan_label_ok(sv_make(r->rate.label, n));
+}
+
+int
+fraudcfg_rate_put(struct db *db, const struct fraudcfg_rate *r)
+{
+	struct db_stmt *st;
+	int err;
+
+	if (!rate_valid(r))
+		return -EINVAL;
+	err = db_prepare(db,
+	    "INSERT INTO rates (" RATE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT (prefix) DO UPDATE SET per_min = excluded.per_min,"
+	    " setup = excluded.setup, first_s = excluded.first_s,"
+	    " incr_s = excluded.incr_s, label = excluded.label",
+	    &st);
+	if (err != 0)
+		return err;
+	db_bind_text(st, 1, sv_cstr(r->prefix));
+	db_bind_int64(st, 2, r->rate.per_min);
+	db_bind_int64(st, 3, r->rate.setup);
+	db_bind_int64(st, 4, r->rate.first_s);
+	db_bind_int64(st, 5, r->rate.incr_s);
+	db_bind_text(st, 6, sv_cstr(r->rate.label));
+	err = db_step(st);
+	db_finish(st);
+	return err;
+}
+
+int
+fraudcfg_rate_remove(struct db *db, struct sv prefix)
+{
+	struct db_stmt *st;
+	int err;
+
+	if (!prefix_valid(prefix))
+		return -EINVAL;
+	err = db_tx_begin(db);
+	if (err != 0)
+		return err;
+	err = db_prepare(db, "DELETE FROM rates WHERE prefix = ?1", &st);
+	if (err != 0) {
+		db_tx_rollback(db);
+		return err;
+	}
+	db_bind_text(st, 1, prefix);
+	return write_end(db, st, true);
 }
 
 /* Ceilings. */

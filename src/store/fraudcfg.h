@@ -166,6 +166,10 @@ int fraudcfg_profile_list(
  * such extension; 'user' may be NULL) or a store error. */
 int fraudcfg_profile_remove(
     struct db *db, struct sv name, char user[USERS_EXT_MAX + 1]) RP_MUST_CHECK;
+/* The number of users whose own profile is 'name' (those on the
+ * default are not counted). Returns 0, -EINVAL or a store error. */
+int fraudcfg_profile_members(
+    struct db *db, struct sv name, uint64_t *count) RP_MUST_CHECK;
 
 /* The system default profile. get: 0, -ENOENT (none set) or a store
  * error. set: 0, -EINVAL, -ENOENT (no such profile) or a store error. */
@@ -189,6 +193,15 @@ int fraudcfg_rates_list(
  * -EBADMSG or a store error. */
 int fraudcfg_rate_match(
     struct db *db, struct sv number, struct fraudcfg_rate *out) RP_MUST_CHECK;
+/* One rate by its exact prefix. get: 0, -EINVAL, -ENOENT, -EBADMSG or
+ * a store error. put adds or replaces it: 0, -EINVAL (a prefix,
+ * amount, increment or label that the rate file would refuse) or a
+ * store error. remove: 0, -EINVAL, -ENOENT or a store error. */
+int fraudcfg_rate_get(
+    struct db *db, struct sv prefix, struct fraudcfg_rate *out) RP_MUST_CHECK;
+int fraudcfg_rate_put(
+    struct db *db, const struct fraudcfg_rate *r) RP_MUST_CHECK;
+int fraudcfg_rate_remove(struct db *db, struct sv prefix) RP_MUST_CHECK;
 
 /* Sets the hourly and daily ceilings of a user (which must exist:
  * -ENXIO) or of the system (name ignored). Fields "scope", "name",

@@ -260,6 +260,78 @@ count_rate(void *arg, const struct fraudcfg_rate *r)
 	return 0;
 }
 
+/* R-FRAUD-3: one rate at a time, checked as a line of a rate file. */
+static void
+test_rate_one(void **state)
+{
+	struct fixture *f = *state;
+	struct fraudcfg_rate r = {.prefix = "+44",
+	                         .rate = {.per_min = 600000,
+	                             .first_s = 1,
+	                             .incr_s = 1,
+	                             .label = "United Kingdom"}},
+	                     got;
+
+	assert_int_equal(fraudcfg_rate_get(f->db, SV("+44"), &got), -ENOENT);
+	assert_int_equal(fraudcfg_rate_put(f->db, &r), 0);
+	assert_int_equal(fraudcfg_rate_get(f->db, SV("+44"), &got), 0);
+	assert_string_equal(got.prefix, "+44");
+	assert_int_equal(got.rate.per_min, 600000);
+	assert_string_equal(got.rate.label, "United Kingdom");
+	r.rate.setup = 10;
+	assert_int_equal(fraudcfg_rate_put(f->db, &r), 0);
+	assert_int_equal(fraudcfg_rate_match(f->db, SV("+44201234"), &got), 0);
+	assert_int_equal(got.rate.setup, 10);
+	assert_int_equal(fraudcfg_rate_get(f->db, SV("+4"), &got), -ENOENT);
+	assert_int_equal(fraudcfg_rate_get(f->db, SV("44"), &got), -EINVAL);
+	/* What a rate file refuses. */
+	r.rate.incr_s = 0;
+	assert_int_equal(fraudcfg_rate_put(f->db, &r), -EINVAL);
+	r.rate.incr_s = RATING_INCR_MAX + 1;
+	assert_int_equal(fraudcfg_rate_put(f->db, &r), -EINVAL);
+	r.rate.incr_s = 1;
+	r.rate.per_min = RATING_MONEY_MAX + 1;
+	assert_int_equal(fraudcfg_rate_put(f->db, &r), -EINVAL);
+	r.rate.per_min = -1;
+	assert_int_equal(fraudcfg_rate_put(f->db, &r), -EINVAL);
+	r.rate.per_min = 1;
+	r.rate.label[0] = '\t';
+	assert_int_equal(fraudcfg_rate_put(f->db, &r), -EINVAL);
+	r.rate.label[0] = 'x';
+	memcpy(r.prefix, "+4x", 4);
+	assert_int_equal(fraudcfg_rate_put(f->db, &r), -EINVAL);
+	memcpy(r.prefix, "+", 2);
+	assert_int_equal(fraudcfg_rate_put(f->db, &r), 0);
+	assert_int_equal(fraudcfg_rate_remove(f->db, SV("+44")), 0);
+	assert_int_equal(fraudcfg_rate_remove(f->db, SV("+44")), -ENOENT);
+	assert_int_equal(fraudcfg_rate_remove(f->db, SV("x")), -EINVAL);
+	assert_int_equal(fraudcfg_rate_match(f->db, SV("+44201234"), &got), 0);
+	assert_string_equal(got.prefix, "+");
+}
+
+/* R-FRAUD-1: the users that have a profile of their own. */
+static void
+test_profile_members(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t n = 9;
+
+	assert_int_equal(
+	    fraudcfg_profile_members(f->db, SV("international"), &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(
+	    users_set_profile(f->db, SV("100"), SV("international"), 2), 0);
+	assert_int_equal(
+	    users_set_profile(f->db, SV("101"), SV("international"), 2), 0);
+	assert_int_equal(
+	    fraudcfg_profile_members(f->db, SV("international"), &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(fraudcfg_profile_members(f->db, SV("staff"), &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(
+	    fraudcfg_profile_members(f->db, SV("Bad name"), &n), -EINVAL);
+}
+
 /* R-FRAUD-3: a rate file is imported whole or not at all. */
 static void
 test_rates(void **state)
@@ -475,6 +547,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_system_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rate_one, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_profile_members, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ceilings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
