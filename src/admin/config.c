@@ -24,6 +24,7 @@
 #include "store/audit.h"
 #include "store/bans.h"
 #include "store/fraudcfg.h"
+#include "store/groups.h"
 #include "store/settings.h"
 #include "store/trunks.h"
 #include "store/users.h"
@@ -60,6 +61,7 @@ struct fdesc {
 enum kind {
 	K_SETTINGS,
 	K_PROFILE,
+	K_GROUP,
 	K_USER,
 	K_TRUNK,
 	K_ROUTE,
@@ -441,8 +443,30 @@ n_scope(struct sv in, char *out, const char **why)
 	enum fraud_scope s;
 
 	if (fraudcfg_scope_parse(in, &s) != 0)
-		return bad(why, "expected user or global");
+		return bad(why, "expected user, tenant or global");
 	return put(out, sv_cstr(fraudcfg_scope_name(s)));
+}
+
+static int
+n_group(struct sv in, char *out, const char **why)
+{
+	if (!groups_name_valid(in))
+		return bad(why, "a group name: 1 to 32 of a-z 0-9 _ -");
+	return put(out, in);
+}
+
+static int
+n_group_opt(struct sv in, char *out, const char **why)
+{
+	return in.len == 0 ? put(out, in) : n_group(in, out, why);
+}
+
+static int
+n_tenant_opt(struct sv in, char *out, const char **why)
+{
+	if (in.len > 0 && !groups_tenant_valid(in))
+		return bad(why, "a tenant name: 1 to 32 of a-z 0-9 _ -");
+	return put(out, in);
 }
 
 static int
@@ -589,6 +613,19 @@ enum {
 	P_DENY
 };
 
+static const struct fdesc f_group[] = {
+    {"name", FT_STR, F_REQ, "", n_group},
+    {"profile", FT_STR, 0, "", n_profile_opt},
+    {"tenant", FT_STR, 0, "", n_tenant_opt},
+    {"description", FT_STR, 0, "", n_name},
+};
+enum {
+	G_NAME,
+	G_PROFILE,
+	G_TENANT,
+	G_DESCRIPTION
+};
+
 static const struct fdesc f_user[] = {
     {"ext", FT_STR, F_REQ, "", n_ext},
     {"name", FT_STR, 0, "", n_name},
@@ -599,6 +636,7 @@ static const struct fdesc f_user[] = {
     {"alternate", FT_STR, 0, "", n_alternate},
     {"outbound_number", FT_STR, 0, "", n_e164_opt},
     {"profile", FT_STR, 0, "", n_profile_opt},
+    {"group", FT_STR, 0, "", n_group_opt},
 };
 enum {
 	U_EXT,
@@ -609,7 +647,8 @@ enum {
 	U_ACL,
 	U_ALT,
 	U_OUTNUM,
-	U_PROFILE
+	U_PROFILE,
+	U_GROUP
 };
 
 static const struct fdesc f_trunk[] = {
@@ -732,6 +771,10 @@ static const struct fdesc f_fraud[] = {
     {"spike_factor_pct", FT_INT, 0, "", n_u32},
     {"spike_alpha_pct", FT_INT, 0, "", n_u32},
     {"spike_min_spend", FT_STR, 0, "", n_money},
+    {"disa", FT_BOOL, 0, "", n_bool},
+    {"outdial", FT_BOOL, 0, "", n_bool},
+    {"system_allow", FT_LIST, 0, "", n_prefixes},
+    {"system_deny", FT_LIST, 0, "", n_prefixes},
 };
 enum {
 	FR_OFFSET,
@@ -742,7 +785,11 @@ enum {
 	FR_SHORT,
 	FR_FACTOR,
 	FR_ALPHA,
-	FR_MIN_SPEND
+	FR_MIN_SPEND,
+	FR_DISA,
+	FR_OUTDIAL,
+	FR_SYS_ALLOW,
+	FR_SYS_DENY
 };
 
 static const struct fdesc f_ban[] = {
@@ -786,6 +833,7 @@ enum {
 static const struct kdesc kinds[K_COUNT] = {
     [K_SETTINGS] = KD("settings", "settings", true, f_settings),
     [K_PROFILE] = KD("profiles", "profile", false, f_profile),
+    [K_GROUP] = KD("groups", "group", false, f_group),
     [K_USER] = KD("users", "user", false, f_user),
     [K_TRUNK] = KD("trunks", "trunk", false, f_trunk),
     [K_ROUTE] = KD("routes", "route", false, f_route),
@@ -865,8 +913,9 @@ obj_key(struct obj *o, enum kind k)
 
 	if (kinds[k].single)
 		snprintf(text, sizeof(text), "%s", kinds[k].section);
-	else if (k == K_CEILING && strcmp(o->v[C_SCOPE], "user") == 0)
-		snprintf(text, sizeof(text), "user:%s", o->v[C_NAME]);
+	else if (k == K_CEILING && strcmp(o->v[C_SCOPE], "global") != 0)
+		snprintf(
+		    text, sizeof(text), "%s:%s", o->v[C_SCOPE], o->v[C_NAME]);
 	else
 		snprintf(text, sizeof(text), "%s", o->v[0]);
 	free(o->key);
@@ -984,12 +1033,29 @@ user_obj(struct obj *o, const struct user_info *u)
 	    [U_ALT] = u->alternate,
 	    [U_OUTNUM] = u->outbound_number,
 	    [U_PROFILE] = u->profile,
+	    [U_GROUP] = u->group,
 	};
 	int rc = 0;
 
 	for (unsigned i = 0; rc == 0 && i < RP_ARRAY_LEN(v); i++)
 		rc = obj_set(o, K_USER, i, sv_cstr(v[i]));
 	return rc != 0 ? rc : obj_key(o, K_USER);
+}
+
+static int
+group_obj(struct obj *o, const struct group_info *g)
+{
+	const char *v[] = {
+	    [G_NAME] = g->name,
+	    [G_PROFILE] = g->profile,
+	    [G_TENANT] = g->tenant,
+	    [G_DESCRIPTION] = g->description,
+	};
+	int rc = 0;
+
+	for (unsigned i = 0; rc == 0 && i < RP_ARRAY_LEN(v); i++)
+		rc = obj_set(o, K_GROUP, i, sv_cstr(v[i]));
+	return rc != 0 ? rc : obj_key(o, K_GROUP);
 }
 
 static int
@@ -1122,8 +1188,11 @@ rule_obj(struct obj *o, const struct fraud_config *cfg, enum fraudcfg_rule r)
 	return err != 0 ? err : obj_key(o, K_RULE);
 }
 
+/* The engine's options and switches, and the system-wide prefix
+ * lists (settings of their own, R-FRAUD-2). */
 static int
-fraud_obj(struct obj *o, const struct fraud_config *cfg)
+fraud_obj(struct obj *o, const struct fraud_config *cfg, const char *allow,
+    const char *deny)
 {
 	char w[FRAUDCFG_WINDOW_STRLEN];
 	int rc;
@@ -1153,6 +1222,16 @@ fraud_obj(struct obj *o, const struct fraud_config *cfg)
 		    o, K_FRAUD, FR_ALPHA, "%" PRIu32, cfg->spike_alpha_pct);
 	if (rc == 0)
 		rc = money_set(o, K_FRAUD, FR_MIN_SPEND, cfg->spike_min_spend);
+	if (rc == 0)
+		rc = obj_set(o, K_FRAUD, FR_DISA,
+		    cfg->disa_enabled ? SV("true") : SV("false"));
+	if (rc == 0)
+		rc = obj_set(o, K_FRAUD, FR_OUTDIAL,
+		    cfg->outdial_enabled ? SV("true") : SV("false"));
+	if (rc == 0)
+		rc = obj_set(o, K_FRAUD, FR_SYS_ALLOW, sv_cstr(allow));
+	if (rc == 0)
+		rc = obj_set(o, K_FRAUD, FR_SYS_DENY, sv_cstr(deny));
 	return rc != 0 ? rc : obj_key(o, K_FRAUD);
 }
 
@@ -1207,7 +1286,7 @@ obj_blank(struct obj *o, enum kind k, enum fraudcfg_rule rule)
 		return rule_obj(o, &fc, rule);
 	case K_FRAUD:
 		fraud_config_defaults(&fc);
-		return fraud_obj(o, &fc);
+		return fraud_obj(o, &fc, "", "");
 	case K_ALERT:
 		alert_config_init(&ac);
 		rc = alert_obj(o, &ac);
@@ -1598,11 +1677,15 @@ check_obj(struct pstate *ps, enum kind k, const struct obj *o)
 			field_err(ps, k, o, "alternate", "the user itself");
 		break;
 	case K_CEILING:
-		if ((strcmp(o->v[C_SCOPE], "user") == 0) !=
+		if ((strcmp(o->v[C_SCOPE], "global") != 0) !=
 		    (o->v[C_NAME][0] != '\0'))
 			field_err(ps, k, o, "name",
-			    "a user ceiling names an extension, the global "
-			    "one none");
+			    "a user ceiling names an extension, a tenant "
+			    "ceiling a tenant, the global one none");
+		else if (strcmp(o->v[C_SCOPE], "tenant") == 0 &&
+		         !groups_tenant_valid(vsv(o, C_NAME)))
+			field_err(ps, k, o, "name",
+			    "a tenant name: 1 to 32 of a-z 0-9 _ -");
 		break;
 	default:
 		break;
@@ -1718,6 +1801,8 @@ fraud_config_of(const struct config *cfg, struct fraud_config *fc)
 	fc->spike_factor_pct = u32_of(o->v[FR_FACTOR]);
 	fc->spike_alpha_pct = u32_of(o->v[FR_ALPHA]);
 	parsed(rating_money_parse(vsv(o, FR_MIN_SPEND), &fc->spike_min_spend));
+	fc->disa_enabled = is_true(o->v[FR_DISA]);
+	fc->outdial_enabled = is_true(o->v[FR_OUTDIAL]);
 }
 
 /* Fills what the file leaves out: singletons and rules get their
@@ -1782,6 +1867,34 @@ check_refs(struct pstate *ps)
 			add_err(ps->errs, u->vline[U_PROFILE],
 			    "user %s: profile: unknown profile '%s'", u->key,
 			    u->v[U_PROFILE]);
+		if (u->v[U_GROUP][0] != '\0' &&
+		    objs_find(&cfg->k[K_GROUP], u->v[U_GROUP]) == NULL)
+			add_err(ps->errs, u->vline[U_GROUP],
+			    "user %s: group: unknown group '%s'", u->key,
+			    u->v[U_GROUP]);
+	}
+	for (size_t i = 0; i < cfg->k[K_GROUP].n; i++) {
+		const struct obj *g = &cfg->k[K_GROUP].a[i];
+
+		if (g->v[G_PROFILE][0] != '\0' &&
+		    objs_find(profiles, g->v[G_PROFILE]) == NULL)
+			add_err(ps->errs, g->vline[G_PROFILE],
+			    "group %s: profile: unknown profile '%s'", g->key,
+			    g->v[G_PROFILE]);
+	}
+	for (size_t i = 0; i < cfg->k[K_CEILING].n; i++) {
+		const struct obj *c = &cfg->k[K_CEILING].a[i];
+		bool found = false;
+
+		if (strcmp(c->v[C_SCOPE], "tenant") != 0)
+			continue;
+		for (size_t j = 0; j < cfg->k[K_GROUP].n && !found; j++)
+			found = strcmp(cfg->k[K_GROUP].a[j].v[G_TENANT],
+			            c->v[C_NAME]) == 0;
+		if (!found)
+			add_err(ps->errs, c->vline[C_NAME],
+			    "ceiling %s: name: no group has the tenant '%s'",
+			    c->key, c->v[C_NAME]);
 	}
 	for (size_t i = 0; i < cfg->k[K_ROUTE].n; i++) {
 		const struct obj *r = &cfg->k[K_ROUTE].a[i];
@@ -2014,6 +2127,14 @@ read_user(void *arg, const struct user_info *u)
 }
 
 static int
+read_group(void *arg, const struct group_info *g)
+{
+	struct obj *o = push(arg, K_GROUP);
+
+	return o == NULL ? -ENOMEM : group_obj(o, g);
+}
+
+static int
 read_trunk(void *arg, const struct trunk_info *t)
 {
 	struct obj *o = push(arg, K_TRUNK);
@@ -2078,6 +2199,7 @@ read_ban(void *arg, const struct ban_record *b)
 static int
 read_all(struct db *db, const struct keys *keys, struct rstate *rs)
 {
+	char allow[FRAUDCFG_PREFIXES_STRLEN], deny[FRAUDCFG_PREFIXES_STRLEN];
 	char def[FRAUDCFG_NAME_MAX + 1];
 	struct fraud_config fc;
 	struct alert_config ac;
@@ -2097,6 +2219,8 @@ read_all(struct db *db, const struct keys *keys, struct rstate *rs)
 		rc = o == NULL ? -ENOMEM : settings_obj(o, def, days);
 	if (rc == 0)
 		rc = fraudcfg_profile_list(db, read_profile, rs);
+	if (rc == 0)
+		rc = groups_list(db, read_group, rs);
 	if (rc == 0)
 		rc = users_list(db, read_user, rs);
 	if (rc == 0)
@@ -2118,9 +2242,11 @@ read_all(struct db *db, const struct keys *keys, struct rstate *rs)
 		rc = o == NULL ? -ENOMEM
 		               : rule_obj(o, &fc, (enum fraudcfg_rule)r);
 	}
+	if (rc == 0)
+		rc = fraudcfg_system_lists_get(db, allow, deny);
 	if (rc == 0) {
 		o = push(rs, K_FRAUD);
-		rc = o == NULL ? -ENOMEM : fraud_obj(o, &fc);
+		rc = o == NULL ? -ENOMEM : fraud_obj(o, &fc, allow, deny);
 	}
 	if (rc == 0)
 		rc = bans_list(db, rs->now, read_ban, rs);
@@ -2439,6 +2565,18 @@ config_check(const struct config *cur, const struct config *next,
 		    "the file removes: list the user, or keep the profile",
 		    u->key, u->v[U_PROFILE]);
 	}
+	for (size_t i = 0; !opts->prune_users && i < cur->k[K_USER].n; i++) {
+		const struct obj *u = &cur->k[K_USER].a[i];
+
+		if (u->v[U_GROUP][0] == '\0' ||
+		    objs_find(&next->k[K_USER], u->key) != NULL ||
+		    objs_find(&next->k[K_GROUP], u->v[U_GROUP]) != NULL)
+			continue;
+		add_err(errs, 0,
+		    "user %s, not in the file and so kept, is in the group %s "
+		    "the file removes: list the user, or keep the group",
+		    u->key, u->v[U_GROUP]);
+	}
 	for (size_t i = 0; i < next->k[K_DID].n; i++) {
 		const struct obj *d = &next->k[K_DID].a[i];
 
@@ -2450,8 +2588,9 @@ config_check(const struct config *cur, const struct config *next,
 	for (size_t i = 0; i < next->k[K_CEILING].n; i++) {
 		const struct obj *c = &next->k[K_CEILING].a[i];
 
-		check_ext(errs, cur, next, opts, "ceiling", c, c->vline[C_NAME],
-		    "name", c->v[C_NAME]);
+		if (strcmp(c->v[C_SCOPE], "user") == 0)
+			check_ext(errs, cur, next, opts, "ceiling", c,
+			    c->vline[C_NAME], "name", c->v[C_NAME]);
 	}
 	for (size_t i = 0; i < next->k[K_TRUNK].n; i++) {
 		const struct obj *t = &next->k[K_TRUNK].a[i];
@@ -2514,6 +2653,26 @@ apply_profile(struct astate *as, const struct config_change *ch)
 	rc = ch->op == CONFIG_ADD
 	         ? fraudcfg_profile_add(as->db, &p, as->now, &field)
 	         : fraudcfg_profile_update(as->db, &p, as->now, &field);
+	return store_err(as, ch, rc, field);
+}
+
+static int
+apply_group(struct astate *as, const struct config_change *ch)
+{
+	struct group_info g = {0};
+	const char *field = NULL;
+	int rc;
+
+	if (ch->op == CONFIG_REMOVE)
+		return store_err(as, ch,
+		    groups_remove(as->db, sv_cstr(ch->key), false, NULL), NULL);
+	snprintf(g.name, sizeof(g.name), "%s", as->o->v[G_NAME]);
+	snprintf(g.profile, sizeof(g.profile), "%s", as->o->v[G_PROFILE]);
+	snprintf(g.tenant, sizeof(g.tenant), "%s", as->o->v[G_TENANT]);
+	snprintf(g.description, sizeof(g.description), "%s",
+	    as->o->v[G_DESCRIPTION]);
+	rc = ch->op == CONFIG_ADD ? groups_add(as->db, &g, as->now, &field)
+	                          : groups_update(as->db, &g, as->now, &field);
 	return store_err(as, ch, rc, field);
 }
 
@@ -2608,6 +2767,8 @@ apply_user(struct astate *as, const struct config_change *ch)
 		    as->db, ext, vsv(o, U_ALT), vsv(o, U_OUTNUM), as->now);
 	if (rc == 0 && strcmp(o->v[U_PROFILE], old->v[U_PROFILE]) != 0)
 		rc = users_set_profile(as->db, ext, vsv(o, U_PROFILE), as->now);
+	if (rc == 0 && strcmp(o->v[U_GROUP], old->v[U_GROUP]) != 0)
+		rc = users_set_group(as->db, ext, vsv(o, U_GROUP), as->now);
 	if (rc == 0 && strcmp(o->v[U_ENABLED], old->v[U_ENABLED]) != 0)
 		rc = users_set_enabled(
 		    as->db, ext, is_true(o->v[U_ENABLED]), as->now);
@@ -2792,6 +2953,18 @@ apply_rules(struct astate *as)
 
 	fraud_config_of(as->next, &fc);
 	rc = fraudcfg_rules_store(as->db, &fc, as->now, &field);
+	if (rc == 0 && as->next->k[K_FRAUD].n > 0) {
+		const struct obj *o = &as->next->k[K_FRAUD].a[0];
+
+		field = "system_allow";
+		rc = fraudcfg_system_list_set(
+		    as->db, FRAUDCFG_SYSTEM_ALLOW, vsv(o, FR_SYS_ALLOW));
+		if (rc == 0) {
+			field = "system_deny";
+			rc = fraudcfg_system_list_set(
+			    as->db, FRAUDCFG_SYSTEM_DENY, vsv(o, FR_SYS_DENY));
+		}
+	}
 	if (rc == -EINVAL) {
 		add_err(as->errs, 0, "fraud rules: %s: refused",
 		    field != NULL ? field : "?");
@@ -2820,6 +2993,8 @@ apply_one(void *arg, const struct config_change *ch)
 		return -EINVAL;
 	if (strcmp(ch->kind, kinds[K_PROFILE].what) == 0)
 		rc = apply_profile(as, ch);
+	else if (strcmp(ch->kind, kinds[K_GROUP].what) == 0)
+		rc = apply_group(as, ch);
 	else if (strcmp(ch->kind, kinds[K_SETTINGS].what) == 0)
 		rc = apply_settings(as, ch);
 	else if (strcmp(ch->kind, kinds[K_TRUNK].what) == 0)
@@ -2851,14 +3026,16 @@ config_apply(struct db *db, const struct keys *keys, const struct config *cur,
     config_change_cb cb, void *arg, struct config_errors *errs)
 {
 	/* The store's references decide the order: profiles before the
-	 * users and default naming them, trunks before routes, routes and
-	 * DIDs gone before their trunks and users, users moved off a
-	 * profile before it goes. */
+	 * groups, users and default naming them, groups before the users
+	 * and tenant ceilings naming them, trunks before routes, routes and
+	 * DIDs gone before their trunks and users, users moved off a group
+	 * or profile before it goes. */
 	static const struct {
 		enum kind k;
 		unsigned ops;
 	} steps[] = {
 	    {K_PROFILE, (1u << CONFIG_ADD) | (1u << CONFIG_CHANGE)},
+	    {K_GROUP, (1u << CONFIG_ADD) | (1u << CONFIG_CHANGE)},
 	    {K_SETTINGS, OPS_ALL},
 	    {K_TRUNK, (1u << CONFIG_ADD) | (1u << CONFIG_CHANGE)},
 	    {K_USER, 1u << CONFIG_CHANGE},
@@ -2867,6 +3044,7 @@ config_apply(struct db *db, const struct keys *keys, const struct config *cur,
 	    {K_TRUNK, 1u << CONFIG_REMOVE},
 	    {K_CEILING, OPS_ALL},
 	    {K_USER, 1u << CONFIG_REMOVE},
+	    {K_GROUP, 1u << CONFIG_REMOVE},
 	    {K_PROFILE, 1u << CONFIG_REMOVE},
 	    {K_RATE, OPS_ALL},
 	    {K_RULE, OPS_ALL},

@@ -3,7 +3,9 @@
  *
  * A struct config is the whole configuration in one canonical text form:
  * rights profiles, the default profile and audit retention (settings),
- * users, trunks, routes, DIDs, rates, ceilings, fraud rules and options,
+ * groups (profile and tenant), users (with their group), trunks, routes,
+ * DIDs, rates, ceilings (user, tenant, global), fraud rules and options
+ * (with the DISA and outdial switches and the system-wide prefix lists),
  * permanent admin bans and the alert channels. Every value is stored
  * normalised by the store's own validators, whether it came from the
  * database (config_read()) or from a file (config_parse()), so two

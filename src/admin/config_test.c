@@ -16,6 +16,8 @@
 #include "core/mem.h"
 #include "store/bans.h"
 #include "store/db.h"
+#include "store/fraudcfg.h"
+#include "store/groups.h"
 #include "store/keys.h"
 #include "store/trunks.h"
 #include "store/users.h"
@@ -304,6 +306,104 @@ test_roundtrip_apply(void **state)
 	assert_int_equal(unsetenv("RP_TEST_TRUNK_SECRET"), 0);
 }
 
+/* R-FRAUD-1..3, R-FRAUD-6: groups, membership, tenant ceilings, the
+ * DISA and outdial switches and the system lists go through a file and
+ * back; references inside the file are checked with their line. */
+static void
+test_groups_tenants(void **state)
+{
+	static const char text[] =
+	    "rempart_config: 1\n"
+	    "profiles:\n"
+	    "  - {name: lobby, classes: [internal, emergency]}\n"
+	    "  - {name: international, classes: [internal, international]}\n"
+	    "groups:\n"
+	    "  - {name: lobbyg, profile: lobby, tenant: acme}\n"
+	    "  - {name: plain, description: \"No rights of its own\"}\n"
+	    "users:\n"
+	    "  - {ext: \"100\", group: lobbyg}\n"
+	    "  - {ext: \"101\", group: plain, profile: international}\n"
+	    "ceilings:\n"
+	    "  - {scope: tenant, name: acme, daily: \"20\"}\n"
+	    "fraud_options:\n"
+	    "  disa: true\n"
+	    "  system_allow: [\"+4420\"]\n"
+	    "  system_deny: [\"+882\", \"+881\"]\n";
+	static const char bad[] =
+	    "rempart_config: 1\n"
+	    "groups:\n"
+	    "  - {name: g, profile: nope, tenant: Bad}\n"
+	    "users:\n"
+	    "  - {ext: \"100\", group: nosuch}\n"
+	    "ceilings:\n"
+	    "  - {scope: tenant, name: other, daily: \"1\"}\n";
+	struct fixture *f = *state;
+	char allow[FRAUDCFG_PREFIXES_STRLEN], deny[FRAUDCFG_PREFIXES_STRLEN];
+	struct config_errors errs;
+	struct config *a, *b = NULL;
+	struct fraudcfg_ceiling c;
+	struct fraud_config fc;
+	struct group_info g;
+	struct user_info u;
+	struct buf out;
+
+	assert_int_equal(import(f, text, false, &errs), 0);
+	assert_int_equal(groups_get(f->db, SV("lobbyg"), &g), 0);
+	assert_string_equal(g.profile, "lobby");
+	assert_string_equal(g.tenant, "acme");
+	assert_int_equal(users_get_info(f->db, SV("100"), &u), 0);
+	assert_string_equal(u.group, "lobbyg");
+	assert_int_equal(
+	    fraudcfg_ceiling_get(f->db, FRAUD_SCOPE_TENANT, SV("acme"), &c), 0);
+	assert_int_equal(c.c.day, 20000000);
+	fraud_config_defaults(&fc);
+	assert_int_equal(fraudcfg_rules_load(f->db, &fc), 0);
+	assert_true(fc.disa_enabled);
+	assert_false(fc.outdial_enabled);
+	assert_int_equal(fraudcfg_system_lists_get(f->db, allow, deny), 0);
+	assert_string_equal(allow, "+4420");
+	assert_string_equal(deny, "+882,+881");
+
+	/* The export holds all of it and imports as a no-op. */
+	a = read_store(f);
+	buf_init(&out, 0);
+	assert_int_equal(config_write(a, &out), 0);
+	assert_non_null(strstr((const char *)out.data, "tenant: \"acme\""));
+	assert_non_null(strstr((const char *)out.data, "group: \"lobbyg\""));
+	assert_non_null(strstr((const char *)out.data, "disa: true"));
+	assert_int_equal(config_parse(buf_view(&out), &b, &errs), 0);
+	assert_int_equal(diff_count(a, b, true), 0);
+	config_free(a);
+	config_free(b);
+	buf_release(&out);
+
+	/* Leaving the groups out of the file: refused while a kept user is
+	 * in one; with the users moved out, the groups and the tenant's
+	 * ceiling go. */
+	assert_int_equal(
+	    import(f, "rempart_config: 1\n", false, &errs), -EBADMSG);
+	assert_int_equal(groups_get(f->db, SV("lobbyg"), &g), 0);
+	assert_int_equal(import(f,
+	                     "rempart_config: 1\nusers:\n"
+	                     "  - {ext: \"100\"}\n  - {ext: \"101\"}\n",
+	                     false, &errs),
+	    0);
+	assert_int_equal(groups_get(f->db, SV("lobbyg"), &g), -ENOENT);
+	assert_int_equal(
+	    fraudcfg_ceiling_get(f->db, FRAUD_SCOPE_TENANT, SV("acme"), &c),
+	    -ENOENT);
+	fraud_config_defaults(&fc);
+	assert_int_equal(fraudcfg_rules_load(f->db, &fc), 0);
+	assert_false(fc.disa_enabled);
+
+	/* Bad references, each with its line; nothing stored. */
+	assert_int_equal(config_parse(sv_cstr(bad), &b, &errs), -EBADMSG);
+	assert_null(b);
+	assert_true(has_error(&errs, 3, "tenant"));
+	assert_true(has_error(&errs, 5, "unknown group 'nosuch'"));
+	assert_true(has_error(&errs, 7, "no group has the tenant 'other'"));
+}
+
 /* Objects the file leaves out are removed, users only when pruning;
  * users are never created; secrets never come from the file. */
 static void
@@ -397,6 +497,8 @@ main(void)
 	        test_roundtrip_apply, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_remove_users_secrets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_groups_tenants, setup, teardown),
 	    cmocka_unit_test(test_parse_oom),
 	};
 

@@ -228,15 +228,16 @@ facts_json(const struct assess_facts *f)
 			return NULL;
 		}
 	}
-	o = json_pack("{s:i,s:s,s:I,s:I,s:o,s:b,s:s,s:{s:i,s:i,s:i,s:i,s:i,s:"
-	              "i,s:b},s:{s:b,s:s,s:i,s:s}}",
+	o = json_pack("{s:i,s:s,s:I,s:I,s:o,s:b,s:b,s:s,s:{s:i,s:i,s:i,s:i,s:i,"
+	              "s:i,s:b},s:{s:b,s:s,s:i,s:s}}",
 	    "facts_version", 1, "version", f->version, "started_at",
 	    (json_int_t)f->started_at, "pid", (json_int_t)f->pid, "listen", ls,
-	    "tls_allow_1_2", f->tls_allow_1_2, "digest", f->digest, "guard",
-	    "auth_fail_threshold", (int)f->auth_fail_threshold, "auth_window_s",
-	    (int)f->auth_window_s, "ban_base_s", (int)f->ban_base_s,
-	    "ban_max_s", (int)f->ban_max_s, "req_rate", (int)f->req_rate,
-	    "sweep_threshold", (int)f->sweep_threshold, "scanner_user_agents",
+	    "tls_allow_1_2", f->tls_allow_1_2, "fraud_off", f->fraud_off,
+	    "digest", f->digest, "guard", "auth_fail_threshold",
+	    (int)f->auth_fail_threshold, "auth_window_s", (int)f->auth_window_s,
+	    "ban_base_s", (int)f->ban_base_s, "ban_max_s", (int)f->ban_max_s,
+	    "req_rate", (int)f->req_rate, "sweep_threshold",
+	    (int)f->sweep_threshold, "scanner_user_agents",
 	    f->scanner_user_agents, "api", "on", f->api_on, "addr", f->api_addr,
 	    "port", (int)f->api_port, "allow", f->api_allow);
 	return o;
@@ -369,6 +370,7 @@ assess_facts_load(const char *data_dir, struct assess_facts *out)
 	out->pid = (int64_t)json_u32(o, "pid", 0);
 	facts_listen(json_object_get(o, "listen"), out);
 	out->tls_allow_1_2 = json_flag(o, "tls_allow_1_2", false);
+	out->fraud_off = json_flag(o, "fraud_off", false);
 	json_text(o, "digest", out->digest, sizeof(out->digest));
 	g = json_object_get(o, "guard");
 	out->auth_fail_threshold =
@@ -1443,7 +1445,8 @@ schema_has(struct db *db, const char *table, const char *column)
 /* Each enabled user's profile: its own, else the default. */
 #define EFFECTIVE_PROFILES                                                     \
 	"SELECT COUNT(*) FROM users u JOIN rights_profiles p ON p.name = "     \
-	"COALESCE(NULLIF(u.profile, ''), (SELECT value FROM settings WHERE "   \
+	"COALESCE(NULLIF(u.profile, ''), (SELECT g.profile FROM groups g "     \
+	"WHERE g.name = u.grp), (SELECT value FROM settings WHERE "            \
 	"key = 'fraud.default_profile')) WHERE u.enabled = 1 AND "
 
 /* Dialing rights (L3): who may call international, premium and
@@ -1496,13 +1499,51 @@ eval_ceilings(struct ctx *c, struct assess_result *r)
 		    "SELECT COUNT(*) FROM fraud_ceilings WHERE hourly > 0 OR "
 		    "daily > 0",
 		    NULL, 0, false, 0, &n);
-	r->points = n > 0 ? 2 : 0;
+	r->points = n > 0 && !c->facts->fraud_off ? 2 : 0;
+	if (c->facts->fraud_off)
+		evidence(r, "THE ANTI-FRAUD ENGINE IS OFF (rempartd --fraud "
+		            "off): no ceiling, rule or block applies; ");
 	evidence(r,
 	    "%" PRIu64 " cost ceilings set; %" PRIu64 " calls to refused "
 	    "destinations in the last %d days",
 	    n, c->s.cdrs_denied_30d, ASSESS_UNUSED_DAYS);
-	if (n == 0)
+	if (c->facts->fraud_off)
+		remedy(r, "restart rempartd without --fraud off");
+	else if (n == 0)
 		remedy(r, "rempart ceiling set global --daily 50.00");
+}
+
+/* A 'fraud.*' switch set to "on" (R-FRAUD-6, R-FRAUD-7); off when
+ * unset. */
+static bool
+fraud_switch_on(struct db *db, const char *key)
+{
+	char v[SETTINGS_VALUE_MAX + 1];
+
+	return settings_get(db, key, v, sizeof(v)) == 0 && strcmp(v, "on") == 0;
+}
+
+/* DISA and outdial (L5): the switches of 'rempart fraud set'. */
+static void
+eval_disa(struct ctx *c, struct assess_result *r)
+{
+	bool disa = fraud_switch_on(c->in->db, "fraud.disa");
+	bool outdial = fraud_switch_on(c->in->db, "fraud.outdial");
+
+	r->points = (unsigned)(2 - (int)disa - (int)outdial);
+	evidence(r,
+	    "DISA %s, voicemail callback and IVR outdial %s (rempart fraud "
+	    "show)%s",
+	    disa ? "on" : "off", outdial ? "on" : "off",
+	    (disa || outdial) && c->facts->fraud_off
+	        ? "; the anti-fraud engine is off, so they are not even "
+	          "counted against ceilings"
+	        : "");
+	if (disa || outdial)
+		remedy(r,
+		    "rempart fraud set %s off unless needed, and then "
+		    "restrict it with a rights profile and a ceiling",
+		    disa ? "disa" : "outdial");
 }
 
 /* Attested items: the attestation on file, if still valid. */
@@ -1622,9 +1663,7 @@ eval_item(struct ctx *c, struct assess_result *r)
 		            "(no voicemail); SIP secrets refuse trivial, "
 		            "repeated and sequential values");
 	} else if (strcmp(id, "L5") == 0) {
-		r->points = 2;
-		evidence(r, "rempart has no DISA and no voicemail outdial: "
-		            "no outside caller can reach an outbound line");
+		eval_disa(c, r);
 	} else if (strcmp(id, "L6") == 0)
 		eval_ceilings(c, r);
 	return 0;

@@ -111,6 +111,7 @@ struct assess_facts {
 	unsigned nlisten;
 	struct assess_listen listen[ASSESS_LISTEN_MAX];
 	bool tls_allow_1_2;
+	bool fraud_off; /* rempartd --fraud off: no ceilings, rules, blocks */
 	char digest[8]; /* "both", "md5", "sha256" */
 	/* Perimeter guard thresholds (policy/guard.h). */
 	uint32_t auth_fail_threshold;

@@ -123,6 +123,12 @@ int cmd_rate(struct cli *c, int argc, char **argv);
 int cmd_ceiling(struct cli *c, int argc, char **argv);
 int cmd_fraud(struct cli *c, int argc, char **argv);
 
+/* rempart group ... (cli_group.c): groups of users, their rights
+ * profile and tenant; and 'user set EXT --group NAME|none'. */
+void cli_group_usage(FILE *f);
+int cmd_group(struct cli *c, int argc, char **argv);
+int cmd_user_group(struct cli *c, struct sv ext, const char *group);
+
 /* The common-password list (data/common-secrets.txt, or in
  * $REMPART_SHARE); NULL when it cannot be loaded. Free it with
  * secret_list_free(). */

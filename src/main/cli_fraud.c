@@ -13,6 +13,7 @@
 #include "policy/numplan.h"
 #include "policy/rating.h"
 #include "store/fraudcfg.h"
+#include "store/groups.h"
 #include "store/users.h"
 
 #define WINDOWS_MAX 16
@@ -40,18 +41,26 @@ cli_fraud_usage(FILE *f)
 	    "(prefix per_minute\n"
 	    "                                  setup first_s incr_s [label])\n"
 	    "  rate list | rate show NUMBER\n"
-	    "  ceiling set user EXT|global [--hourly MONEY|none] "
+	    "  ceiling set user EXT|--tenant T|global [--hourly MONEY|none] "
 	    "[--daily MONEY|none]\n"
-	    "  ceiling list | ceiling remove user EXT|global\n"
-	    "  fraud blocks | fraud block user EXT|global [--reason TEXT]\n"
-	    "  fraud unblock user EXT|global [--reason TEXT]\n"
-	    "  fraud rules\n"
+	    "                                  a tenant's ceiling counts the "
+	    "calls of all\n"
+	    "                                  the users of its groups\n"
+	    "  ceiling list | ceiling remove user EXT|--tenant T|global\n"
+	    "  fraud blocks | fraud block user EXT|--tenant T|global "
+	    "[--reason TEXT]\n"
+	    "  fraud unblock user EXT|--tenant T|global [--reason TEXT]\n"
+	    "  fraud rules | fraud show      rules, options and switches\n"
 	    "  fraud rule NAME [--mode off|alert|deny|block] [--count N] "
 	    "[--window S]\n"
 	    "      [--tail-digits N] [--short S] [--factor PCT] [--alpha PCT]\n"
 	    "      [--min-spend MONEY] [--hours DAYS/HH:MM-HH:MM]\n"
 	    "  fraud set [--utc-offset MINUTES] [--cut-running yes|no]\n"
 	    "      [--ceiling-block unblock|window]\n"
+	    "  fraud set disa on|off | fraud set outdial on|off\n"
+	    "                                  DISA, voicemail callback and "
+	    "IVR outdial\n"
+	    "                                  (off by default)\n"
 	    "  fraud lists [--allow PREFIXES|none] [--deny PREFIXES|none]\n"
 	    "                                  system-wide: --allow opens the "
 	    "premium and\n"
@@ -340,7 +349,7 @@ profile_show(struct cli *c, const char *name)
 static int
 profile_remove(struct cli *c, const char *name)
 {
-	char user[USERS_EXT_MAX + 1] = "";
+	char user[USERS_EXT_MAX + 1] = "", group[GROUPS_NAME_MAX + 1];
 	struct fraudcfg_profile p;
 	struct buf before;
 	int rc;
@@ -372,6 +381,10 @@ profile_remove(struct cli *c, const char *name)
 			fprintf(stderr,
 			    "rempart: profile %s is in use by extension %s\n",
 			    name, user);
+		else if (groups_profile_user(c->db, sv_cstr(name), group) == 0)
+			fprintf(stderr,
+			    "rempart: profile %s is in use by group %s\n", name,
+			    group);
 		else
 			fprintf(stderr,
 			    "rempart: profile %s is the default profile\n",
@@ -651,8 +664,8 @@ cmd_rate(struct cli *c, int argc, char **argv)
 	return bad_usage();
 }
 
-/* Scopes: "user EXT" or "global". Returns the arguments used, or 0
- * after printing why. */
+/* Scopes: "user EXT", "tenant T" (or "--tenant T") or "global". Returns the
+ * arguments used, or 0 after printing why. */
 static int
 scope_args(int argc, char **argv, enum fraud_scope *scope, const char **name)
 {
@@ -660,6 +673,19 @@ scope_args(int argc, char **argv, enum fraud_scope *scope, const char **name)
 		*scope = FRAUD_SCOPE_GLOBAL;
 		*name = "";
 		return 1;
+	}
+	if (argc >= 2 && (strcmp(argv[0], "tenant") == 0 ||
+	                     strcmp(argv[0], "--tenant") == 0)) {
+		if (!groups_tenant_valid(sv_cstr(argv[1]))) {
+			fprintf(stderr,
+			    "rempart: invalid tenant '%s' (1-%d lower-case "
+			    "letters, digits, '_' or '-')\n",
+			    argv[1], GROUPS_TENANT_MAX);
+			return 0;
+		}
+		*scope = FRAUD_SCOPE_TENANT;
+		*name = argv[1];
+		return 2;
 	}
 	if (argc >= 2 && strcmp(argv[0], "user") == 0) {
 		if (!users_ext_valid(sv_cstr(argv[1]))) {
@@ -677,13 +703,26 @@ scope_args(int argc, char **argv, enum fraud_scope *scope, const char **name)
 	return 0;
 }
 
+/* The user or tenant a scope names does not exist. */
+static void
+no_scope(enum fraud_scope scope, const char *name)
+{
+	if (scope == FRAUD_SCOPE_TENANT)
+		fprintf(stderr,
+		    "rempart: no tenant %s (no group has it: rempart group "
+		    "set NAME --tenant %s)\n",
+		    name, name);
+	else
+		fprintf(stderr, "rempart: no extension %s\n", name);
+}
+
 static const char *
 scope_object(enum fraud_scope scope, const char *name, char *out, size_t size)
 {
 	if (scope == FRAUD_SCOPE_GLOBAL)
 		snprintf(out, size, "global");
 	else
-		snprintf(out, size, "user:%s", name);
+		snprintf(out, size, "%s:%s", fraudcfg_scope_name(scope), name);
 	return out;
 }
 
@@ -716,7 +755,7 @@ static int
 ceiling_set(struct cli *c, int argc, char **argv)
 {
 	const char *name, *hourly = NULL, *daily = NULL, *field = NULL;
-	char obj[USERS_EXT_MAX + 8];
+	char obj[USERS_EXT_MAX + 16];
 	struct fraudcfg_ceiling old;
 	struct fraud_ceiling ce;
 	enum fraud_scope scope;
@@ -770,7 +809,7 @@ ceiling_set(struct cli *c, int argc, char **argv)
 	buf_release(&before);
 	buf_release(&after);
 	if (rc == -ENXIO) {
-		fprintf(stderr, "rempart: no extension %s\n", name);
+		no_scope(scope, name);
 		return EXIT_FAIL;
 	}
 	if (rc != 0)
@@ -789,6 +828,9 @@ ceiling_removal(struct db *db, const char *key, struct buf *before)
 	if (strncmp(key, "user:", 5) == 0) {
 		scope = FRAUD_SCOPE_USER;
 		name = sv_cstr(key + 5);
+	} else if (strncmp(key, "tenant:", 7) == 0) {
+		scope = FRAUD_SCOPE_TENANT;
+		name = sv_cstr(key + 7);
 	}
 	rc = fraudcfg_ceiling_get(db, scope, name, &old);
 	if (rc == 0) {
@@ -813,7 +855,7 @@ print_ceiling(void *arg, const struct fraudcfg_ceiling *ce)
 int
 cmd_ceiling(struct cli *c, int argc, char **argv)
 {
-	char obj[USERS_EXT_MAX + 8];
+	char obj[USERS_EXT_MAX + 16];
 	enum fraud_scope scope;
 	const char *name;
 	int rc;
@@ -881,7 +923,7 @@ static int
 block_change(struct cli *c, bool block, int argc, char **argv)
 {
 	const char *name, *reason = NULL;
-	char obj[USERS_EXT_MAX + 8];
+	char obj[USERS_EXT_MAX + 16];
 	uint64_t now = (uint64_t)time(NULL);
 	struct fraud_block b = {0};
 	struct user_info u;
@@ -909,6 +951,10 @@ block_change(struct cli *c, bool block, int argc, char **argv)
 			rc = users_get_info(c->db, sv_cstr(name), &u);
 			if (rc == -ENOENT)
 				rc = -ENXIO;
+		} else if (block && b.scope == FRAUD_SCOPE_TENANT) {
+			rc = groups_tenant_exists(c->db, sv_cstr(name));
+			if (rc == -ENOENT)
+				rc = -ENXIO;
 		}
 		snprintf(b.name, sizeof(b.name), "%s", name);
 		b.reason = FRAUD_R_MANUAL;
@@ -927,7 +973,7 @@ block_change(struct cli *c, bool block, int argc, char **argv)
 	}
 	buf_release(&after);
 	if (rc == -ENXIO) {
-		fprintf(stderr, "rempart: no extension %s\n", name);
+		no_scope(b.scope, name);
 		return EXIT_FAIL;
 	}
 	if (rc == -ENOENT) {
@@ -965,12 +1011,15 @@ print_rules(const struct fraud_config *cfg)
 	       "short call:       %us\n"
 	       "spike factor:     %u%%\n"
 	       "spike alpha:      %u%%\n"
-	       "spike min spend:  %s\n",
+	       "spike min spend:  %s\n"
+	       "disa:             %s\n"
+	       "outdial:          %s\n",
 	    w, (int)cfg->tz_offset_min, cfg->cut_running ? "yes" : "no",
 	    cfg->ceiling_block_until_unblock ? "until unblocked"
 	                                     : "until the window ends",
 	    cfg->seq_tail_digits, cfg->short_s, cfg->spike_factor_pct,
-	    cfg->spike_alpha_pct, m);
+	    cfg->spike_alpha_pct, m, cfg->disa_enabled ? "on" : "off",
+	    cfg->outdial_enabled ? "on" : "off");
 }
 
 static void
@@ -998,6 +1047,8 @@ rules_json(
 	json_int(b, "factor_pct", cfg->spike_factor_pct);
 	json_int(b, "alpha_pct", cfg->spike_alpha_pct);
 	json_int(b, "min_spend", cfg->spike_min_spend);
+	json_bool(b, "disa", cfg->disa_enabled);
+	json_bool(b, "outdial", cfg->outdial_enabled);
 }
 
 /* One option of 'fraud rule' or 'fraud set' into 'cfg'. Returns 0, or
@@ -1054,6 +1105,17 @@ rule_option(struct fraud_config *cfg, struct fraud_rule_cfg *rc,
 		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
 			return invalid(opt, v, "yes or no");
 		cfg->cut_running = v[0] == 'y';
+	} else if (rc == NULL &&
+	           (strcmp(opt, "disa") == 0 || strcmp(opt, "--disa") == 0 ||
+	               strcmp(opt, "outdial") == 0 ||
+	               strcmp(opt, "--outdial") == 0)) {
+		/* R-FRAUD-6, R-FRAUD-7: switches, off by default. */
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return invalid(opt, v, "on or off");
+		if (strstr(opt, "disa") != NULL)
+			cfg->disa_enabled = v[1] == 'n';
+		else
+			cfg->outdial_enabled = v[1] == 'n';
 	} else if (rc == NULL && strcmp(opt, "--ceiling-block") == 0) {
 		if (strcmp(v, "unblock") != 0 && strcmp(v, "window") != 0)
 			return invalid(opt, v, "unblock or window");
@@ -1157,11 +1219,12 @@ cmd_fraud(struct cli *c, int argc, char **argv)
 	int rc;
 
 	if (argc == 1 &&
-	    (strcmp(argv[0], "blocks") == 0 || strcmp(argv[0], "rules") == 0)) {
+	    (strcmp(argv[0], "blocks") == 0 || strcmp(argv[0], "rules") == 0 ||
+	        strcmp(argv[0], "show") == 0)) {
 		rc = open_store(c);
 		if (rc != 0)
 			return rc;
-		if (argv[0][0] == 'r') {
+		if (argv[0][0] != 'b') {
 			fraud_config_defaults(&cfg);
 			rc = fraudcfg_rules_load(c->db, &cfg);
 			if (rc != 0)

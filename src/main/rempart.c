@@ -152,6 +152,7 @@ usage(FILE *f)
 	    "secrets)\n"
 	    "  alert test [webhook|email]      send a test alert now\n");
 	cli_fraud_usage(f);
+	cli_group_usage(f);
 	cli_admin_usage(f);
 	cli_config_usage(f);
 	fprintf(f, "  --version, --help\n");
@@ -762,6 +763,9 @@ cmd_user(struct cli *c, int argc, char **argv)
 		}
 		return user_show(c, ext);
 	}
+	if (strcmp(argv[0], "set") == 0 && argc == 4 &&
+	    strcmp(argv[2], "--group") == 0)
+		return cmd_user_group(c, ext, argv[3]);
 	if (strcmp(argv[0], "set") == 0)
 		return user_set(c, ext, argc - 2, argv + 2);
 	for (int i = 2; i < argc; i++) {
@@ -2862,6 +2866,8 @@ main(int argc, char **argv)
 		rc = cmd_ceiling(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "fraud") == 0)
 		rc = cmd_fraud(&c, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "group") == 0)
+		rc = cmd_group(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "admin") == 0)
 		rc = cmd_admin(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "config") == 0)

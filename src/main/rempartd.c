@@ -35,6 +35,7 @@ usage(FILE *f)
 	    "                [--user NAME] [--log-json] [--debug]\n"
 	    "                [--tls-allow-1.2] [--min-expires S] "
 	    "[--max-expires S]\n"
+	    "                [--fraud on|off]\n"
 	    "                [--trusted CIDR,CIDR...] "
 	    "[--digest both|md5|sha256]\n"
 	    "                [--media-addr ADDR] [--media-ports MIN-MAX]\n"
@@ -270,6 +271,7 @@ write_facts(const struct server_config *cfg, bool api_on,
 		l->port = cfg->listen[i].port;
 	}
 	f.tls_allow_1_2 = cfg->tls_allow_1_2;
+	f.fraud_off = cfg->fraud_off;
 	snprintf(f.digest, sizeof(f.digest), "%s",
 	    cfg->digest == SERVER_DIGEST_MD5      ? "md5"
 	    : cfg->digest == SERVER_DIGEST_SHA256 ? "sha256"
@@ -446,6 +448,13 @@ main(int argc, char **argv)
 			}
 		} else if (strcmp(a, "--tls-allow-1.2") == 0) {
 			cfg.tls_allow_1_2 = true;
+		} else if (strcmp(a, "--fraud") == 0 && i + 1 < argc &&
+		           (strcmp(argv[i + 1], "on") == 0 ||
+		               strcmp(argv[i + 1], "off") == 0)) {
+			/* Off only to measure the engine's cost: the
+			 * server warns at start and the assessment flags
+			 * it. */
+			cfg.fraud_off = strcmp(argv[++i], "off") == 0;
 		} else if (strcmp(a, "--version") == 0) {
 			printf("rempartd %s\n", RP_VERSION);
 			return 0;

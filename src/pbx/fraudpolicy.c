@@ -7,6 +7,7 @@
 
 #include "core/mem.h"
 #include "store/fraudcfg.h"
+#include "store/groups.h"
 #include "store/users.h"
 
 struct fp_profile {
@@ -16,21 +17,35 @@ struct fp_profile {
 	struct rights_list *deny;
 };
 
+/* A group's profile (if any) and tenant, by name. */
+struct fp_group {
+	char name[GROUPS_NAME_MAX + 1];
+	bool has_profile;
+	size_t profile;
+	char tenant[GROUPS_TENANT_MAX + 1];
+};
+
+/* A user whose rights or tenant differ from the default: its effective
+ * profile (its own, else its group's) and its group's tenant. */
 struct fp_user {
 	char ext[USERS_EXT_MAX + 1];
+	bool has_profile;
 	size_t profile;
+	char tenant[GROUPS_TENANT_MAX + 1];
 };
 
 struct fraudpolicy {
 	struct fp_profile *profiles;
 	size_t n_profiles;
+	struct fp_group *groups; /* by name */
+	size_t n_groups;
 	struct fp_user *users; /* by extension */
 	size_t n_users;
 	bool has_default;
 	size_t def;
 	struct rating_table *rates;
 	struct fraud_config cfg;
-	struct fraudcfg_ceiling *ceilings; /* users only */
+	struct fraudcfg_ceiling *ceilings; /* users and tenants */
 	size_t n_ceilings;
 	struct fraudcfg_block *blocks;
 	size_t n_blocks;
@@ -107,22 +122,67 @@ profile_index(const struct fraudpolicy *fp, struct sv name, size_t *out)
 }
 
 static int
+load_group(void *arg, const struct group_info *g)
+{
+	struct fraudpolicy *fp = arg;
+	struct fp_group *all, *e;
+
+	all = grow(fp->groups, &fp->n_groups, sizeof(*all));
+	if (all == NULL)
+		return -ENOMEM;
+	fp->groups = all;
+	e = &all[fp->n_groups - 1];
+	memcpy(e->name, g->name, sizeof(e->name));
+	memcpy(e->tenant, g->tenant, sizeof(e->tenant));
+	e->has_profile = g->profile[0] != '\0';
+	if (e->has_profile &&
+	    !profile_index(fp, sv_cstr(g->profile), &e->profile))
+		return -EBADMSG;
+	return 0;
+}
+
+static const struct fp_group *
+group_find(const struct fraudpolicy *fp, const char *name)
+{
+	for (size_t i = 0; i < fp->n_groups; i++)
+		if (strcmp(fp->groups[i].name, name) == 0)
+			return &fp->groups[i];
+	return NULL;
+}
+
+/* The effective rights of a user (R-FRAUD-1, R-FRAUD-2): its own
+ * profile, else its group's, else (no entry) the system default. */
+static int
 load_user(void *arg, const struct user_info *u)
 {
 	struct fraudpolicy *fp = arg;
-	struct fp_user *all;
-	size_t idx;
+	const struct fp_group *g = NULL;
+	struct fp_user *all, *e;
 
-	if (u->profile[0] == '\0')
+	if (u->group[0] != '\0') {
+		g = group_find(fp, u->group);
+		if (g == NULL)
+			return -EBADMSG;
+	}
+	if (u->profile[0] == '\0' &&
+	    (g == NULL || (!g->has_profile && g->tenant[0] == '\0')))
 		return 0;
-	if (!profile_index(fp, sv_cstr(u->profile), &idx))
-		return -EBADMSG;
 	all = grow(fp->users, &fp->n_users, sizeof(*all));
 	if (all == NULL)
 		return -ENOMEM;
 	fp->users = all;
-	memcpy(all[fp->n_users - 1].ext, u->ext, sizeof(u->ext));
-	all[fp->n_users - 1].profile = idx;
+	e = &all[fp->n_users - 1];
+	memcpy(e->ext, u->ext, sizeof(u->ext));
+	if (g != NULL)
+		memcpy(e->tenant, g->tenant, sizeof(e->tenant));
+	if (u->profile[0] != '\0') {
+		e->has_profile = true;
+		if (!profile_index(fp, sv_cstr(u->profile), &e->profile))
+			return -EBADMSG;
+	} else if (g != NULL && g->has_profile) {
+		e->has_profile = true;
+		e->profile = g->profile;
+	}
 	return 0;
 }
 
@@ -196,6 +256,8 @@ load_all(struct fraudpolicy *fp, struct db *db)
 	else if (err == -ENOENT)
 		err = 0;
 	if (err == 0)
+		err = groups_list(db, load_group, fp);
+	if (err == 0)
 		err = users_list(db, load_user, fp);
 	if (err == 0)
 		err = fraudcfg_rates_list(db, load_rate, fp);
@@ -254,6 +316,7 @@ fraudpolicy_free(struct fraudpolicy *fp)
 		rights_list_free(fp->profiles[i].deny);
 	}
 	free(fp->profiles);
+	free(fp->groups);
 	free(fp->users);
 	rating_table_free(fp->rates);
 	rights_list_free(fp->sys_allow);
@@ -276,16 +339,31 @@ user_cmp(const void *key, const void *elem)
 	return ext->len < len ? -1 : ext->len > len ? 1 : 0;
 }
 
+static const struct fp_user *
+user_find(const struct fraudpolicy *fp, struct sv ext)
+{
+	if (ext.len == 0 || fp->n_users == 0)
+		return NULL;
+	return bsearch(
+	    &ext, fp->users, fp->n_users, sizeof(*fp->users), user_cmp);
+}
+
 const struct rights_profile *
 fraudpolicy_profile_for(const struct fraudpolicy *fp, struct sv ext)
 {
-	const struct fp_user *u = NULL;
+	const struct fp_user *u = user_find(fp, ext);
 
-	if (ext.len > 0 && fp->n_users > 0)
-		u = bsearch(&ext, fp->users, fp->n_users, sizeof(*u), user_cmp);
-	if (u != NULL)
+	if (u != NULL && u->has_profile)
 		return &fp->profiles[u->profile].rp;
 	return fp->has_default ? &fp->profiles[fp->def].rp : NULL;
+}
+
+struct sv
+fraudpolicy_tenant_for(const struct fraudpolicy *fp, struct sv ext)
+{
+	const struct fp_user *u = user_find(fp, ext);
+
+	return u != NULL ? sv_cstr(u->tenant) : SV("");
 }
 
 const struct rights_profile *
@@ -356,10 +434,11 @@ fraudpolicy_rules_equal(
 }
 
 static bool
-has_ceiling(const struct fraudpolicy *fp, const char *name)
+has_ceiling(const struct fraudpolicy *fp, const struct fraudcfg_ceiling *c)
 {
 	for (size_t i = 0; i < fp->n_ceilings; i++)
-		if (strcmp(fp->ceilings[i].name, name) == 0)
+		if (fp->ceilings[i].scope == c->scope &&
+		    strcmp(fp->ceilings[i].name, c->name) == 0)
 			return true;
 	return false;
 }
@@ -376,16 +455,20 @@ static int
 apply_ceilings(const struct fraudpolicy *fp, const struct fraudpolicy *old,
     struct fraud *f)
 {
-	const struct fraud_ceiling *none = &fp->cfg.ceiling[FRAUD_SCOPE_USER];
 	int rc = 0;
 
-	for (size_t i = 0; old != NULL && i < old->n_ceilings; i++)
-		if (!has_ceiling(fp, old->ceilings[i].name))
-			note(&rc, fraud_set_ceiling(f, FRAUD_SCOPE_USER,
-			              sv_cstr(old->ceilings[i].name), none));
+	/* A ceiling removed goes back to the default of its scope. */
+	for (size_t i = 0; old != NULL && i < old->n_ceilings; i++) {
+		const struct fraudcfg_ceiling *c = &old->ceilings[i];
+
+		if (!has_ceiling(fp, c))
+			note(&rc,
+			    fraud_set_ceiling(f, c->scope, sv_cstr(c->name),
+			        &fp->cfg.ceiling[c->scope]));
+	}
 	for (size_t i = 0; i < fp->n_ceilings; i++)
 		note(&rc,
-		    fraud_set_ceiling(f, FRAUD_SCOPE_USER,
+		    fraud_set_ceiling(f, fp->ceilings[i].scope,
 		        sv_cstr(fp->ceilings[i].name), &fp->ceilings[i].c));
 	note(&rc, fraud_set_ceiling(f, FRAUD_SCOPE_GLOBAL, SV(""),
 	              &fp->cfg.ceiling[FRAUD_SCOPE_GLOBAL]));
@@ -420,6 +503,7 @@ fraudpolicy_apply(const struct fraudpolicy *fp, const struct fraudpolicy *old,
 	int rc, err;
 
 	rc = apply_ceilings(fp, old, f);
+	fraud_set_origins(f, fp->cfg.disa_enabled, fp->cfg.outdial_enabled);
 	n = fraud_export_blocks(f, now_s, NULL, 0);
 	if (n > 0) {
 		running = mem_calloc(n, sizeof(*running));

@@ -1,6 +1,7 @@
 /* The anti-fraud configuration as the signalling thread uses it
  * (R-FRAUD-1, R-FRAUD-2, R-FRAUD-3, R-FRAUD-5): rights profiles built
- * into policy/rights.h objects, each user's profile, the rate table,
+ * into policy/rights.h objects, each user's effective profile and
+ * tenant (through its group, store/groups.h), the rate table,
  * the engine's rules, the ceilings and the persisted blocks, all read
  * from the store (store/fraudcfg.h) at start and on reload, so that no
  * database read happens in the request path.
@@ -11,8 +12,9 @@
  *   - if fraudpolicy_rules_equal() says the rules are unchanged, keeps
  *     its engine (counters, calls in progress, learnt countries) and
  *     calls fraudpolicy_apply(new, old, engine, now): ceilings are set
- *     again, those removed go back to the default, blocks in force are
- *     imported, blocks an admin lifted are lifted;
+ *     again, those removed go back to the default, the DISA and outdial
+ *     switches are set, blocks in force are imported, blocks an admin
+ *     lifted are lifted;
  *   - otherwise builds a new engine from fraudpolicy_engine_config()
  *     and applies the policy to it (old NULL); the counters of the old
  *     engine are lost, so a rule change is best made outside busy
@@ -48,11 +50,14 @@ int fraudpolicy_load(struct fraudpolicy **out, struct db *db) RP_MUST_CHECK;
 /* NULL is fine. */
 void fraudpolicy_free(struct fraudpolicy *fp);
 
-/* The profile of a user: its own, else the system default; NULL when
- * neither exists (rights_check() then allows emergency calls only).
- * Valid until fraudpolicy_free(). */
+/* The profile of a user: its own, else its group's, else the system
+ * default; NULL when none exists (rights_check() then allows emergency
+ * calls only). Valid until fraudpolicy_free(). */
 const struct rights_profile *fraudpolicy_profile_for(
     const struct fraudpolicy *fp, struct sv ext);
+/* The tenant of a user: its group's; "" for none (no tenant scope).
+ * Valid until fraudpolicy_free(). */
+struct sv fraudpolicy_tenant_for(const struct fraudpolicy *fp, struct sv ext);
 /* The offset of local time from UTC (minutes) for rights windows. */
 int32_t fraudpolicy_tz_offset_min(const struct fraudpolicy *fp);
 

@@ -21,6 +21,7 @@
 #include "policy/fraud.h"
 #include "store/db.h"
 #include "store/fraudcfg.h"
+#include "store/groups.h"
 #include "store/keys.h"
 #include "store/settings.h"
 #include "store/users.h"
@@ -232,6 +233,87 @@ test_apply_and_reload(void **state)
 	fraud_free(eng);
 }
 
+/* R-FRAUD-1, R-FRAUD-2: a user's own profile, else its group's, else
+ * the default; R-FRAUD-3: the tenant of the group scopes ceilings and
+ * blocks of all its members; R-FRAUD-6: the DISA switch reaches the
+ * engine in place. */
+static void
+test_groups(void **state)
+{
+	struct fixture *f = *state;
+	struct group_info lobby = {
+	    .name = "lobbyg", .profile = "lobby", .tenant = "acme"};
+	struct group_info plain = {.name = "plain"};
+	struct fraud_ceiling c = {10000, 0};
+	struct fraud_call_info ci;
+	struct fraudpolicy *fp, *fp2;
+	struct fraud_config cfg;
+	struct fraud_decision d;
+	struct fraud *eng;
+
+	assert_int_equal(groups_add(f->db, &lobby, 1, NULL), 0);
+	assert_int_equal(groups_add(f->db, &plain, 1, NULL), 0);
+	assert_int_equal(users_set_group(f->db, SV("100"), SV("lobbyg"), 1), 0);
+	assert_int_equal(users_set_group(f->db, SV("101"), SV("lobbyg"), 1), 0);
+	assert_int_equal(
+	    users_set_profile(f->db, SV("101"), SV("international"), 1), 0);
+	assert_int_equal(
+	    users_set_group(f->db, SV("101"), SV("nope"), 1), -ENXIO);
+	assert_int_equal(fraudcfg_ceiling_set(f->db, FRAUD_SCOPE_TENANT,
+	                     SV("acme"), &c, 1, NULL),
+	    0);
+	assert_int_equal(fraudpolicy_load(&fp, f->db), 0);
+	assert_string_equal(
+	    fraudpolicy_profile_for(fp, SV("100"))->name, "lobby");
+	assert_string_equal(
+	    fraudpolicy_profile_for(fp, SV("101"))->name, "international");
+	assert_true(sv_eq(fraudpolicy_tenant_for(fp, SV("100")), SV("acme")));
+	assert_true(sv_eq(fraudpolicy_tenant_for(fp, SV("101")), SV("acme")));
+	assert_int_equal(fraudpolicy_tenant_for(fp, SV("999")).len, 0);
+
+	/* The tenant's ceiling refuses the calls of both members. */
+	fraudpolicy_engine_config(fp, &cfg);
+	assert_false(cfg.disa_enabled);
+	assert_int_equal(fraud_new(&eng, &cfg), 0);
+	assert_int_equal(fraudpolicy_apply(fp, NULL, eng, 1000), 0);
+	ci = call("101");
+	ci.tenant = fraudpolicy_tenant_for(fp, ci.user);
+	fraud_call_start(eng, &ci, 1000, &d);
+	assert_false(d.allow);
+	assert_int_equal(d.scope, FRAUD_SCOPE_TENANT);
+	ci.origin = FRAUD_ORIGIN_DISA;
+	fraud_call_start(eng, &ci, 1000, &d);
+	assert_int_equal(d.reason, FRAUD_R_ORIGIN_OFF);
+
+	/* Out of the tenant, on the default profile; DISA turned on. */
+	assert_int_equal(users_set_group(f->db, SV("101"), SV("plain"), 2), 0);
+	assert_int_equal(users_set_profile(f->db, SV("101"), SV(""), 2), 0);
+	fraud_config_defaults(&cfg);
+	cfg.disa_enabled = true;
+	assert_int_equal(fraudcfg_rules_store(f->db, &cfg, 2, NULL), 0);
+	assert_int_equal(fraudpolicy_load(&fp2, f->db), 0);
+	assert_true(fraudpolicy_rules_equal(fp, fp2));
+	assert_string_equal(
+	    fraudpolicy_profile_for(fp2, SV("101"))->name, "staff");
+	assert_int_equal(fraudpolicy_tenant_for(fp2, SV("101")).len, 0);
+	assert_int_equal(fraudpolicy_apply(fp2, fp, eng, 1001), 0);
+	ci = call("101");
+	ci.origin = FRAUD_ORIGIN_DISA;
+	fraud_call_start(eng, &ci, 1001, &d);
+	assert_true(d.allow);
+	/* The group's profile follows a change of the group. */
+	lobby.profile[0] = '\0';
+	assert_int_equal(groups_update(f->db, &lobby, 3, NULL), 0);
+	fraudpolicy_free(fp);
+	assert_int_equal(fraudpolicy_load(&fp, f->db), 0);
+	assert_string_equal(
+	    fraudpolicy_profile_for(fp, SV("100"))->name, "staff");
+	assert_true(sv_eq(fraudpolicy_tenant_for(fp, SV("100")), SV("acme")));
+	fraudpolicy_free(fp);
+	fraudpolicy_free(fp2);
+	fraud_free(eng);
+}
+
 static void
 test_load_bad_rows(void **state)
 {
@@ -281,6 +363,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_load_bad_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_oom, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

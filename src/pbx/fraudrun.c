@@ -203,7 +203,7 @@ fraudrun_outbound(struct fraudrun *r, struct sv user, enum fraud_origin origin,
 	ci = (struct fraud_call_info){
 	    .dir = FRAUD_OUTBOUND,
 	    .user = user,
-	    .tenant = SV(""),
+	    .tenant = fraudpolicy_tenant_for(r->fp, user),
 	    .e164 = number,
 	    .cls = res->cls,
 	    .rate = res->e164 ? rating_lookup(fraudpolicy_rates(r->fp), number)

@@ -1828,8 +1828,13 @@ start_calls(struct server *s)
 		ccfg.relay = s->relay;
 		rc = calls_new(&s->calls, &ccfg);
 	}
-	if (rc == 0)
+	if (rc == 0 && !s->cfg.fraud_off)
 		rc = start_fraud(s);
+	if (rc == 0 && s->cfg.fraud_off)
+		log_warn("server",
+		    "msg=\"ANTI-FRAUD ENGINE OFF (--fraud off): no cost "
+		    "ceiling, no fraud rule and no block applies to outbound "
+		    "calls; rights profiles still do\"");
 	if (rc != 0) {
 		log_error("server",
 		    "msg=\"cannot start calls (media relay "

@@ -26,6 +26,9 @@ struct server_config {
 	struct server_listen listen[SERVER_LISTEN_MAX];
 	unsigned nlisten;
 	bool tls_allow_1_2;
+	/* The anti-fraud engine (ceilings, rules, blocks) off: benchmarks
+	 * only. Rights profiles are still checked. */
+	bool fraud_off;
 	/* Networks the perimeter guard never bans nor throttles, as
 	 * "CIDR,CIDR,..." (NULL: none). */
 	const char *trusted;

@@ -860,6 +860,13 @@ fraud_call_end(struct fraud *f, uint64_t call_id, uint64_t duration_s,
 	return 0;
 }
 
+void
+fraud_set_origins(struct fraud *f, bool disa, bool outdial)
+{
+	f->cfg.disa_enabled = disa;
+	f->cfg.outdial_enabled = outdial;
+}
+
 int
 fraud_set_ceiling(struct fraud *f, enum fraud_scope scope, struct sv name,
     const struct fraud_ceiling *c)

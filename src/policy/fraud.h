@@ -257,6 +257,11 @@ int fraud_call_end(struct fraud *f, uint64_t call_id, uint64_t duration_s,
 int fraud_set_ceiling(struct fraud *f, enum fraud_scope scope, struct sv name,
     const struct fraud_ceiling *c) RP_MUST_CHECK;
 
+/* Turns DISA and the outdials on or off in place (R-FRAUD-6,
+ * R-FRAUD-7): they are switches, not rules, so a change keeps the
+ * counters. */
+void fraud_set_origins(struct fraud *f, bool disa, bool outdial);
+
 /* Spent totals of a scope in the current windows, projections included. */
 struct fraud_totals {
 	int64_t hour;

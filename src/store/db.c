@@ -342,6 +342,52 @@ static const char *const db_migrations[] = {
     " source TEXT NOT NULL,"
     " csrf TEXT NOT NULL);"
     "CREATE INDEX admin_sessions_account ON admin_sessions (account);",
+    /* 9: groups of users (store/groups.h; R-FRAUD-1, R-FRAUD-2,
+     * R-FRAUD-3). A group may carry a rights profile (NULL: the system
+     * default) that its members without a profile of their own get, and
+     * a tenant (NULL: none) whose ceilings and blocks cover its members;
+     * users.grp is NULL for a user in no group. Ceilings and blocks gain
+     * the scope 'tenant': SQLite cannot change a CHECK constraint, so
+     * both tables are built again and their rows copied. */
+    "CREATE TABLE groups ("
+    " name TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),"
+    " profile TEXT REFERENCES rights_profiles (name),"
+    " tenant TEXT CHECK (tenant IS NULL OR tenant <> ''),"
+    " description TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE INDEX groups_profile ON groups (profile);"
+    "CREATE INDEX groups_tenant ON groups (tenant);"
+    "ALTER TABLE users ADD COLUMN grp TEXT REFERENCES groups (name);"
+    "CREATE INDEX users_grp ON users (grp);"
+    "CREATE TABLE fraud_ceilings_9 ("
+    " scope TEXT NOT NULL CHECK (scope IN ('user', 'tenant', 'global')),"
+    " name TEXT NOT NULL,"
+    " hourly INTEGER NOT NULL CHECK (hourly >= 0),"
+    " daily INTEGER NOT NULL CHECK (daily >= 0),"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (scope, name),"
+    " CHECK ((scope = 'global') = (name = '')));"
+    "INSERT INTO fraud_ceilings_9 (scope, name, hourly, daily, updated_at)"
+    " SELECT scope, name, hourly, daily, updated_at FROM fraud_ceilings;"
+    "DROP TABLE fraud_ceilings;"
+    "ALTER TABLE fraud_ceilings_9 RENAME TO fraud_ceilings;"
+    "CREATE TABLE fraud_blocks_9 ("
+    " scope TEXT NOT NULL CHECK (scope IN ('user', 'tenant', 'global')),"
+    " name TEXT NOT NULL,"
+    " rule TEXT NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " since INTEGER NOT NULL CHECK (since >= 0),"
+    " until INTEGER NOT NULL CHECK (until >= 0),"
+    " lifted_at INTEGER NOT NULL DEFAULT 0 CHECK (lifted_at >= 0),"
+    " PRIMARY KEY (scope, name),"
+    " CHECK ((scope = 'global') = (name = '')));"
+    "INSERT INTO fraud_blocks_9"
+    " (scope, name, rule, reason, since, until, lifted_at)"
+    " SELECT scope, name, rule, reason, since, until, lifted_at"
+    " FROM fraud_blocks;"
+    "DROP TABLE fraud_blocks;"
+    "ALTER TABLE fraud_blocks_9 RENAME TO fraud_blocks;",
 };
 
 _Static_assert(RP_ARRAY_LEN(db_migrations) == DB_SCHEMA_VERSION,

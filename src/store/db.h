@@ -33,7 +33,7 @@
 /* How long a statement waits for another connection's lock. */
 #define DB_BUSY_TIMEOUT_MS 5000
 /* The schema version this code writes (the number of migrations). */
-#define DB_SCHEMA_VERSION 8
+#define DB_SCHEMA_VERSION 9
 
 struct db;
 struct db_stmt;

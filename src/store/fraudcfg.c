@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/groups.h"
 #include "store/settings.h"
 
 #define PROFILE_COLS                                                           \
@@ -23,6 +24,8 @@
 #define KEY_FACTOR "fraud.spend_spike.factor_pct"
 #define KEY_ALPHA "fraud.spend_spike.alpha_pct"
 #define KEY_MIN_SPEND "fraud.spend_spike.min_spend"
+#define KEY_DISA "fraud.disa"
+#define KEY_OUTDIAL "fraud.outdial"
 
 /* Longest short call and rule window we accept. */
 #define SHORT_S_MAX 3600u
@@ -31,7 +34,9 @@
 static const char *const day_names[7] = {
     "mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 static const char *const scope_names[FRAUD_SCOPE_COUNT] = {
-    [FRAUD_SCOPE_USER] = "user", [FRAUD_SCOPE_GLOBAL] = "global"};
+    [FRAUD_SCOPE_USER] = "user",
+    [FRAUD_SCOPE_TENANT] = "tenant",
+    [FRAUD_SCOPE_GLOBAL] = "global"};
 static const char *const mode_names[] = {"off", "alert", "deny", "block"};
 static const char *const rule_names[FRAUDCFG_RULE_COUNT] = {"call-rate",
     "concurrent-user", "concurrent-intl", "first-country-user",
@@ -666,6 +671,8 @@ fraudcfg_profile_remove(
 			err = -EBUSY;
 		else if (err == 0 || err == -ENOENT)
 			err = profile_user(db, name, who);
+		if (err == -ENOENT)
+			err = groups_profile_user(db, name, NULL);
 		if (err == 0)
 			err = -EBUSY;
 		else if (err == -ENOENT)
@@ -979,6 +986,8 @@ scope_check(enum fraud_scope scope, struct sv *name, const char **field)
 		*name = SV("");
 		return 0;
 	}
+	if (scope == FRAUD_SCOPE_TENANT)
+		return groups_tenant_valid(*name) ? 0 : bad(field, "name");
 	if (scope != FRAUD_SCOPE_USER)
 		return bad(field, "scope");
 	if (!users_ext_valid(*name))
@@ -1006,6 +1015,11 @@ fraudcfg_ceiling_set(struct db *db, enum fraud_scope scope, struct sv name,
 		return err;
 	if (scope == FRAUD_SCOPE_USER) {
 		err = users_get_info(db, name, &u);
+		if (err == -ENOENT)
+			err = -ENXIO;
+	} else if (scope == FRAUD_SCOPE_TENANT) {
+		/* A ceiling on a tenant no group names is a typo. */
+		err = groups_tenant_exists(db, name);
 		if (err == -ENOENT)
 			err = -ENXIO;
 	}
@@ -1411,6 +1425,11 @@ load_options(struct db *db, struct fraud_config *cfg)
 		    load_u32(db, KEY_FACTOR, 0, 100000, &cfg->spike_factor_pct);
 	if (err == 0)
 		err = load_u32(db, KEY_ALPHA, 0, 100, &cfg->spike_alpha_pct);
+	if (err == 0)
+		err = load_bool(db, KEY_DISA, "on", "off", &cfg->disa_enabled);
+	if (err == 0)
+		err = load_bool(
+		    db, KEY_OUTDIAL, "on", "off", &cfg->outdial_enabled);
 	return err;
 }
 
@@ -1496,6 +1515,12 @@ store_options(struct db *db, const struct fraud_config *cfg)
 		err = -EINVAL;
 	if (err == 0)
 		err = settings_set(db, KEY_MIN_SPEND, sv_cstr(text));
+	if (err == 0)
+		err = settings_set(
+		    db, KEY_DISA, cfg->disa_enabled ? SV("on") : SV("off"));
+	if (err == 0)
+		err = settings_set(db, KEY_OUTDIAL,
+		    cfg->outdial_enabled ? SV("on") : SV("off"));
 	return err;
 }
 

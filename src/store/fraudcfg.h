@@ -9,9 +9,12 @@
  * profile of its own has the system default (the setting
  * FRAUDCFG_DEFAULT_PROFILE). Rates are one row per prefix, in the
  * units of policy/rating.h; a rate file is imported whole or not at
- * all. Ceilings and blocks have the scope user (named by extension) or
- * global (name ""); tenants do not exist yet. Rules not stored keep the
- * engine's defaults (fraud_config_defaults()).
+ * all. Ceilings and blocks have the scope user (named by extension),
+ * tenant (the tenant of groups, store/groups.h) or global (name "").
+ * Rules not stored keep the engine's defaults (fraud_config_defaults()),
+ * DISA and the outdials included: off until turned on (R-FRAUD-6,
+ * R-FRAUD-7; settings 'fraud.disa' and 'fraud.outdial', "on" or
+ * "off").
  *
  * Text forms, shared with the command line:
  *   classes   comma-separated numplan_class_name() names
@@ -79,9 +82,9 @@ struct fraudcfg_rate {
 };
 
 struct fraudcfg_ceiling {
-	enum fraud_scope scope; /* FRAUD_SCOPE_USER or FRAUD_SCOPE_GLOBAL */
-	char name[USERS_EXT_MAX + 1];
-	struct fraud_ceiling c; /* micro-units, 0 = none */
+	enum fraud_scope scope;
+	char name[USERS_EXT_MAX + 1]; /* extension, tenant or "" */
+	struct fraud_ceiling c;       /* micro-units, 0 = none */
 	int64_t updated_at;
 };
 
@@ -123,7 +126,7 @@ int fraudcfg_window_format(
 /* Money up to 'max' micro-units. Returns 0, -EINVAL or -ERANGE. */
 int fraudcfg_money_parse(
     struct sv text, int64_t max, int64_t *out) RP_MUST_CHECK;
-/* "user" / "global" (FRAUD_SCOPE_TENANT: -EINVAL). */
+/* "user", "tenant", "global". */
 const char *fraudcfg_scope_name(enum fraud_scope scope);
 int fraudcfg_scope_parse(struct sv text, enum fraud_scope *out) RP_MUST_CHECK;
 /* "call-rate", ...; "off", "alert", "deny", "block"; "ceiling-hour",
@@ -162,8 +165,9 @@ int fraudcfg_profile_get(
 int fraudcfg_profile_list(
     struct db *db, fraudcfg_profile_cb cb, void *arg) RP_MUST_CHECK;
 /* Removes an unused profile. Returns 0, -EINVAL, -ENOENT, -EBUSY (it is
- * the default: 'user' gets ""; or a user has it: 'user' gets the first
- * such extension; 'user' may be NULL) or a store error. */
+ * the default or a group's: 'user' gets ""; or a user has it: 'user'
+ * gets the first such extension; 'user' may be NULL) or a store
+ * error. */
 int fraudcfg_profile_remove(
     struct db *db, struct sv name, char user[USERS_EXT_MAX + 1]) RP_MUST_CHECK;
 /* The number of users whose own profile is 'name' (those on the
@@ -204,7 +208,8 @@ int fraudcfg_rate_put(
 int fraudcfg_rate_remove(struct db *db, struct sv prefix) RP_MUST_CHECK;
 
 /* Sets the hourly and daily ceilings of a user (which must exist:
- * -ENXIO) or of the system (name ignored). Fields "scope", "name",
+ * -ENXIO), a tenant (which a group must name: -ENXIO) or of the system
+ * (name ignored). Fields "scope", "name",
  * "hourly", "daily". Returns 0, -EINVAL, -ENXIO or a store error. */
 int fraudcfg_ceiling_set(struct db *db, enum fraud_scope scope, struct sv name,
     const struct fraud_ceiling *c, int64_t now,
@@ -214,7 +219,8 @@ int fraudcfg_ceiling_get(struct db *db, enum fraud_scope scope, struct sv name,
     struct fraudcfg_ceiling *out) RP_MUST_CHECK;
 int fraudcfg_ceiling_remove(
     struct db *db, enum fraud_scope scope, struct sv name) RP_MUST_CHECK;
-/* The global ceiling first, then users by extension. */
+/* The global ceiling first, then tenants, then users, each by
+ * name. */
 int fraudcfg_ceiling_list(
     struct db *db, fraudcfg_ceiling_cb cb, void *arg) RP_MUST_CHECK;
 

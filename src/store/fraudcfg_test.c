@@ -19,6 +19,7 @@
 #include "policy/fraud.h"
 #include "store/db.h"
 #include "store/fraudcfg.h"
+#include "store/groups.h"
 #include "store/keys.h"
 #include "store/users.h"
 
@@ -414,7 +415,7 @@ test_ceilings(void **state)
 	    -EINVAL);
 	assert_string_equal(field, "hourly");
 	assert_int_equal(fraudcfg_ceiling_set(
-	                     f->db, FRAUD_SCOPE_TENANT, SV("t"), &c, 2, &field),
+	                     f->db, FRAUD_SCOPE_COUNT, SV("t"), &c, 2, &field),
 	    -EINVAL);
 	assert_string_equal(field, "scope");
 	assert_int_equal(
@@ -422,6 +423,88 @@ test_ceilings(void **state)
 	assert_int_equal(
 	    fraudcfg_ceiling_remove(f->db, FRAUD_SCOPE_USER, SV("100")),
 	    -ENOENT);
+}
+
+/* R-FRAUD-3: tenant ceilings and blocks; a tenant is named by a
+ * group, and the migration kept the CHECK of the other scopes. */
+static void
+test_tenants(void **state)
+{
+	struct fixture *f = *state;
+	struct fraud_ceiling c = {1000000, 3000000};
+	struct group_info g = {.name = "sales", .tenant = "acme"};
+	struct fraud_block b = {.scope = FRAUD_SCOPE_TENANT,
+	    .reason = FRAUD_R_CEILING_HOUR,
+	    .since_s = 10};
+	struct fraudcfg_ceiling got;
+	struct fraudcfg_block gb;
+	const char *field = NULL;
+
+	/* No group has the tenant yet: a typo, refused. */
+	assert_int_equal(fraudcfg_ceiling_set(f->db, FRAUD_SCOPE_TENANT,
+	                     SV("acme"), &c, 1, &field),
+	    -ENXIO);
+	assert_int_equal(groups_add(f->db, &g, 1, &field), 0);
+	assert_int_equal(fraudcfg_ceiling_set(f->db, FRAUD_SCOPE_TENANT,
+	                     SV("acme"), &c, 1, &field),
+	    0);
+	assert_int_equal(fraudcfg_ceiling_set(f->db, FRAUD_SCOPE_TENANT,
+	                     SV("Acme"), &c, 1, &field),
+	    -EINVAL);
+	assert_string_equal(field, "name");
+	assert_int_equal(fraudcfg_ceiling_set(
+	                     f->db, FRAUD_SCOPE_TENANT, SV(""), &c, 1, &field),
+	    -EINVAL);
+	assert_int_equal(
+	    fraudcfg_ceiling_get(f->db, FRAUD_SCOPE_TENANT, SV("acme"), &got),
+	    0);
+	assert_int_equal(got.scope, FRAUD_SCOPE_TENANT);
+	assert_string_equal(got.name, "acme");
+	assert_int_equal(got.c.day, 3000000);
+	assert_string_equal(fraudcfg_scope_name(FRAUD_SCOPE_TENANT), "tenant");
+	/* Blocks of a tenant persist and are lifted like a user's. */
+	snprintf(b.name, sizeof(b.name), "acme");
+	assert_int_equal(fraudcfg_block_put(f->db, &b, SV("")), 0);
+	assert_int_equal(
+	    fraudcfg_block_get(f->db, FRAUD_SCOPE_TENANT, SV("acme"), &gb), 0);
+	assert_int_equal(gb.b.scope, FRAUD_SCOPE_TENANT);
+	assert_int_equal(gb.b.reason, FRAUD_R_CEILING_HOUR);
+	assert_int_equal(
+	    fraudcfg_block_lift(f->db, FRAUD_SCOPE_TENANT, SV("acme"), 20), 0);
+	assert_int_equal(
+	    fraudcfg_block_get(f->db, FRAUD_SCOPE_TENANT, SV("acme"), &gb), 0);
+	assert_int_equal(gb.lifted_at, 20);
+	assert_int_equal(
+	    fraudcfg_ceiling_remove(f->db, FRAUD_SCOPE_TENANT, SV("acme")), 0);
+}
+
+/* R-FRAUD-6, R-FRAUD-7: DISA and the outdials are off until turned on,
+ * and stored with the rules. */
+static void
+test_origin_switches(void **state)
+{
+	struct fixture *f = *state;
+	struct fraud_config cfg, back;
+	const char *field = NULL;
+
+	fraud_config_defaults(&back);
+	assert_int_equal(fraudcfg_rules_load(f->db, &back), 0);
+	assert_false(back.disa_enabled);
+	assert_false(back.outdial_enabled);
+	fraud_config_defaults(&cfg);
+	cfg.disa_enabled = true;
+	assert_int_equal(fraudcfg_rules_store(f->db, &cfg, 1, &field), 0);
+	fraud_config_defaults(&back);
+	assert_int_equal(fraudcfg_rules_load(f->db, &back), 0);
+	assert_true(back.disa_enabled);
+	assert_false(back.outdial_enabled);
+	cfg.disa_enabled = false;
+	cfg.outdial_enabled = true;
+	assert_int_equal(fraudcfg_rules_store(f->db, &cfg, 2, &field), 0);
+	fraud_config_defaults(&back);
+	assert_int_equal(fraudcfg_rules_load(f->db, &back), 0);
+	assert_false(back.disa_enabled);
+	assert_true(back.outdial_enabled);
 }
 
 /* R-FRAUD-3: blocks survive restarts; a lift is kept as a mark. */
@@ -552,6 +635,9 @@ main(void)
 	        test_profile_members, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ceilings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_origin_switches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
 	};
 

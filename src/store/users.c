@@ -21,8 +21,9 @@ _Static_assert(USERS_ACL_ENTRY_STRLEN == BANS_ADDR_STRLEN,
 /* The public columns, in the order users_fill_info() reads them. */
 #define USERS_INFO_COLS                                                        \
 	"ext, display_name, enabled, created_at, updated_at, srtp, codecs, "   \
-	"acl, alternate, outbound_number, COALESCE(profile, '')"
-#define USERS_INFO_NCOLS 11
+	"acl, alternate, outbound_number, COALESCE(profile, ''), "             \
+	"COALESCE(grp, '')"
+#define USERS_INFO_NCOLS 12
 
 bool
 users_ext_valid(struct sv ext)
@@ -367,6 +368,8 @@ users_fill_info(struct user_info *u, struct db_stmt *st)
 	    users_fill_text(u->outbound_number, sizeof(u->outbound_number),
 	        db_col_text(st, 9), users_outbound_valid) != 0 ||
 	    users_fill_text(u->profile, sizeof(u->profile), db_col_text(st, 10),
+	        users_profile_or_default) != 0 ||
+	    users_fill_text(u->group, sizeof(u->group), db_col_text(st, 11),
 	        users_profile_or_default) != 0)
 		return -EBADMSG;
 	return 0;
@@ -623,23 +626,24 @@ users_set_continuity(struct db *db, struct sv ext, struct sv alternate,
 	return users_write(db, st, true);
 }
 
-int
-users_set_profile(struct db *db, struct sv ext, struct sv profile, int64_t now)
+/* Sets a nullable column naming a row of another table ('exists', a
+ * count query): the user's profile or group. */
+static int
+users_set_ref(struct db *db, struct sv ext, struct sv ref, const char *exists,
+    const char *update, int64_t now)
 {
 	struct db_stmt *st;
 	int err;
 
-	if (!users_ext_valid(ext) || !users_profile_or_default(profile))
+	if (!users_ext_valid(ext) || !users_profile_or_default(ref))
 		return -EINVAL;
 	err = db_tx_begin(db);
 	if (err != 0)
 		return err;
-	if (profile.len > 0) {
-		err = db_prepare(db,
-		    "SELECT count(*) FROM rights_profiles WHERE name = ?1",
-		    &st);
+	if (ref.len > 0) {
+		err = db_prepare(db, exists, &st);
 		if (err == 0) {
-			db_bind_text(st, 1, profile);
+			db_bind_text(st, 1, ref);
 			err = db_step(st);
 			if (err == DB_ROW)
 				err = db_col_int64(st, 0) > 0 ? 0 : -ENXIO;
@@ -649,18 +653,32 @@ users_set_profile(struct db *db, struct sv ext, struct sv profile, int64_t now)
 		}
 	}
 	if (err == 0)
-		err = db_prepare(db,
-		    "UPDATE users SET profile = ?2, updated_at = ?3"
-		    " WHERE ext = ?1",
-		    &st);
+		err = db_prepare(db, update, &st);
 	if (err != 0) {
 		db_tx_rollback(db);
 		return err;
 	}
 	db_bind_text(st, 1, ext);
-	db_bind_text(st, 2, profile.len > 0 ? profile : SV_NULL);
+	db_bind_text(st, 2, ref.len > 0 ? ref : SV_NULL);
 	db_bind_int64(st, 3, now);
 	return users_write(db, st, true);
+}
+
+int
+users_set_profile(struct db *db, struct sv ext, struct sv profile, int64_t now)
+{
+	return users_set_ref(db, ext, profile,
+	    "SELECT count(*) FROM rights_profiles WHERE name = ?1",
+	    "UPDATE users SET profile = ?2, updated_at = ?3 WHERE ext = ?1",
+	    now);
+}
+
+int
+users_set_group(struct db *db, struct sv ext, struct sv group, int64_t now)
+{
+	return users_set_ref(db, ext, group,
+	    "SELECT count(*) FROM groups WHERE name = ?1",
+	    "UPDATE users SET grp = ?2, updated_at = ?3 WHERE ext = ?1", now);
 }
 
 int

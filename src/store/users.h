@@ -59,6 +59,8 @@ _Static_assert(USERS_ALTERNATE_STRLEN >= USERS_E164_STRLEN,
 /* The name of a rights profile (store/fraudcfg.h): 1 to 32 of
  * [a-z0-9_-]. */
 #define USERS_PROFILE_MAX 32
+/* The name of a group (store/groups.h): the same rules. */
+#define USERS_GROUP_MAX 32
 
 /* What users_list() shows: everything but the secrets. */
 struct user_info {
@@ -71,6 +73,7 @@ struct user_info {
 	char alternate[USERS_ALTERNATE_STRLEN];  /* ext, +E164 or "" */
 	char outbound_number[USERS_E164_STRLEN]; /* caller ID, "" = trunk's */
 	char profile[USERS_PROFILE_MAX + 1];     /* rights, "" = default */
+	char group[USERS_GROUP_MAX + 1];         /* "" = in no group */
 	int64_t created_at;                      /* seconds since the epoch */
 	int64_t updated_at;
 };
@@ -168,6 +171,12 @@ bool users_profile_valid(struct sv name);
  * profile) or a store error. */
 int users_set_profile(
     struct db *db, struct sv ext, struct sv profile, int64_t now) RP_MUST_CHECK;
+
+/* Puts the user in the group 'group' (which must exist), or in no
+ * group when 'group' is empty. Returns 0, -EINVAL (bad ext or name),
+ * -ENOENT (no such user), -ENXIO (no such group) or a store error. */
+int users_set_group(
+    struct db *db, struct sv ext, struct sv group, int64_t now) RP_MUST_CHECK;
 
 /* Enables or disables a user. Returns 0, -EINVAL, -ENOENT or a store
  * error. */

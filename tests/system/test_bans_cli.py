@@ -128,7 +128,7 @@ def test_bans_survive_reopen(data):
     finally:
         conn.close()
     assert rows == [("203.0.113.0/24", 1, "admin")]
-    assert version == 8
+    assert version == 9
     assert "203.0.113.0/24" in listed(data)
 
 

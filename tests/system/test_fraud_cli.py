@@ -214,7 +214,11 @@ def test_blocks(data):
     failed(data.cli("fraud", "unblock", "user", "100"), 1, "is not blocked")
     lines = ok(data.cli("fraud", "blocks")).stdout.splitlines()
     assert [line.split()[0] for line in lines[1:]] == ["global"]
-    failed(data.cli("fraud", "unblock", "tenant", "x"), 2, "usage")
+    failed(data.cli("fraud", "unblock", "tenant", "x"), 1, "is not blocked")
+    failed(data.cli("fraud", "block", "--tenant", "x"), 1, "no tenant x")
+    failed(data.cli("fraud", "unblock", "--tenant", "X!"), 2,
+           "invalid tenant")
+    failed(data.cli("fraud", "unblock", "planet", "x"), 2, "usage")
 
 
 def rules(data):

@@ -410,7 +410,7 @@ def test_user_continuity(data):
 
 
 def test_schema_version(data):
-    assert query(data, "SELECT version FROM schema_version") == [(8,)]
+    assert query(data, "SELECT version FROM schema_version") == [(9,)]
     # The schema itself refuses an IP trunk without networks.
     ok(add_ip(data))
     conn = sqlite3.connect(str(data.path / "rempart.db"))
