@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -327,6 +328,8 @@ static const struct api_route_def *const api_route_tables[] = {
     api_routes_rights,
     api_routes_rates,
     api_routes_settings,
+    api_routes_userops,
+    api_routes_cdr_export,
 };
 
 /* True when 'path' (under /api/v1/) is the route's, with its tail in
@@ -629,7 +632,10 @@ api_console(
 void
 api_actor(const struct api_call *k, char *actor, size_t size, const char **role)
 {
-	if (k->session) {
+	if (k->local) {
+		snprintf(actor, size, "%s", k->local_actor);
+		*role = rbac_role_name(k->key.role);
+	} else if (k->session) {
 		snprintf(actor, size, "%s", k->acct.name);
 		*role = k->acct.role;
 	} else {
@@ -716,7 +722,14 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 	bool done;
 	int rc;
 
-	if (!api_source_allowed(a, c, k.src, sizeof(k.src)))
+	if (api_local_conn(a, c)) {
+		/* No allow list, key, cookie or CSRF token: the socket's
+		 * mode and the peer's uid decide. */
+		if (api_local_auth(&k) != 0)
+			return api_error(c, MHD_HTTP_FORBIDDEN, "forbidden",
+			    "not allowed for this user");
+		rc = 0;
+	} else if (!api_source_allowed(a, c, k.src, sizeof(k.src)))
 		rc = -EACCES;
 	else if (console_find(a->console, url) != NULL)
 		return api_console(a, &k, url, method);
@@ -751,7 +764,8 @@ api_dispatch(struct api *a, struct MHD_Connection *c, const char *url,
 	if (!api_rate_ok(a, k.key.id))
 		return api_error_h(c, MHD_HTTP_TOO_MANY_REQUESTS,
 		    "rate_limited", "too many requests", "Retry-After", "1");
-	if (!k.session && now - k.key.last_used_at >= API_TOUCH_INTERVAL_S) {
+	if (!k.session && !k.local &&
+	    now - k.key.last_used_at >= API_TOUCH_INTERVAL_S) {
 		rc = apikeys_touch(a->db, sv_cstr(k.key.id), now);
 		if (rc != 0)
 			log_warn("api",
@@ -806,8 +820,14 @@ api_body_max(struct api *a, struct MHD_Connection *c, const char *url,
 	int rc;
 
 	d = api_route_find(url, method, &k.tail, allow, sizeof(allow));
-	if (d == NULL || api_route_body_max(d) <= API_BODY_MAX ||
-	    !api_source_allowed(a, c, k.src, sizeof(k.src)))
+	if (d == NULL || api_route_body_max(d) <= API_BODY_MAX)
+		return API_BODY_MAX;
+	/* Only root and the server's own user can open the local socket
+	 * (mode 0600); its peer is checked again when the request is
+	 * answered. */
+	if (api_local_conn(a, c))
+		return api_route_body_max(d);
+	if (!api_source_allowed(a, c, k.src, sizeof(k.src)))
 		return API_BODY_MAX;
 	bearer = api_bearer(c);
 	rc = bearer.p != NULL ? apikeys_verify(a->db, bearer, now, &k.key)
@@ -850,6 +870,7 @@ api_handle(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct api *a = cls;
 	struct api_req *r = *con_cls;
+	enum MHD_Result ret;
 
 	(void)version;
 	if (r == NULL) {
@@ -861,7 +882,9 @@ api_handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (r == NULL)
 			return MHD_NO;
 		*con_cls = r;
+		pthread_mutex_lock(&a->lock);
 		r->max = api_body_max(a, c, url, method);
+		pthread_mutex_unlock(&a->lock);
 		/* Refused before a byte of the body is read. */
 		if (cl != NULL &&
 		    (sv_to_u64(sv_cstr(cl), UINT64_MAX, &n) != 0 ||
@@ -894,11 +917,15 @@ api_handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (r->answered)
 		return MHD_YES;
 	r->answered = true;
+	pthread_mutex_lock(&a->lock);
 	if (r->max > API_BODY_MAX)
-		return api_dispatch(
+		ret = api_dispatch(
 		    a, c, url, method, sv_make(r->raw, r->raw_len), false);
-	return api_dispatch(a, c, url, method, sv_make(r->json, r->json_len),
-	    r->body > API_JSON_MAX);
+	else
+		ret = api_dispatch(a, c, url, method,
+		    sv_make(r->json, r->json_len), r->body > API_JSON_MAX);
+	pthread_mutex_unlock(&a->lock);
+	return ret;
 }
 
 static void
@@ -989,6 +1016,8 @@ api_stop(struct api *a)
 		return;
 	if (a->mhd != NULL)
 		MHD_stop_daemon(a->mhd);
+	api_local_stop(a);
+	pthread_mutex_destroy(&a->lock);
 	db_close(a->db);
 	keys_free(a->keys);
 	console_free(a->console);
@@ -1052,18 +1081,14 @@ api_common_load(const struct api_config *cfg, struct secret_list **out)
 	return rc;
 }
 
-int
-api_start(struct api **out, const struct api_config *cfg)
+/* The HTTPS listener's address; -EINVAL when it is not a literal. */
+static int
+api_https_addr(
+    const struct api_config *cfg, struct sockaddr_storage *ss, unsigned *flags)
 {
-	struct sockaddr_storage ss = {0};
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_TLS;
-	struct api *a;
-	int rc;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
-	if (sodium_init() < 0)
-		return -EIO;
 	if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
 		log_error("api", "msg=\"libmicrohttpd has no TLS support\"");
 		return -ENOTSUP;
@@ -1074,13 +1099,75 @@ api_start(struct api **out, const struct api_config *cfg)
 	} else if (inet_pton(AF_INET6, cfg->addr, &s6->sin6_addr) == 1) {
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(cfg->port);
-		flags |= MHD_USE_IPv6;
+		*flags |= MHD_USE_IPv6;
 	} else {
 		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The HTTPS listener, with the data directory's certificate. */
+static int
+api_https_start(struct api *a, const struct api_config *cfg,
+    struct sockaddr_storage *ss, unsigned flags)
+{
+	int rc;
+
+	rc = api_read_pem(cfg->data_dir, "cert.pem", &a->cert, &a->cert_len);
+	if (rc == 0)
+		rc = api_read_pem(
+		    cfg->data_dir, "key.pem", &a->key, &a->key_len);
+	if (rc != 0) {
+		log_error("api",
+		    "msg=\"cannot read the TLS certificate or "
+		    "key\" err=%d",
+		    -rc);
+		return rc;
+	}
+	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, api_handle, a,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+	    MHD_OPTION_HTTPS_MEM_KEY, a->key, MHD_OPTION_HTTPS_MEM_CERT,
+	    a->cert, MHD_OPTION_HTTPS_PRIORITIES, API_TLS_PRIORITIES,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED,
+	    api_completed, (void *)NULL, MHD_OPTION_END);
+	if (a->mhd == NULL) {
+		log_error("api",
+		    "msg=\"cannot start the HTTPS server\" "
+		    "addr=%s port=%u",
+		    cfg->addr, (unsigned)cfg->port);
+		return -EADDRNOTAVAIL;
+	}
+	log_info("api", "msg=listening addr=%s port=%u", cfg->addr,
+	    (unsigned)cfg->port);
+	return 0;
+}
+
+int
+api_start(struct api **out, const struct api_config *cfg)
+{
+	struct sockaddr_storage ss = {0};
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_TLS;
+	struct api *a;
+	int rc;
+
+	if (sodium_init() < 0)
+		return -EIO;
+	if (!cfg->local_only) {
+		rc = api_https_addr(cfg, &ss, &flags);
+		if (rc != 0)
+			return rc;
 	}
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return -ENOMEM;
+	if (pthread_mutex_init(&a->lock, NULL) != 0) {
+		free(a);
+		return -ENOMEM;
+	}
 	rc = api_allow_parse(
 	    cfg->allow != NULL ? cfg->allow : API_ALLOW_DEFAULT, &a->allow);
 	if (rc != 0) {
@@ -1091,7 +1178,8 @@ api_start(struct api **out, const struct api_config *cfg)
 	a->reload = cfg->reload;
 	a->reload_arg = cfg->reload_arg;
 	a->live = cfg->live;
-	api_console_load(a, cfg);
+	if (!cfg->local_only)
+		api_console_load(a, cfg);
 	api_rates_plan_load(a, cfg->share_dir);
 	a->data_dir = strdup(cfg->data_dir);
 	if (a->data_dir == NULL) {
@@ -1107,17 +1195,6 @@ api_start(struct api **out, const struct api_config *cfg)
 		goto fail;
 	a->rate = cfg->rate_per_s != 0 ? cfg->rate_per_s : API_RATE_DEFAULT;
 	a->burst = cfg->burst != 0 ? cfg->burst : API_BURST_DEFAULT;
-	rc = api_read_pem(cfg->data_dir, "cert.pem", &a->cert, &a->cert_len);
-	if (rc == 0)
-		rc = api_read_pem(
-		    cfg->data_dir, "key.pem", &a->key, &a->key_len);
-	if (rc != 0) {
-		log_error("api",
-		    "msg=\"cannot read the TLS certificate or "
-		    "key\" err=%d",
-		    -rc);
-		goto fail;
-	}
 	rc = keys_load(cfg->data_dir, &a->keys);
 	if (rc == 0)
 		rc = db_open(&a->db, cfg->data_dir);
@@ -1125,26 +1202,17 @@ api_start(struct api **out, const struct api_config *cfg)
 		log_error("api", "msg=\"cannot open the store\" err=%d", -rc);
 		goto fail;
 	}
-	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, api_handle, a,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_HTTPS_MEM_KEY, a->key, MHD_OPTION_HTTPS_MEM_CERT,
-	    a->cert, MHD_OPTION_HTTPS_PRIORITIES, API_TLS_PRIORITIES,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED,
-	    api_completed, (void *)NULL, MHD_OPTION_END);
-	if (a->mhd == NULL) {
-		log_error("api",
-		    "msg=\"cannot start the HTTPS server\" "
-		    "addr=%s port=%u",
-		    cfg->addr, (unsigned)cfg->port);
-		rc = -EADDRNOTAVAIL;
-		goto fail;
+	if (!cfg->local_only) {
+		rc = api_https_start(a, cfg, &ss, flags);
+		if (rc != 0)
+			goto fail;
 	}
-	log_info("api", "msg=listening addr=%s port=%u", cfg->addr,
-	    (unsigned)cfg->port);
+	if (cfg->socket_path != NULL) {
+		rc = api_local_start(
+		    a, cfg->socket_path, api_handle, api_completed);
+		if (rc != 0)
+			goto fail;
+	}
 	*out = a;
 	return 0;
 fail:

@@ -2,14 +2,22 @@
  *
  * libmicrohttpd serves TLS 1.3 only (GnuTLS priorities), with the data
  * directory's certificate (tls/cert.pem, tls/key.pem), on one internal
- * thread of its own. That thread alone touches the API's own database
- * connection (WAL lets it read beside the signalling loop and the store
- * writer) and the rate-limit buckets, so neither needs a lock. Changes
+ * thread of its own. One request at a time (the local socket's thread
+ * takes the same lock) touches the API's own database connection (WAL
+ * lets it read beside the signalling loop and the store writer) and the
+ * rate-limit buckets. Changes
  * are written to the store, which the signalling loop reloads when
  * told (api_config.reload); commands that change signalling state
  * directly will be posted to the loop (DESIGN.md "Threads").
  *
- * Every request is authenticated with "Authorization: Bearer rpk_..."
+ * The same API is served on a local Unix socket (api_config.socket_path,
+ * by default DATA/rempart.sock): plain HTTP, mode 0600, each connection
+ * authenticated by its peer's credentials (SO_PEERCRED): root and the
+ * server's own user are administrators ("local:NAME", source "local"),
+ * anybody else gets 403 and a security log line. The command line is
+ * its client (DESIGN.md).
+ *
+ * Every HTTPS request is authenticated with "Authorization: Bearer rpk_..."
  * (admin/apikeys.h) or with the session cookie of an administrator
  * account (store/admins.h; R-AUTH-6), limited per key or session by a
  * token bucket, and checked against the access table (admin/rbac.h).
@@ -26,8 +34,12 @@
  * login, failure, lockout, password change, enrolment and logout is
  * audited, in the transaction of the change.
  *
- * Changes (R-ADMIN-2, R-ADMIN-4): POST /api/v1/users {ext, name}
- * creates an extension with a generated SIP secret, returned once; POST
+ * Changes (R-ADMIN-2, R-ADMIN-4): POST /api/v1/users {ext, name,
+ * secret?} creates an extension with the secret given (checked by the
+ * SIP secret policy) or a generated one, returned once; PATCH
+ * /api/v1/users/EXT {enabled} enables or disables it, DELETE removes it
+ * and POST /api/v1/users/EXT/secret {secret?} resets its secret (the
+ * helpdesk's reset, or a user's own); POST
  * /api/v1/bans {addr, for?, reason?} and DELETE /api/v1/bans/ADDR ban
  * and unban; POST /api/v1/fraud/unblock {scope, name?} lifts an
  * anti-fraud block. Operator trunks (/api/v1/trunks), outbound routes
@@ -40,7 +52,8 @@
  * account or key, its role, the source address, the state before and
  * after, never a secret) in one transaction; then the daemon is asked
  * to reload (api_config.reload). GET /api/v1/registrations lists the
- * live registrations and GET /api/v1/fraud/blocks the blocks in force.
+ * live registrations and GET /api/v1/fraud/blocks the blocks in force;
+ * GET /api/v1/cdrs/export.csv the call records as CSV (RFC 4180).
  *
  * Rights and anti-fraud (R-FRAUD-1..5), as `rempart profile`, `rate`,
  * `ceiling` and `fraud` with the same checks and audit entries:
@@ -79,7 +92,9 @@
 #ifndef RP_ADMIN_API_H
 #define RP_ADMIN_API_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/un.h>
 
 #include "core/compiler.h"
 #include "core/live.h"
@@ -139,6 +154,12 @@ struct api_config {
 	 * published by the signalling loop; borrowed. NULL: GET /calls
 	 * and /status answer 503. */
 	struct live *live;
+	/* The local Unix socket: the same API in plain HTTP, mode 0600,
+	 * each peer authenticated by its uid (root or the server's own
+	 * user: an administrator, "local:NAME"); NULL: none. */
+	const char *socket_path;
+	/* No HTTPS listener, no certificate: the local socket only. */
+	bool local_only;
 };
 
 struct api;
@@ -149,10 +170,18 @@ struct api;
 int api_addr_parse(const char *text, struct api_config *cfg) RP_MUST_CHECK;
 
 /* Loads the master key and the TLS certificate, opens a database
- * connection and starts serving. Returns 0, or a negative errno having
+ * connection and starts serving (HTTPS unless local_only, and the
+ * local socket when socket_path is set). Returns 0, or a negative errno having
  * logged why. Start-up code; call it after the signal mask is set
  * (the server thread inherits it). */
 int api_start(struct api **out, const struct api_config *cfg) RP_MUST_CHECK;
+
+/* The socket address of 'path'. One too long for sun_path is reached
+ * through its directory's descriptor ("/proc/self/fd/N/NAME", usable by
+ * this process only): *dirfd is then that descriptor, to close once
+ * bound or connected, else -1. Returns 0 or a negative errno. */
+int api_socket_addr(
+    const char *path, struct sockaddr_un *sun, int *dirfd) RP_MUST_CHECK;
 
 /* Stops serving (waits for the thread), closes the connection and
  * wipes the key material. NULL is fine. */

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,6 +16,7 @@
 #include "admin/rbac.h"
 #include "core/sv.h"
 #include "store/admins.h"
+#include "store/audit.h"
 
 #define API_BUCKETS 256u
 #define API_PARAMS_MAX 8u
@@ -55,12 +57,18 @@ struct api {
 	void *reload_arg;
 	struct live *live; /* NULL: no supervision */
 	struct api_bucket buckets[API_BUCKETS];
+	/* The local socket (api_local.c): its server and path; 'lock'
+	 * lets one request at a time use the connection and buckets. */
+	struct MHD_Daemon *local_mhd;
+	char *sock_path;
+	pthread_mutex_t lock;
 };
 
 /* How a route's path ends. */
 enum api_tail {
 	API_TAIL_NONE,    /* the path exactly */
-	API_TAIL_SEGMENT, /* one more segment, without '/' ("users/100") */
+	API_TAIL_SEGMENT, /* one more segment, without '/' ("users/100"); a
+	                   * path "users/<*>/secret" has it in place of '*' */
 	API_TAIL_ANY, /* anything non-empty ("bans/192.0.2.0/24", decoded) */
 	/* One segment in place of the '*' of the route's path, for
 	 * users/EXT/profile. */
@@ -97,6 +105,8 @@ extern const struct api_route_def api_routes_routes[]; /* and DIDs */
 extern const struct api_route_def api_routes_rights[];
 extern const struct api_route_def api_routes_rates[];
 extern const struct api_route_def api_routes_settings[];
+extern const struct api_route_def api_routes_userops[];
+extern const struct api_route_def api_routes_cdr_export[];
 
 struct api_param {
 	const char *name;
@@ -127,6 +137,8 @@ struct api_call {
 	struct sv body; /* the JSON body, API_JSON_MAX bytes at most (or
 	                 * up to the route's body_max) */
 	bool body_over; /* the body was longer */
+	bool local;     /* came through the local socket */
+	char local_actor[AUDIT_FIELD_MAX + 1]; /* "local:NAME" */
 };
 
 struct api_page {
@@ -255,6 +267,29 @@ int api_member_bool(json_t *o, const char *name, bool *out);
 /* Loads the destination tables into a->plan (api_rates.c), for the
  * class of a number; without them the class is left out. */
 void api_rates_plan_load(struct api *a, const char *share_dir);
+/* The local socket (api_local.c). */
+
+/* Binds 'path' (mode 0600, plain HTTP) and serves the API on it with
+ * 'handler' and 'done'. Returns 0 or a negative errno having logged
+ * why. */
+int api_local_start(struct api *a, const char *path,
+    MHD_AccessHandlerCallback handler, MHD_RequestCompletedCallback done);
+
+/* Stops the local server and removes its socket. */
+void api_local_stop(struct api *a);
+
+/* True when 'c' came through the local socket. */
+bool api_local_conn(const struct api *a, struct MHD_Connection *c);
+
+/* Authenticates a local request by its peer's credentials: the root
+ * or the daemon's own user is an administrator. Returns 0 or
+ * -EPERM. */
+int api_local_auth(struct api_call *k);
+
+/* A SIP secret given by the caller passes the policy (R-AUTH-3);
+ * false after answering 400 (api_userops.c). */
+bool api_user_secret_ok(
+    struct api_call *k, struct sv ext, struct sv secret, enum MHD_Result *ret);
 
 /* Sessions (api_session.c). */
 

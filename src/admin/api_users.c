@@ -21,12 +21,12 @@
 static json_t *
 api_user_json(const struct user_info *u)
 {
-	return json_pack("{s:s,s:s,s:b,s:b,s:s,s:s,s:s,s:s,s:I,s:I}", "ext",
+	return json_pack("{s:s,s:s,s:b,s:b,s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "ext",
 	    u->ext, "display_name", u->display_name, "enabled", u->enabled,
 	    "srtp_required", u->srtp_required, "codecs", u->codecs, "acl",
 	    u->acl, "alternate", u->alternate, "outbound_number",
-	    u->outbound_number, "created_at", (json_int_t)u->created_at,
-	    "updated_at", (json_int_t)u->updated_at);
+	    u->outbound_number, "profile", u->profile, "created_at",
+	    (json_int_t)u->created_at, "updated_at", (json_int_t)u->updated_at);
 }
 
 static int
@@ -99,19 +99,21 @@ api_user(struct api_call *k)
 	return api_send(k->conn, MHD_HTTP_OK, api_user_json(&u), NULL, NULL);
 }
 
-/* POST /api/v1/users {ext, name}: a new extension with a generated SIP
- * secret, returned once (as `rempart user add --generate-secret`). */
+/* POST /api/v1/users {ext, name, secret?}: a new extension with the
+ * secret given (checked by the policy) or a generated one, returned
+ * once (as `rempart user add`). */
 static enum MHD_Result
 api_user_add(struct api_call *k)
 {
-	static const char *const members[] = {"ext", "name", NULL};
+	static const char *const members[] = {"ext", "name", "secret", NULL};
 	char secret[SECRET_MAX_LEN + 2], realm[SETTINGS_VALUE_MAX + 1],
 	    object[USERS_EXT_MAX + 1];
 	struct sip_auth_ha1 ha1;
 	enum MHD_Result ret = MHD_NO;
 	struct user_info u;
-	struct sv ext, name;
+	struct sv ext, name, given;
 	json_t *o, *body;
+	bool generated;
 	int rc;
 
 	o = api_body(k, &ret);
@@ -119,25 +121,35 @@ api_user_add(struct api_call *k)
 		return ret;
 	ext = api_json_sv(o, "ext");
 	name = api_json_sv(o, "name");
+	given = api_json_sv(o, "secret");
+	generated = json_object_get(o, "secret") == NULL;
 	rc = -EINVAL;
 	if (!api_body_members_ok(o, members))
 		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
-		    "unknown member: the body takes ext and name");
+		    "unknown member: the body takes ext, name and secret");
 	else if (ext.p == NULL || !users_ext_valid(ext))
 		ret = api_bad_field(
 		    k->conn, "ext", "1-32 letters, digits, '.', '_' or '-'");
 	else if (name.p == NULL || name.len == 0 || !users_name_valid(name))
 		ret =
 		    api_bad_field(k->conn, "name", "1-64 printable characters");
-	else
+	else if (!generated && given.p == NULL)
+		ret = api_bad_field(k->conn, "secret", "a string");
+	else if (generated || api_user_secret_ok(k, ext, given, &ret))
 		rc = 0;
 	if (rc != 0) {
-		json_decref(o);
+		api_body_free(o);
 		return ret;
 	}
 	memcpy(object, ext.p, ext.len);
 	object[ext.len] = '\0';
-	rc = secret_generate(secret, sizeof(secret), SECRET_GEN_DEFAULT_LEN);
+	if (!generated) {
+		memcpy(secret, given.p, given.len);
+		secret[given.len] = '\0';
+	} else {
+		rc = secret_generate(
+		    secret, sizeof(secret), SECRET_GEN_DEFAULT_LEN);
+	}
 	if (rc == 0)
 		rc = settings_get(
 		    k->api->db, SETTINGS_SIP_REALM, realm, sizeof(realm));
@@ -145,7 +157,7 @@ api_user_add(struct api_call *k)
 		rc = sip_auth_ha1_set(
 		    &ha1, ext, sv_cstr(realm), sv_cstr(secret));
 	if (rc != 0) {
-		json_decref(o);
+		api_body_free(o);
 		sodium_memzero(secret, sizeof(secret));
 		return api_store_error(k->conn, "users.add", rc);
 	}
@@ -161,7 +173,7 @@ api_user_add(struct api_call *k)
 		rc = api_tx_end(k->api, rc);
 	}
 	sip_auth_ha1_wipe(&ha1);
-	json_decref(o);
+	api_body_free(o);
 	if (rc == 0)
 		rc = users_get_info(k->api->db, sv_cstr(object), &u);
 	if (rc == -EEXIST)
@@ -178,7 +190,7 @@ api_user_add(struct api_call *k)
 	}
 	api_reload(k->api);
 	body = api_user_json(&u);
-	if (body != NULL &&
+	if (body != NULL && generated &&
 	    json_object_set_new(body, "secret", json_string(secret)) != 0) {
 		json_decref(body);
 		body = NULL;

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apiclient.h"
+
 int
 fail(const char *what, int err)
 {
@@ -82,6 +84,8 @@ close_store(struct cli *c)
 {
 	db_close(c->db);
 	keys_free(c->keys);
+	apiclient_close(c->api);
+	c->api = NULL;
 }
 
 /* The Unix user running the CLI: the actor of its audit entries. A
@@ -257,31 +261,6 @@ format_until(int64_t until, char *out, size_t size)
 	if (until == 0)
 		return "permanent";
 	return format_utc(until, out, size);
-}
-
-/* Opens the security log before a change is made, so that a change is
- * never made that could not be logged (R-ADMIN-4). */
-int
-open_seclog(const struct cli *c, struct seclog **out)
-{
-	int rc = seclog_open(out, c->data_dir);
-
-	return rc == 0 ? 0 : fail("cannot open the security log", rc);
-}
-
-int
-log_admin_event(
-    struct seclog *log, enum seclog_kind kind, const char *addr, uint32_t count)
-{
-	struct seclog_event ev = {
-	    .kind = kind,
-	    .src_ip = sv_cstr(addr),
-	    .reason = SV("admin"),
-	    .count = count,
-	};
-	int rc = seclog_write(log, &ev);
-
-	return rc == 0 ? 0 : fail("cannot write the security log", rc);
 }
 
 /* A removal and its audit entry in one transaction, then the daemon is

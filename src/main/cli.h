@@ -9,7 +9,6 @@
 #include <stdio.h>
 
 #include "core/buf.h"
-#include "core/seclog.h"
 #include "core/sv.h"
 #include "policy/secret.h"
 #include "store/audit.h"
@@ -20,6 +19,8 @@
 /* Exit codes: 0 done, 1 the operation failed, 2 bad usage. */
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
+/* Returned by a command for "print the usage, exit 2". */
+#define CLI_USAGE (-1)
 /* Longest duration parse_duration() takes: ten years. */
 #define CLI_DURATION_MAX_SECS (3650LL * 24 * 3600)
 
@@ -29,6 +30,10 @@ struct cli {
 	struct keys *keys;
 	char realm[SETTINGS_VALUE_MAX + 1];
 	char actor[AUDIT_FIELD_MAX + 1]; /* who runs us, for the audit log */
+	/* The administration API (apiclient.h), opened by the first
+	 * command that needs it; a remote one with --api. */
+	struct apiclient *api;
+	const char *api_url, *api_key_file, *api_ca;
 };
 
 /* Prints "rempart: WHAT: strerror" and returns EXIT_FAIL. */
@@ -81,12 +86,6 @@ int parse_duration(const char *text, int64_t *secs);
 /* "2024-05-01T12:00:00Z", or "permanent" for 0. */
 const char *format_until(int64_t until, char *out, size_t size);
 
-/* Opens the security log before a change is made, so that a change is
- * never made that could not be logged (R-ADMIN-4). */
-int open_seclog(const struct cli *c, struct seclog **out);
-int log_admin_event(struct seclog *log, enum seclog_kind kind, const char *addr,
-    uint32_t count);
-
 /* Reads what is removed into 'before' (for the audit entry), then
  * removes it; -ENOENT when there is nothing by that key. */
 typedef int (*removal_fn)(struct db *db, const char *key, struct buf *before);
@@ -138,6 +137,13 @@ struct secret_list *load_common_list(void);
  * HTTPS API and console (R-ADMIN-1, R-AUTH-2, R-AUTH-6). */
 void cli_admin_usage(FILE *f);
 int cmd_admin(struct cli *c, int argc, char **argv);
+
+/* Through the administration API (cli_api.c): rempart user ... (but
+ * 'user set'), bans ... and cdr .... Each returns an exit code or
+ * CLI_USAGE. */
+int cli_user(struct cli *c, int argc, char **argv);
+int cli_bans(struct cli *c, int argc, char **argv);
+int cli_cdr(struct cli *c, int argc, char **argv);
 
 /* rempart config ... (cli_config.c): the configuration as a YAML file
  * (R-ADMIN-5). */

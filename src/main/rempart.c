@@ -1,9 +1,19 @@
 /* rempart: the administration command line.
  *
- * It works on the data directory directly (SQLite in WAL mode lets it
- * run beside the daemon) and asks a running daemon to reload by sending
- * SIGHUP to the pid in DATA/rempartd.pid. Exit codes: 0 done, 1 the
- * operation failed, 2 bad usage. */
+ * The user (but 'user set'), bans and cdr commands are clients of the
+ * administration API (admin/api.h, main/apiclient.h): through the
+ * daemon's local socket DATA/rempart.sock (mode 0600; the daemon knows
+ * us by our uid: "local:NAME" in the audit log), or, when no daemon
+ * listens there, through the same API started in this process on a
+ * private socket; with --api https://HOST:PORT --api-key-file FILE
+ * [--api-ca FILE], through a remote daemon's HTTPS API. The API checks,
+ * audits and applies each change, and the daemon sees it at once.
+ *
+ * The other commands still work on the data directory directly (SQLite
+ * in WAL mode lets them run beside the daemon) and ask a running daemon
+ * to reload by sending SIGHUP to the pid in DATA/rempartd.pid. Exit
+ * codes: 0 done, 1 the operation failed (an API's 4xx included), 2 bad
+ * usage. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -28,8 +38,6 @@
 #include "sip/auth.h"
 #include "sip/host.h"
 #include "store/audit.h"
-#include "store/bans.h"
-#include "store/cdr.h"
 #include "store/db.h"
 #include "store/keys.h"
 #include "store/settings.h"
@@ -41,8 +49,7 @@
 #define TAIL_DEFAULT_LINES 20
 #define TAIL_MAX_LINES 1000000u
 #define TAIL_POLL_NS 200000000L
-/* Longest 'cdr list --limit' and 'audit list --limit'. */
-#define CDR_LIMIT_MAX 1000000u
+/* Longest 'audit list --limit'. */
 #define AUDIT_LIMIT_MAX 1000000u
 #define MS_PER_DAY (86400LL * 1000)
 #define APIKEY_DEFAULT_SECS (90LL * 86400)
@@ -51,7 +58,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: rempart [--data DIR] COMMAND\n"
+	    "usage: rempart [--data DIR] [--api https://HOST:PORT "
+	    "--api-key-file FILE\n"
+	    "               [--api-ca FILE]] COMMAND\n"
 	    "  init [--realm REALM] [--demo]   create the data directory, "
 	    "master key,\n"
 	    "                                  TLS certificate (--demo: "
@@ -74,7 +83,7 @@ usage(FILE *f)
 	    "                                  where calls go when EXT cannot "
 	    "take them;\n"
 	    "                                  the number shown on calls out\n"
-	    "  user disable EXT | user enable EXT\n"
+	    "  user disable EXT | user enable EXT | user remove EXT\n"
 	    "  trunk add NAME --kind register|ip --host HOST [--port P] "
 	    "[--transport udp|tcp|tls]\n"
 	    "      [--username U] [--auth-user A] [--secret-stdin] [--realm R] "
@@ -170,66 +179,6 @@ load_common_list(void)
 	    secret_list_load(path, &l) != 0)
 		return NULL;
 	return l;
-}
-
-/* Where the secret comes from: the command line, stdin, or generated. */
-struct secret_source {
-	const char *given;
-	bool from_stdin;
-	bool generate;
-};
-
-/* Fills out with the secret, checked against the policy unless it was
- * generated. Returns 0 or an exit code. */
-static int
-obtain_secret(
-    const struct secret_source *src, struct sv ext, char *out, size_t size)
-{
-	struct secret_list *common;
-	const char *reason = NULL;
-	int rc;
-
-	if ((src->given != NULL) + src->from_stdin + src->generate != 1) {
-		fprintf(stderr, "rempart: give exactly one of --secret, "
-		                "--secret-stdin, --generate-secret\n");
-		return EXIT_USAGE;
-	}
-	if (src->generate) {
-		rc = secret_generate(out, size, SECRET_GEN_DEFAULT_LEN);
-		return rc == 0 ? 0 : fail("cannot generate a secret", rc);
-	}
-	if (src->given != NULL) {
-		if (strlen(src->given) >= size) {
-			fprintf(stderr, "rempart: secret too long\n");
-			return EXIT_FAIL;
-		}
-		memcpy(out, src->given, strlen(src->given) + 1);
-	} else {
-		size_t n;
-
-		if (fgets(out, (int)size, stdin) == NULL) {
-			fprintf(stderr, "rempart: no secret on stdin\n");
-			return EXIT_FAIL;
-		}
-		n = strlen(out);
-		while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-			out[--n] = '\0';
-	}
-	common = load_common_list();
-	if (common == NULL) {
-		fprintf(stderr, "rempart: cannot load the common-secrets "
-		                "list\n");
-		return EXIT_FAIL;
-	}
-	rc = secret_policy_check(sv_cstr(out), ext, common, &reason);
-	secret_list_free(common);
-	if (rc != 0) {
-		fprintf(stderr, "rempart: secret refused: %s\n",
-		    reason != NULL ? reason : "does not meet the policy");
-		keys_wipe(out, size);
-		return EXIT_FAIL;
-	}
-	return 0;
 }
 
 static int
@@ -378,56 +327,6 @@ cmd_init(struct cli *c, int argc, char **argv)
 			keys_wipe(secret, sizeof(secret));
 		}
 	}
-	return 0;
-}
-
-static int
-print_user(void *arg, const struct user_info *u)
-{
-	(void)arg;
-	printf("%-12s %-9s %-8s %s\n", u->ext,
-	    u->enabled ? "enabled" : "disabled",
-	    u->srtp_required ? "required" : "optional", u->display_name);
-	return 0;
-}
-
-static int
-user_show(struct cli *c, struct sv ext)
-{
-	char created[32], updated[32];
-	struct user_info u;
-	int rc;
-
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	rc = users_get_info(c->db, ext, &u);
-	if (rc == -ENOENT) {
-		fprintf(stderr, "rempart: no extension %.*s\n", SV_ARG(ext));
-		return EXIT_FAIL;
-	}
-	if (rc != 0)
-		return fail("cannot read the user", rc);
-	printf("extension: %s\n"
-	       "name:      %s\n"
-	       "state:     %s\n"
-	       "srtp:      %s\n"
-	       "codecs:    %s\n"
-	       "acl:       %s\n"
-	       "alternate: %s\n"
-	       "outbound:  %s\n"
-	       "profile:   %s\n"
-	       "created:   %s\n"
-	       "updated:   %s\n",
-	    u.ext, u.display_name, u.enabled ? "enabled" : "disabled",
-	    u.srtp_required ? "required" : "optional",
-	    u.codecs[0] != '\0' ? u.codecs : "any",
-	    u.acl[0] != '\0' ? u.acl : "any",
-	    u.alternate[0] != '\0' ? u.alternate : "none",
-	    u.outbound_number[0] != '\0' ? u.outbound_number : "none",
-	    u.profile[0] != '\0' ? u.profile : "default",
-	    format_utc(u.created_at, created, sizeof(created)),
-	    format_utc(u.updated_at, updated, sizeof(updated)));
 	return 0;
 }
 
@@ -692,401 +591,48 @@ user_set(struct cli *c, struct sv ext, int argc, char **argv)
 	return 0;
 }
 
-/* Enables or disables a user, audited, in one transaction. */
-static int
-user_set_enabled(struct cli *c, struct sv ext, bool enabled)
-{
-	struct buf before, after;
-	struct user_info u;
-	int rc;
-
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	rc = db_tx_begin(c->db);
-	if (rc != 0)
-		goto out;
-	rc = users_get_info(c->db, ext, &u);
-	if (rc == 0)
-		rc =
-		    users_set_enabled(c->db, ext, enabled, (int64_t)time(NULL));
-	if (rc == 0) {
-		json_bool(&before, "enabled", u.enabled);
-		json_bool(&after, "enabled", enabled);
-		rc = audit_admin(c, enabled ? "user.enable" : "user.disable",
-		    u.ext, &before, &after);
-	}
-	rc = tx_end(c, rc);
-out:
-	buf_release(&before);
-	buf_release(&after);
-	return rc;
-}
-
+/* 'user set' works on the store; the other user commands go through
+ * the API (cli_api.c). */
 static int
 cmd_user(struct cli *c, int argc, char **argv)
 {
-	struct secret_source src = {0};
-	const char *name = NULL;
-	char secret[SECRET_MAX_LEN + 2];
-	struct sv ext;
 	int rc;
 
-	if (argc < 1) {
+	if (argc >= 2 && strcmp(argv[0], "set") == 0) {
+		if (c->api_url != NULL) {
+			fprintf(stderr, "rempart: user set works on the "
+			                "daemon's host only (no --api)\n");
+			return EXIT_USAGE;
+		}
+		if (!users_ext_valid(sv_cstr(argv[1]))) {
+			fprintf(stderr,
+			    "rempart: invalid extension '%s' (1-32 "
+			    "letters, digits, '.', '_' or '-')\n",
+			    argv[1]);
+			return EXIT_USAGE;
+		}
+		if (argc == 4 && strcmp(argv[2], "--group") == 0)
+			return cmd_user_group(c, sv_cstr(argv[1]), argv[3]);
+		return user_set(c, sv_cstr(argv[1]), argc - 2, argv + 2);
+	}
+	rc = argc >= 1 ? cli_user(c, argc, argv) : CLI_USAGE;
+	if (rc == CLI_USAGE) {
 		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[0], "list") == 0 && argc == 1) {
-		rc = open_store(c);
-		if (rc != 0)
-			return rc;
-		printf("%-12s %-9s %-8s %s\n", "EXTENSION", "STATE", "SRTP",
-		    "NAME");
-		rc = users_list(c->db, print_user, NULL);
-		return rc == 0 ? 0 : fail("cannot list users", rc);
-	}
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	ext = sv_cstr(argv[1]);
-	if (!users_ext_valid(ext)) {
-		fprintf(stderr,
-		    "rempart: invalid extension '%s' (1-32 "
-		    "letters, digits, '.', '_' or '-')\n",
-		    argv[1]);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[0], "show") == 0) {
-		if (argc != 2) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		return user_show(c, ext);
-	}
-	if (strcmp(argv[0], "set") == 0 && argc == 4 &&
-	    strcmp(argv[2], "--group") == 0)
-		return cmd_user_group(c, ext, argv[3]);
-	if (strcmp(argv[0], "set") == 0)
-		return user_set(c, ext, argc - 2, argv + 2);
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
-			name = argv[++i];
-		else if (strcmp(argv[i], "--secret") == 0 && i + 1 < argc)
-			src.given = argv[++i];
-		else if (strcmp(argv[i], "--secret-stdin") == 0)
-			src.from_stdin = true;
-		else if (strcmp(argv[i], "--generate-secret") == 0)
-			src.generate = true;
-		else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (strcmp(argv[0], "disable") == 0 || strcmp(argv[0], "enable") == 0) {
-		if (argc != 2) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		rc = open_store(c);
-		if (rc != 0)
-			return rc;
-		rc = user_set_enabled(c, ext, argv[0][0] == 'e');
-		if (rc == -ENOENT) {
-			fprintf(stderr, "rempart: no extension %s\n", argv[1]);
-			return EXIT_FAIL;
-		}
-		if (rc != 0)
-			return fail("cannot update the user", rc);
-		notify_daemon(c);
-		printf("extension %s %sd\n", argv[1], argv[0]);
-		return 0;
-	}
-	if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "passwd") != 0) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (argv[0][0] == 'a' &&
-	    (name == NULL || !users_name_valid(sv_cstr(name)))) {
-		fprintf(stderr, "rempart: user add needs --name NAME (1-64 "
-		                "printable characters)\n");
-		return EXIT_USAGE;
-	}
-	rc = obtain_secret(&src, ext, secret, sizeof(secret));
-	if (rc != 0)
-		return rc;
-	rc = open_store(c);
-	if (rc == 0)
-		rc = store_user(c, ext, sv_cstr(name != NULL ? name : ""),
-		    secret, argv[0][0] == 'a');
-	if (rc == 0) {
-		notify_daemon(c);
-		if (src.generate)
-			printf("extension %s: secret %s (shown once)\n",
-			    argv[1], secret);
-		else
-			printf("extension %s: secret set\n", argv[1]);
-	}
-	keys_wipe(secret, sizeof(secret));
-	return rc;
-}
-
-/* A reason given on the command line: printable, bounded. */
-static bool
-reason_valid(const char *r)
-{
-	size_t n = strlen(r);
-
-	if (n == 0 || n > BANS_REASON_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)r[i] < 0x20 || r[i] == 0x7f)
-			return false;
-	return true;
-}
-
-static int
-print_ban(void *arg, const struct ban_record *b)
-{
-	char until[32];
-
-	(void)arg;
-	printf("%-39.*s %-20s %5u %-6.*s %.*s\n", SV_ARG(b->addr),
-	    format_until(b->until, until, sizeof(until)), b->count,
-	    SV_ARG(b->source), SV_ARG(b->reason));
-	return 0;
-}
-
-/* What the audit log keeps of a ban. */
-static void
-ban_json(struct buf *b, const struct ban_record *r)
-{
-	char until[32];
-
-	json_str(b, "until", format_until(r->until, until, sizeof(until)));
-	json_int(b, "count", r->count);
-	json_sv(b, "source", r->source);
-	json_sv(b, "reason", r->reason);
-}
-
-struct ban_find {
-	const char *addr;
-	struct buf *out;
-};
-
-/* bans_list() callback: describes the ban on 'addr', if active. */
-static int
-ban_find_cb(void *arg, const struct ban_record *r)
-{
-	struct ban_find *f = arg;
-
-	if (!sv_eq(r->addr, sv_cstr(f->addr)))
-		return 0;
-	ban_json(f->out, r);
-	return 1;
-}
-
-/* The audit state of the ban on 'addr' now: empty if none. */
-static int
-ban_state(struct cli *c, const char *addr, struct buf *out)
-{
-	struct ban_find f = {addr, out};
-	int rc = bans_list(c->db, (int64_t)time(NULL), ban_find_cb, &f);
-
-	return rc == 1 ? 0 : rc;
-}
-
-/* Stores the ban and its audit entry in one transaction. */
-static int
-bans_add_store(struct cli *c, const struct ban_record *b, const char *addr)
-{
-	struct buf before, after;
-	int rc;
-
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	ban_json(&after, b);
-	rc = db_tx_begin(c->db);
-	if (rc != 0)
-		goto out;
-	rc = ban_state(c, addr, &before);
-	if (rc == 0)
-		rc = bans_upsert(c->db, b);
-	if (rc == 0)
-		rc = audit_admin(c, "bans.add", addr,
-		    before.len > 0 ? &before : NULL, &after);
-	rc = tx_end(c, rc);
-out:
-	buf_release(&before);
-	buf_release(&after);
-	return rc;
-}
-
-/* Removes the ban and appends its audit entry in one transaction. */
-static int
-bans_remove_store(struct cli *c, const char *addr)
-{
-	struct buf before;
-	int rc;
-
-	buf_init(&before, 0);
-	rc = db_tx_begin(c->db);
-	if (rc != 0)
-		goto out;
-	rc = ban_state(c, addr, &before);
-	if (rc == 0)
-		rc = bans_delete(c->db, sv_cstr(addr));
-	if (rc == 0)
-		rc = audit_admin(c, "bans.remove", addr,
-		    before.len > 0 ? &before : NULL, NULL);
-	rc = tx_end(c, rc);
-out:
-	buf_release(&before);
-	return rc;
-}
-
-static int
-bans_add(struct cli *c, const char *addr, int argc, char **argv)
-{
-	struct seclog *log = NULL;
-	const char *reason = BANS_DEFAULT_REASON, *dur = NULL;
-	char until_text[32];
-	bool permanent = false;
-	int64_t secs = BANS_DEFAULT_SECS, now = (int64_t)time(NULL);
-	struct ban_record b;
-	int rc;
-
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--for") == 0 && i + 1 < argc &&
-		    dur == NULL)
-			dur = argv[++i];
-		else if (strcmp(argv[i], "--permanent") == 0)
-			permanent = true;
-		else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
-			reason = argv[++i];
-		else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (dur != NULL && permanent) {
-		fprintf(stderr, "rempart: give --for or --permanent, not "
-		                "both\n");
-		return EXIT_USAGE;
-	}
-	if (dur != NULL && parse_duration(dur, &secs) != 0) {
-		fprintf(stderr,
-		    "rempart: invalid duration '%s' (a positive number "
-		    "followed by s, m, h, d or w, at most 10 years)\n",
-		    dur);
-		return EXIT_USAGE;
-	}
-	if (!reason_valid(reason)) {
-		fprintf(stderr,
-		    "rempart: the reason must be 1-%u printable "
-		    "characters\n",
-		    BANS_REASON_MAX);
-		return EXIT_USAGE;
-	}
-	b = (struct ban_record){
-	    .addr = sv_cstr(addr),
-	    .until = permanent ? 0 : now + secs,
-	    .count = 1,
-	    .reason = sv_cstr(reason),
-	    .source = SV(BANS_SOURCE_ADMIN),
-	    .created_at = now,
-	    .updated_at = now,
-	};
-	rc = open_store(c);
-	if (rc == 0)
-		rc = open_seclog(c, &log);
-	if (rc != 0)
-		goto out;
-	rc = bans_add_store(c, &b, addr);
-	if (rc == -EINVAL) {
-		fprintf(stderr, "rempart: invalid reason (not UTF-8)\n");
 		rc = EXIT_USAGE;
-		goto out;
 	}
-	if (rc != 0) {
-		rc = fail("cannot store the ban", rc);
-		goto out;
-	}
-	notify_daemon(c);
-	rc = log_admin_event(log, SECLOG_BAN, addr, b.count);
-	if (permanent)
-		printf("banned %s permanently\n", addr);
-	else
-		printf("banned %s until %s\n", addr,
-		    format_until(b.until, until_text, sizeof(until_text)));
-out:
-	seclog_close(log);
-	return rc;
-}
-
-static int
-bans_remove(struct cli *c, const char *addr)
-{
-	struct seclog *log = NULL;
-	int rc;
-
-	rc = open_store(c);
-	if (rc == 0)
-		rc = open_seclog(c, &log);
-	if (rc != 0)
-		goto out;
-	rc = bans_remove_store(c, addr);
-	if (rc == -ENOENT) {
-		fprintf(stderr, "rempart: no ban for %s\n", addr);
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	if (rc != 0) {
-		rc = fail("cannot remove the ban", rc);
-		goto out;
-	}
-	notify_daemon(c);
-	rc = log_admin_event(log, SECLOG_UNBAN, addr, 0);
-	printf("unbanned %s\n", addr);
-out:
-	seclog_close(log);
 	return rc;
 }
 
 static int
 cmd_bans(struct cli *c, int argc, char **argv)
 {
-	char addr[BANS_ADDR_STRLEN];
-	int rc;
+	int rc = cli_bans(c, argc, argv);
 
-	if (argc == 1 && strcmp(argv[0], "list") == 0) {
-		rc = open_store(c);
-		if (rc != 0)
-			return rc;
-		printf("%-39s %-20s %5s %-6s %s\n", "ADDRESS", "UNTIL", "COUNT",
-		    "SOURCE", "REASON");
-		rc = bans_list(c->db, (int64_t)time(NULL), print_ban, NULL);
-		return rc == 0 ? 0 : fail("cannot list bans", rc);
-	}
-	if (argc < 2 ||
-	    (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "remove") != 0)) {
+	if (rc == CLI_USAGE) {
 		usage(stderr);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
 	}
-	/* The normalised form is the one stored, logged and shown. */
-	if (bans_addr_normalise(sv_cstr(argv[1]), addr) != 0) {
-		fprintf(stderr,
-		    "rempart: invalid address '%s' (an IPv4 or IPv6 "
-		    "address, or a network such as 192.0.2.0/24)\n",
-		    argv[1]);
-		return EXIT_USAGE;
-	}
-	if (argv[0][0] == 'a')
-		return bans_add(c, addr, argc - 2, argv + 2);
-	if (argc != 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	return bans_remove(c, addr);
+	return rc;
 }
 
 /* An option of 'trunk add' / 'trunk set' and where its value goes. */
@@ -2170,81 +1716,6 @@ cmd_security(struct cli *c, int argc, char **argv)
 	return rc == 0 ? 0 : fail("cannot read the security log", rc);
 }
 
-/* Parses the filters shared by 'cdr list' and 'cdr export'. --csv is
- * accepted (and required) for export only. Returns 0 or an exit code. */
-static int
-cdr_args(int argc, char **argv, bool export, struct cdr_query *q)
-{
-	const char *since = NULL, *until = NULL, *ext = NULL, *limit = NULL;
-	int64_t now = (int64_t)time(NULL);
-	bool csv = false;
-
-	*q = (struct cdr_query){0};
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--since") == 0 && i + 1 < argc && !since)
-			since = argv[++i];
-		else if (strcmp(argv[i], "--until") == 0 && i + 1 < argc &&
-		         !until)
-			until = argv[++i];
-		else if (strcmp(argv[i], "--ext") == 0 && i + 1 < argc && !ext)
-			ext = argv[++i];
-		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc &&
-		         !limit)
-			limit = argv[++i];
-		else if (export && strcmp(argv[i], "--csv") == 0)
-			csv = true;
-		else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (export && !csv) {
-		fprintf(stderr, "rempart: cdr export needs --csv (the only "
-		                "format)\n");
-		return EXIT_USAGE;
-	}
-	if (since != NULL && parse_when(since, now, &q->since_ms) != 0) {
-		fprintf(stderr,
-		    "rempart: invalid --since '%s' (YYYY-MM-DD, "
-		    "YYYY-MM-DDTHH:MM[:SS] in UTC, or an age such as 90m, "
-		    "2h, 7d)\n",
-		    since);
-		return EXIT_USAGE;
-	}
-	if (until != NULL && parse_when(until, now, &q->until_ms) != 0) {
-		fprintf(stderr,
-		    "rempart: invalid --until '%s' (YYYY-MM-DD, "
-		    "YYYY-MM-DDTHH:MM[:SS] in UTC, or an age such as 90m, "
-		    "2h, 7d)\n",
-		    until);
-		return EXIT_USAGE;
-	}
-	/* until 0 means "no bound" to the store: the epoch is not useful. */
-	if (until != NULL && q->until_ms <= q->since_ms) {
-		fprintf(stderr, "rempart: --until must be later than "
-		                "--since\n");
-		return EXIT_USAGE;
-	}
-	if (ext != NULL) {
-		q->ext = sv_cstr(ext);
-		if (!users_ext_valid(q->ext)) {
-			fprintf(stderr,
-			    "rempart: invalid extension '%s' (1-32 "
-			    "letters, digits, '.', '_' or '-')\n",
-			    ext);
-			return EXIT_USAGE;
-		}
-	}
-	if (limit != NULL &&
-	    (sv_to_u32(sv_cstr(limit), CDR_LIMIT_MAX, &q->limit) != 0 ||
-	        q->limit == 0)) {
-		fprintf(stderr, "rempart: invalid --limit '%s' (1-%u)\n", limit,
-		    CDR_LIMIT_MAX);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
 /* "2026-11-23T10:00:00.250Z" (sep 'T', zone "Z") or
  * "2026-11-23 10:00:00" (sep ' ', no zone, no milliseconds). */
 static const char *
@@ -2266,115 +1737,16 @@ format_ms(int64_t ms, bool iso, char *out, size_t size)
 	return n > 0 && (size_t)n < size ? out : "?";
 }
 
-static const char *
-or_dash(const char *s)
-{
-	return s[0] != '\0' ? s : "-";
-}
-
-static int
-print_cdr(void *arg, const struct cdr_record *r)
-{
-	char start[32], dur[32];
-	int64_t secs = r->duration_ms / 1000;
-
-	(void)arg;
-	snprintf(dur, sizeof(dur), "%" PRId64 ":%02d:%02d", secs / 3600,
-	    (int)(secs / 60 % 60), (int)(secs % 60));
-	printf("%-19s %-12s %-16s %-16s %-12s %-11s %4u %9s %-5s %-4s %8" PRIu64
-	       " %6" PRIu64 "\n",
-	    format_ms(r->start_ms, false, start, sizeof(start)),
-	    or_dash(r->caller_ext), or_dash(r->caller_number),
-	    or_dash(r->dialed), or_dash(r->callee),
-	    cdr_disposition_name(r->disposition), r->sip_code, dur,
-	    cdr_transport_name(r->transport), r->media_encrypted ? "yes" : "no",
-	    r->rtp_packets, r->rtp_lost);
-	return 0;
-}
-
-/* One CSV text cell (RFC 4180): quoted when it holds a comma, a quote
- * or a line break. A cell a spreadsheet would take for a formula gets a
- * leading apostrophe, so an exported caller number or reason cannot run
- * as one (CSV injection). */
-static void
-csv_text(const char *s, bool first)
-{
-	bool quote = strpbrk(s, ",\"\r\n") != NULL;
-
-	if (!first)
-		putchar(',');
-	if (quote)
-		putchar('"');
-	if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL)
-		putchar('\'');
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	if (quote)
-		putchar('"');
-}
-
-static int
-export_cdr(void *arg, const struct cdr_record *r)
-{
-	char start[32], answer[32], end[32];
-
-	(void)arg;
-	printf("%" PRId64, r->id);
-	csv_text(r->call_id, false);
-	printf(",%s,%s,%s,%" PRId64,
-	    format_ms(r->start_ms, true, start, sizeof(start)),
-	    r->answered ? format_ms(r->answer_ms, true, answer, sizeof(answer))
-	                : "",
-	    format_ms(r->end_ms, true, end, sizeof(end)), r->duration_ms);
-	csv_text(r->caller_ext, false);
-	csv_text(r->caller_number, false);
-	csv_text(r->dialed, false);
-	csv_text(r->callee, false);
-	printf(",%s,%u", cdr_disposition_name(r->disposition), r->sip_code);
-	csv_text(r->reason, false);
-	printf(",%s,%d,%" PRIu64 ",%" PRIu64 "\r\n",
-	    cdr_transport_name(r->transport), r->media_encrypted ? 1 : 0,
-	    r->rtp_packets, r->rtp_lost);
-	return ferror(stdout) ? -EIO : 0;
-}
-
 static int
 cmd_cdr(struct cli *c, int argc, char **argv)
 {
-	struct cdr_query q;
-	bool export;
-	int rc;
+	int rc = cli_cdr(c, argc, argv);
 
-	if (argc < 1 ||
-	    (strcmp(argv[0], "list") != 0 && strcmp(argv[0], "export") != 0)) {
+	if (rc == CLI_USAGE) {
 		usage(stderr);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
 	}
-	export = argv[0][0] == 'e';
-	rc = cdr_args(argc - 1, argv + 1, export, &q);
-	if (rc != 0)
-		return rc;
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	if (export)
-		printf("id,call_id,start,answer,end,duration_ms,caller_ext,"
-		       "caller_number,dialed,callee,disposition,sip_code,"
-		       "reason,transport,media_encrypted,rtp_packets,"
-		       "rtp_lost\r\n");
-	else
-		printf("%-19s %-12s %-16s %-16s %-12s %-11s %4s %9s %-5s %-4s "
-		       "%8s %6s\n",
-		    "START (UTC)", "CALLER", "NUMBER", "DIALED", "CALLEE",
-		    "DISPOSITION", "CODE", "DURATION", "TRANS", "SRTP",
-		    "PACKETS", "LOST");
-	rc = cdr_list(c->db, &q, export ? export_cdr : print_cdr, NULL);
-	if (rc == 0 && fflush(stdout) != 0)
-		rc = -EIO;
-	return rc == 0 ? 0 : fail("cannot list call records", rc);
+	return rc;
 }
 
 static int
@@ -2815,6 +2187,13 @@ main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
 			c.data_dir = argv[++i];
+		} else if (strcmp(argv[i], "--api") == 0 && i + 1 < argc) {
+			c.api_url = argv[++i];
+		} else if (strcmp(argv[i], "--api-key-file") == 0 &&
+		           i + 1 < argc) {
+			c.api_key_file = argv[++i];
+		} else if (strcmp(argv[i], "--api-ca") == 0 && i + 1 < argc) {
+			c.api_ca = argv[++i];
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("rempart %s\n", RP_VERSION);
 			return 0;
@@ -2834,6 +2213,15 @@ main(int argc, char **argv)
 	}
 	umask(077);
 	cli_actor(&c);
+	/* Only the commands that go through the API reach another host. */
+	if (c.api_url != NULL && strcmp(argv[i], "user") != 0 &&
+	    strcmp(argv[i], "bans") != 0 && strcmp(argv[i], "cdr") != 0) {
+		fprintf(stderr,
+		    "rempart: %s works on the daemon's host only (no "
+		    "--api)\n",
+		    argv[i]);
+		return EXIT_USAGE;
+	}
 	if (strcmp(argv[i], "init") == 0)
 		rc = cmd_init(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "user") == 0)

@@ -46,12 +46,15 @@ usage(FILE *f)
 	    "                [--dns ADDR[:PORT],...] [--trunk-ca FILE]\n"
 	    "                [--api ADDR:PORT] [--api-allow CIDR,...] "
 	    "[--admin-idle S]\n"
+	    "                [--api-socket PATH|off]\n"
 	    "                [--version] [--help]\n"
 	    "  TRANSPORT is udp, tcp or tls; ADDR an IPv4 or [IPv6] "
 	    "literal.\n"
 	    "  Default: udp and tcp on 0.0.0.0:5060, tls on 0.0.0.0:5061.\n"
 	    "  --api: the HTTPS administration API (off by default);\n"
 	    "  --api-allow: networks that may use it (default: this host).\n"
+	    "  --api-socket: the same API on a local socket (mode 0600) for\n"
+	    "    the rempart command line (default DATA/rempart.sock).\n"
 	    "  --admin-idle: administrator sessions end after S idle seconds\n"
 	    "    (default 900).\n"
 	    "  --trunk-check: OPTIONS probes of IP trunks every S seconds\n"
@@ -313,6 +316,8 @@ main(int argc, char **argv)
 	struct api *api = NULL;
 	struct live *live = NULL;
 	bool api_on = false;
+	const char *api_socket = NULL;
+	char sock_path[4096];
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -436,6 +441,13 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			api_on = true;
+		} else if (strcmp(a, "--api-socket") == 0 && i + 1 < argc) {
+			api_socket = argv[++i];
+			if (api_socket[0] == '\0') {
+				fprintf(stderr, "rempartd: --api-socket is a "
+				                "path or off\n");
+				return EXIT_USAGE;
+			}
 		} else if (strcmp(a, "--api-allow") == 0 && i + 1 < argc) {
 			api_cfg.allow = argv[++i];
 		} else if (strcmp(a, "--admin-idle") == 0 && i + 1 < argc) {
@@ -515,12 +527,24 @@ main(int argc, char **argv)
 	api_cfg.assessment = assessment_json;
 	api_cfg.reload = reload_request;
 	api_cfg.live = live;
-	if (api_on && api_start(&api, &api_cfg) != 0) {
+	/* The local socket serves the command line even when HTTPS is
+	 * off. */
+	if (api_socket == NULL &&
+	    snprintf(sock_path, sizeof(sock_path), "%s/rempart.sock",
+	        cfg.data_dir) < (int)sizeof(sock_path))
+		api_socket = sock_path;
+	if (api_socket != NULL && strcmp(api_socket, "off") != 0)
+		api_cfg.socket_path = api_socket;
+	api_cfg.local_only = !api_on;
+	if ((api_on || api_cfg.socket_path != NULL) &&
+	    api_start(&api, &api_cfg) != 0) {
 		server_free(s);
 		live_free(live);
 		loop_free(l);
 		return 1;
 	}
+	if (api_cfg.socket_path != NULL)
+		log_info("api", "msg=listening socket=%s", api_cfg.socket_path);
 	/* The pid file is written while we may still write the data
 	 * directory as root; the CLI reads it to signal reloads. */
 	if (write_pid(cfg.data_dir) != 0)

@@ -135,7 +135,9 @@ def test_create_user(pbx, data, keys):
     ({"ext": "203", "name": ""}, "name"),
     ({"ext": "203", "name": "tab\there"}, "name"),
     ({"ext": "203", "name": "x" * 65}, "name"),
-    ({"ext": "203", "name": "x", "secret": "Chosen-Secret-1234"}, "member"),
+    ({"ext": "203", "name": "x", "secret": "1234"}, "secret"),
+    ({"ext": "203", "name": "x", "secret": 1234}, "secret"),
+    ({"ext": "203", "name": "x", "pin": "Chosen-Secret-1234"}, "member"),
 ])
 def test_create_user_bad_input(pbx, keys, body, field):
     status, headers, out = call(pbx.api, "POST", "/api/v1/users",

@@ -1,6 +1,7 @@
 """The rempart CLI: bans and the security log.
 R-NET-2, R-ADMIN-4, R-OPS-3."""
 import datetime
+import getpass
 import json
 import os
 import re
@@ -105,7 +106,8 @@ def test_bans_add_list_remove(data):
     for e in events:
         assert e["reason"] == "admin"
         assert e["src_port"] is None and e["transport"] is None
-        assert e["user"] is None
+        # Written by the API the command line went through.
+        assert e["user"] == "local:" + getpass.getuser()
         assert e["count"] == (1 if e["event"] == "ban" else 0)
         t = datetime.datetime.strptime(
             e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
