@@ -207,17 +207,27 @@ async function hangUp(c) {
 
 /* Live calls, trunks, spend against the ceilings and alerts
  * (R-OPS-1), from GET /status and GET /calls. */
+const LIVE_FAILED = "Calls in progress: ";
+
 async function loadLive() {
   const [status, calls] = await Promise.all([
     api("GET", "status"),
     api("GET", "calls?limit=200"),
   ]);
   const st = status.status === 200 ? status.body : null;
-  const live = calls.status === 200 ? calls.body.items : [];
   $("dash-call-count").textContent = calls.status === 200
     ? String(calls.body.total) : "n/a";
   const admin = state.role === "admin";
-  fillTable("dash-live", live, (tr, c) => {
+  /* A failed refresh keeps the rows shown: an empty table would say
+   * that no call is up. */
+  if (calls.status !== 200) {
+    setStatus(LIVE_FAILED + errorText(calls), true);
+    return;
+  }
+  if ($("status").textContent.startsWith(LIVE_FAILED)) {
+    setStatus("");
+  }
+  fillTable("dash-live", calls.body.items, (tr, c) => {
     tr.dataset.call = c.id;
     cell(tr, fmtMs(c.start_ms));
     cell(tr, c.caller_ext || c.caller_number);

@@ -330,6 +330,7 @@ static const struct api_route_def *const api_route_tables[] = {
     api_routes_settings,
     api_routes_userops,
     api_routes_cdr_export,
+    api_routes_groups,
 };
 
 /* True when 'path' (under /api/v1/) is the route's, with its tail in

@@ -69,8 +69,15 @@
  *     RATING_FILE_MAX bytes, read whole for a caller allowed to import
  *     (413 beyond, or beyond API_BODY_MAX for anyone else), applied
  *     all or nothing, a bad line named.
- *   /ceilings GET; /ceilings/global and /ceilings/user/EXT PUT
- *     {hourly?, daily?}, DELETE.
+ *   /ceilings GET; /ceilings/global, /ceilings/tenant/T and
+ *     /ceilings/user/EXT PUT {hourly?, daily?}, DELETE (a tenant no
+ *     group has is refused).
+ *   /groups GET (member counts), POST {name, profile?, tenant?,
+ *     description?}; /groups/NAME GET (with its "users"), PATCH
+ *     (profile null: the system default; tenant null: none), DELETE
+ *     (409 while it has members, unless ?force=true);
+ *     /users/EXT/group PUT {group: NAME|null}. Users show their
+ *     "group", own "profile" and "effective_profile".
  *   /fraud/rules GET; /fraud/rules/NAME PATCH {mode?, count?,
  *     window_s?}; /fraud/settings GET, PATCH; /fraud/lists GET, PUT
  *     {allow?, deny?}.

@@ -11,6 +11,7 @@
 #include "admin/api_int.h"
 #include "store/db.h"
 #include "store/fraudcfg.h"
+#include "store/groups.h"
 #include "store/users.h"
 
 static json_t *
@@ -91,12 +92,12 @@ api_unblock_store(struct api_call *k, enum fraud_scope scope, struct sv name,
 }
 
 /* POST /api/v1/fraud/unblock {scope, name?}: as `rempart fraud unblock
- * user EXT|global`. */
+ * user EXT|--tenant T|global`. */
 static enum MHD_Result
 api_fraud_unblock(struct api_call *k)
 {
 	static const char *const members[] = {"scope", "name", NULL};
-	char object[USERS_EXT_MAX + 8];
+	char object[USERS_EXT_MAX + 16];
 	enum MHD_Result ret = MHD_NO;
 	enum fraud_scope scope = FRAUD_SCOPE_GLOBAL;
 	struct sv text, name;
@@ -112,9 +113,12 @@ api_fraud_unblock(struct api_call *k)
 	if (!api_body_members_ok(o, members))
 		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
 		    "unknown member: the body takes scope and name");
-	else if (text.p == NULL || fraudcfg_scope_parse(text, &scope) != 0 ||
-	         scope == FRAUD_SCOPE_TENANT)
-		ret = api_bad_field(k->conn, "scope", "user or global");
+	else if (text.p == NULL || fraudcfg_scope_parse(text, &scope) != 0)
+		ret = api_bad_field(k->conn, "scope", "user, tenant or global");
+	else if (scope == FRAUD_SCOPE_TENANT &&
+	         (name.p == NULL || !groups_tenant_valid(name)))
+		ret = api_bad_field(k->conn, "name",
+		    "the tenant (1-32 lower-case letters, digits, '_' or '-')");
 	else if (scope == FRAUD_SCOPE_USER &&
 	         (name.p == NULL || !users_ext_valid(name)))
 		ret = api_bad_field(k->conn, "name",
@@ -127,11 +131,18 @@ api_fraud_unblock(struct api_call *k)
 	else
 		rc = 0;
 	if (rc == 0) {
-		snprintf(object, sizeof(object), "%s%.*s",
-		    scope == FRAUD_SCOPE_GLOBAL ? "global" : "user:",
-		    (int)name.len, name.p);
+		if (scope == FRAUD_SCOPE_GLOBAL)
+			snprintf(object, sizeof(object), "global");
+		else
+			snprintf(object, sizeof(object), "%s:%.*s",
+			    fraudcfg_scope_name(scope), (int)name.len, name.p);
 		rc = api_unblock_store(k, scope, name, object);
-		if (rc == -ENOENT)
+		/* No block, and no group has the tenant: likely a typo. */
+		if (rc == -ENOENT && scope == FRAUD_SCOPE_TENANT &&
+		    groups_tenant_exists(k->api->db, name) == -ENOENT)
+			ret = api_error(k->conn, MHD_HTTP_NOT_FOUND,
+			    "not_found", "no such tenant: no group has it");
+		else if (rc == -ENOENT)
 			ret = api_error(k->conn, MHD_HTTP_NOT_FOUND,
 			    "not_blocked", "no block in force for that scope");
 		else if (rc != 0)

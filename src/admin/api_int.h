@@ -32,6 +32,7 @@ struct cidr_set;
 struct console;
 struct numplan;
 struct secret_list;
+struct user_info;
 
 struct api_bucket {
 	char id[APIKEYS_ID_STRLEN]; /* "" when free */
@@ -107,6 +108,7 @@ extern const struct api_route_def api_routes_rates[];
 extern const struct api_route_def api_routes_settings[];
 extern const struct api_route_def api_routes_userops[];
 extern const struct api_route_def api_routes_cdr_export[];
+extern const struct api_route_def api_routes_groups[];
 
 struct api_param {
 	const char *name;
@@ -290,6 +292,11 @@ int api_local_auth(struct api_call *k);
  * false after answering 400 (api_userops.c). */
 bool api_user_secret_ok(
     struct api_call *k, struct sv ext, struct sv secret, enum MHD_Result *ret);
+
+/* Adds a user's "group", own "profile", "tenant" (its group's) and
+ * "effective_profile" with "effective_from" (user, group or default) to
+ * 'o' (api_groups.c). Returns 0, -ENOMEM or a store error. */
+int api_user_rights(struct api *a, json_t *o, const struct user_info *u);
 
 /* Sessions (api_session.c). */
 

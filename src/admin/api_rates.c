@@ -21,6 +21,7 @@
 #include "policy/rating.h"
 #include "store/db.h"
 #include "store/fraudcfg.h"
+#include "store/groups.h"
 #include "store/users.h"
 
 #define API_PREFIX_RULE "'+' and up to 15 digits (\"+\" alone: every number)"
@@ -428,7 +429,7 @@ api_rates_import(struct api_call *k)
 }
 
 /* Ceilings. The scope is the path's segment after "ceilings/" ("user",
- * "global"), so a new scope only needs its routes. */
+ * "tenant", "global"), so a new scope only needs its routes. */
 
 static json_t *
 api_ceiling_state(const struct fraud_ceiling *c)
@@ -462,7 +463,8 @@ api_ceiling_cb(void *arg, const struct fraudcfg_ceiling *c)
 	return api_walk_add(arg, api_ceiling_json, c);
 }
 
-/* GET /api/v1/ceilings: the global ceiling, then users by extension;
+/* GET /api/v1/ceilings: the global ceiling, then tenants by name, then
+ * users by extension;
  * amounts as money strings, null for none. */
 static enum MHD_Result
 api_ceilings(struct api_call *k)
@@ -506,6 +508,11 @@ api_ceiling_target(struct api_call *k, enum fraud_scope *scope, struct sv *name,
 	if (*scope == FRAUD_SCOPE_USER && !users_ext_valid(*name)) {
 		*ret = api_bad_param(k->conn, "ext",
 		    "an extension (1-32 letters, digits, '.', '_' or '-')");
+		return false;
+	}
+	if (*scope == FRAUD_SCOPE_TENANT && !groups_tenant_valid(*name)) {
+		*ret = api_bad_param(k->conn, "tenant",
+		    "a tenant (1-32 lower-case letters, digits, '_' or '-')");
 		return false;
 	}
 	if (*scope == FRAUD_SCOPE_GLOBAL)
@@ -593,9 +600,13 @@ api_ceiling_put(struct api_call *k)
 			    api_ceiling_state(&old.c), api_ceiling_state(&ce));
 		rc = api_tx_end(k->api, rc);
 	}
+	/* A tenant no group has is likely a typo, as for the CLI. */
 	if (rc == -ENXIO)
-		return api_error(
-		    k->conn, MHD_HTTP_NOT_FOUND, "not_found", "no such user");
+		return api_error(k->conn, MHD_HTTP_NOT_FOUND, "not_found",
+		    scope == FRAUD_SCOPE_TENANT
+		        ? "no such tenant: no group has it (PATCH "
+		          "/api/v1/groups/NAME {\"tenant\": ...} first)"
+		        : "no such user");
 	if (rc == 0)
 		rc = fraudcfg_ceiling_get(k->api->db, scope, name, &now_c);
 	if (rc != 0)
@@ -667,6 +678,10 @@ const struct api_route_def api_routes_rates[] = {
     {"ceilings/user/", MHD_HTTP_METHOD_PUT, API_TAIL_SEGMENT, RBAC_FRAUD_WRITE,
         {NULL}, api_ceiling_put},
     {"ceilings/user/", MHD_HTTP_METHOD_DELETE, API_TAIL_SEGMENT,
+        RBAC_FRAUD_WRITE, {NULL}, api_ceiling_remove},
+    {"ceilings/tenant/", MHD_HTTP_METHOD_PUT, API_TAIL_SEGMENT,
+        RBAC_FRAUD_WRITE, {NULL}, api_ceiling_put},
+    {"ceilings/tenant/", MHD_HTTP_METHOD_DELETE, API_TAIL_SEGMENT,
         RBAC_FRAUD_WRITE, {NULL}, api_ceiling_remove},
     {.path = NULL},
 };

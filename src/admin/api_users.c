@@ -19,7 +19,7 @@
 #include "store/users.h"
 
 static json_t *
-api_user_json(const struct user_info *u)
+api_user_base(const struct user_info *u)
 {
 	return json_pack("{s:s,s:s,s:b,s:b,s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "ext",
 	    u->ext, "display_name", u->display_name, "enabled", u->enabled,
@@ -29,16 +29,43 @@ api_user_json(const struct user_info *u)
 	    (json_int_t)u->created_at, "updated_at", (json_int_t)u->updated_at);
 }
 
+/* A user with its group and rights profiles (NULL on an error). */
+static json_t *
+api_user_json(struct api *a, const struct user_info *u)
+{
+	json_t *o = api_user_base(u);
+
+	if (o != NULL && api_user_rights(a, o, u) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+struct api_user_walk {
+	struct api_page *pg;
+	struct api *a;
+};
+
 static int
 api_user_cb(void *arg, const struct user_info *u)
 {
-	return api_page_add(arg, api_user_json(u));
+	struct api_user_walk *uw = arg;
+	json_t *o;
+
+	/* Rows before the window only count (the page stops the walk
+	 * once full). */
+	if (uw->pg->seen < uw->pg->offset)
+		return api_page_add(uw->pg, json_null());
+	o = api_user_json(uw->a, u);
+	return o != NULL ? api_page_add(uw->pg, o) : -ENOMEM;
 }
 
 static enum MHD_Result
 api_users(struct api_call *k)
 {
 	struct api_page pg;
+	struct api_user_walk uw = {&pg, k->api};
 	struct user_info u;
 	uint64_t total = 0;
 	enum MHD_Result ret;
@@ -59,14 +86,15 @@ api_users(struct api_call *k)
 		if (rc == 0) {
 			total = 1;
 			if (pg.offset == 0)
-				rc = api_page_add(&pg, api_user_json(&u));
+				rc = api_page_add(
+				    &pg, api_user_json(k->api, &u));
 		} else if (rc == -ENOENT) {
 			rc = 0;
 		}
 	} else {
 		rc = users_count(k->api->db, &total);
 		if (rc == 0)
-			rc = users_list(k->api->db, api_user_cb, &pg);
+			rc = users_list(k->api->db, api_user_cb, &uw);
 	}
 	db_read_end(k->api->db);
 	if (rc == 1)
@@ -96,7 +124,8 @@ api_user(struct api_call *k)
 		    k->conn, MHD_HTTP_NOT_FOUND, "not_found", "no such user");
 	if (rc != 0)
 		return api_store_error(k->conn, "user", rc);
-	return api_send(k->conn, MHD_HTTP_OK, api_user_json(&u), NULL, NULL);
+	return api_send(
+	    k->conn, MHD_HTTP_OK, api_user_json(k->api, &u), NULL, NULL);
 }
 
 /* POST /api/v1/users {ext, name, secret?}: a new extension with the
@@ -189,7 +218,7 @@ api_user_add(struct api_call *k)
 		return ret;
 	}
 	api_reload(k->api);
-	body = api_user_json(&u);
+	body = api_user_json(k->api, &u);
 	if (body != NULL && generated &&
 	    json_object_set_new(body, "secret", json_string(secret)) != 0) {
 		json_decref(body);

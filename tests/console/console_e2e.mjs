@@ -280,6 +280,13 @@ async function run(page, problems) {
     d.accept();
   });
   await liveRow.getByRole("button", { name: "Hang up" }).click();
+  // The API's answer first: a refused hang-up fails here, by its name.
+  await page.waitForFunction(() =>
+    document.querySelector("#status").textContent.includes(" ended."),
+  null, { timeout: WAIT_MS }).catch(async () => {
+    check(false, "the hang-up answered: " +
+      await page.textContent("#status"));
+  });
   await page.waitForFunction(() =>
     document.querySelector("#dash-live tbody").rows.length === 0, null,
   { timeout: WAIT_MS });

@@ -286,7 +286,8 @@ def test_fraud_unblock(pbx, data, keys):
         status, headers, out = call(api, "POST", "/api/v1/fraud/unblock",
                                     keys[role], {"scope": "global"})
         assert_error(status, headers, out, 403, "forbidden")
-    for bad, field in (({}, "scope"), ({"scope": "tenant"}, "scope"),
+    for bad, field in (({}, "scope"), ({"scope": "tenant"}, "name"),
+                       ({"scope": "tenant", "name": "Acme"}, "name"),
                        ({"scope": "USER", "name": "101"}, "scope"),
                        ({"scope": "user"}, "name"),
                        ({"scope": "user", "name": "../1"}, "name"),
