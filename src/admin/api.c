@@ -322,6 +322,7 @@ static const struct api_route_def *const api_route_tables[] = {
     api_routes_bans,
     api_routes_audit,
     api_routes_fraud,
+    api_routes_fraud_block,
     api_routes_live,
     api_routes_trunks,
     api_routes_routes,
@@ -329,8 +330,14 @@ static const struct api_route_def *const api_route_tables[] = {
     api_routes_rates,
     api_routes_settings,
     api_routes_userops,
+    api_routes_userset,
     api_routes_cdr_export,
     api_routes_groups,
+    api_routes_admins,
+    api_routes_apikeys,
+    api_routes_alerts,
+    api_routes_config,
+    api_routes_route_test,
 };
 
 /* True when 'path' (under /api/v1/) is the route's, with its tail in

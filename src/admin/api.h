@@ -88,6 +88,17 @@
  * read-only (every stored credential depends on it); unknown keys are
  * refused by name; no secret is ever shown.
  *
+ * Alert channels (R-FRAUD-4), as `rempart alert`: /alerts GET (secrets
+ * as "secret_set"); /alerts/webhook PUT {url, secret, ca_file?},
+ * DELETE; /alerts/email PUT {url, starttls?, from, to, user?,
+ * password?, ca_file?}, DELETE; /alerts/limits PUT {dedupe_s?,
+ * rate_per_min?}; /alerts/test?channel= POST delivers a test alert.
+ * The configuration file (R-ADMIN-5), as `rempart config`: /config GET
+ * is the YAML export (application/yaml, no secret); /config/import
+ * POST ?dry_run=&prune_users= takes the YAML file (up to
+ * CONFIG_FILE_MAX, for a caller allowed to import) and answers the
+ * diff, applied atomically, or 400 with every error and its line.
+ *
  * The web console (admin/console.h) is served from "/", "/app.js" and
  * "/app.css" without authentication (it logs in through the API). Every
  * answer carries a strict Content-Security-Policy (scripts and styles

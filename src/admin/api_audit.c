@@ -28,6 +28,31 @@ api_audit_cb(void *arg, const struct audit_entry *e)
 	return 0;
 }
 
+/* GET /api/v1/audit?since&limit&offset, with 'offset': a page of the
+ * entries since 'since', oldest first, with their total, for walking
+ * the whole log (`rempart audit list`). */
+static enum MHD_Result
+api_audit_page(struct api_call *k, int64_t since_ms)
+{
+	struct api_page pg;
+	uint64_t total = 0;
+	enum MHD_Result ret;
+	bool done;
+	int rc;
+
+	ret = api_page_params(k, &pg, &done);
+	if (done)
+		return ret;
+	rc = audit_page(k->api->db, since_ms, pg.offset, pg.limit, &total,
+	    api_audit_cb, pg.items);
+	if (rc != 0) {
+		json_decref(pg.items);
+		return api_store_error(k->conn, "audit", rc);
+	}
+	return api_page_send(k, &pg, total);
+}
+
+/* Without 'offset': the latest 'limit' entries, oldest first. */
 static enum MHD_Result
 api_audit(struct api_call *k)
 {
@@ -42,6 +67,8 @@ api_audit(struct api_call *k)
 	    sv_to_u64(sv_cstr(since), API_TIME_MS_MAX, &since_ms) != 0)
 		return api_bad_param(
 		    k->conn, "since", "milliseconds since the epoch");
+	if (api_param(k, "offset") != NULL)
+		return api_audit_page(k, (int64_t)since_ms);
 	if (limit != NULL &&
 	    (sv_to_u32(sv_cstr(limit), API_PAGE_MAX, &n) != 0 || n == 0))
 		return api_bad_param(k->conn, "limit", "1-1000");
@@ -111,7 +138,7 @@ api_assessment(struct api_call *k)
 
 const struct api_route_def api_routes_audit[] = {
     {"audit", MHD_HTTP_METHOD_GET, API_TAIL_NONE, RBAC_AUDIT_READ,
-        {"since", "limit"}, api_audit},
+        {"since", "limit", "offset"}, api_audit},
     {"audit/verify", MHD_HTTP_METHOD_GET, API_TAIL_NONE, RBAC_AUDIT_READ,
         {NULL}, api_audit_verify},
     {"assessment", MHD_HTTP_METHOD_GET, API_TAIL_NONE, RBAC_ASSESSMENT_READ,

@@ -68,7 +68,7 @@ api_fraud_blocks(struct api_call *k)
  * transaction. Returns 0, -ENOENT (none in force) or a store error. */
 static int
 api_unblock_store(struct api_call *k, enum fraud_scope scope, struct sv name,
-    const char *object)
+    const char *object, struct sv reason)
 {
 	uint64_t now = (uint64_t)time(NULL);
 	struct fraudcfg_block b;
@@ -87,20 +87,22 @@ api_unblock_store(struct api_call *k, enum fraud_scope scope, struct sv name,
 		        fraudcfg_reason_name(b.b.reason), "text", b.reason,
 		        "since", (json_int_t)b.b.since_s, "until",
 		        (json_int_t)b.b.until_s),
-		    json_pack("{s:I}", "lifted_at", (json_int_t)now));
+		    json_pack("{s:I,s:s%}", "lifted_at", (json_int_t)now,
+		        "reason", API_SV(reason)));
 	return api_tx_end(k->api, rc);
 }
 
-/* POST /api/v1/fraud/unblock {scope, name?}: as `rempart fraud unblock
- * user EXT|--tenant T|global`. */
+/* POST /api/v1/fraud/unblock {scope, name?, reason?}: as `rempart
+ * fraud unblock user EXT|--tenant T|global`; the reason (up to 128
+ * printable ASCII characters) goes to the audit entry. */
 static enum MHD_Result
 api_fraud_unblock(struct api_call *k)
 {
-	static const char *const members[] = {"scope", "name", NULL};
+	static const char *const members[] = {"scope", "name", "reason", NULL};
 	char object[USERS_EXT_MAX + 16];
 	enum MHD_Result ret = MHD_NO;
 	enum fraud_scope scope = FRAUD_SCOPE_GLOBAL;
-	struct sv text, name;
+	struct sv text, name, reason;
 	json_t *o;
 	int rc = -EINVAL;
 
@@ -110,9 +112,11 @@ api_fraud_unblock(struct api_call *k)
 	text = api_json_sv(o, "scope");
 	name = json_object_get(o, "name") != NULL ? api_json_sv(o, "name")
 	                                          : SV("");
+	reason = json_object_get(o, "reason") != NULL ? api_json_sv(o, "reason")
+	                                              : SV("");
 	if (!api_body_members_ok(o, members))
 		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
-		    "unknown member: the body takes scope and name");
+		    "unknown member: the body takes scope, name and reason");
 	else if (text.p == NULL || fraudcfg_scope_parse(text, &scope) != 0)
 		ret = api_bad_field(k->conn, "scope", "user, tenant or global");
 	else if (scope == FRAUD_SCOPE_TENANT &&
@@ -128,6 +132,9 @@ api_fraud_unblock(struct api_call *k)
 	         (name.p == NULL || name.len != 0))
 		ret =
 		    api_bad_field(k->conn, "name", "none for the global scope");
+	else if (!api_reason_ok(reason))
+		ret = api_bad_field(
+		    k->conn, "reason", "up to 128 printable ASCII characters");
 	else
 		rc = 0;
 	if (rc == 0) {
@@ -136,7 +143,7 @@ api_fraud_unblock(struct api_call *k)
 		else
 			snprintf(object, sizeof(object), "%s:%.*s",
 			    fraudcfg_scope_name(scope), (int)name.len, name.p);
-		rc = api_unblock_store(k, scope, name, object);
+		rc = api_unblock_store(k, scope, name, object, reason);
 		/* No block, and no group has the tenant: likely a typo. */
 		if (rc == -ENOENT && scope == FRAUD_SCOPE_TENANT &&
 		    groups_tenant_exists(k->api->db, name) == -ENOENT)

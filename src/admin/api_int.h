@@ -100,6 +100,10 @@ extern const struct api_route_def api_routes_cdrs[];
 extern const struct api_route_def api_routes_bans[];
 extern const struct api_route_def api_routes_audit[];
 extern const struct api_route_def api_routes_fraud[];
+extern const struct api_route_def api_routes_fraud_block[];
+/* The reason of a manual block or unblock: a string of up to 128
+ * printable ASCII characters ("" for none). */
+bool api_reason_ok(struct sv r);
 extern const struct api_route_def api_routes_live[];
 extern const struct api_route_def api_routes_trunks[];
 extern const struct api_route_def api_routes_routes[]; /* and DIDs */
@@ -107,8 +111,17 @@ extern const struct api_route_def api_routes_rights[];
 extern const struct api_route_def api_routes_rates[];
 extern const struct api_route_def api_routes_settings[];
 extern const struct api_route_def api_routes_userops[];
+extern const struct api_route_def api_routes_userset[];
 extern const struct api_route_def api_routes_cdr_export[];
 extern const struct api_route_def api_routes_groups[];
+extern const struct api_route_def api_routes_admins[];
+extern const struct api_route_def api_routes_apikeys[];
+extern const struct api_route_def api_routes_alerts[];
+extern const struct api_route_def api_routes_config[];
+
+/* api_route_body_max() of the configuration import (api_config.c). */
+uint32_t api_config_body_max(const struct api_route_def *d);
+extern const struct api_route_def api_routes_route_test[];
 
 struct api_param {
 	const char *name;

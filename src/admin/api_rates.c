@@ -653,7 +653,8 @@ api_ceiling_remove(struct api_call *k)
 uint32_t
 api_route_body_max(const struct api_route_def *d)
 {
-	return d->run == api_rates_import ? RATING_FILE_MAX : 0;
+	return d->run == api_rates_import ? RATING_FILE_MAX
+	                                  : api_config_body_max(d);
 }
 
 const struct api_route_def api_routes_rates[] = {

@@ -13,6 +13,7 @@
 #include "admin/api_int.h"
 #include "store/db.h"
 #include "store/fraudcfg.h"
+#include "store/groups.h"
 #include "store/users.h"
 
 #define API_PROFILE_RULE "1-32 lower-case letters, digits, '_' or '-'"
@@ -354,11 +355,12 @@ api_profile_set(struct api_call *k)
 }
 
 /* DELETE /api/v1/profiles/NAME: as `rempart profile remove`; 409 while
- * it is the default or a user has it. */
+ * it is the default or a user or group has it. */
 static enum MHD_Result
 api_profile_remove(struct api_call *k)
 {
 	char user[USERS_EXT_MAX + 1] = "", name[FRAUDCFG_NAME_MAX + 1], msg[96];
+	char group[GROUPS_NAME_MAX + 1];
 	struct fraudcfg_profile p;
 	int rc;
 
@@ -382,6 +384,10 @@ api_profile_remove(struct api_call *k)
 		if (user[0] != '\0')
 			snprintf(msg, sizeof(msg),
 			    "the profile is in use by extension %s", user);
+		else if (groups_profile_user(
+		             k->api->db, sv_cstr(name), group) == 0)
+			snprintf(msg, sizeof(msg),
+			    "the profile is in use by group %s", group);
 		else
 			snprintf(msg, sizeof(msg),
 			    "the profile is the default profile");

@@ -33,14 +33,15 @@ api_fraud_options(const struct fraud_config *cfg)
 		w[0] = '\0';
 	if (rating_money_format(cfg->spike_min_spend, m, sizeof(m)) < 0)
 		m[0] = '\0';
-	return json_pack("{s:s,s:i,s:b,s:s,s:I,s:I,s:I,s:I,s:s}",
+	return json_pack("{s:s,s:i,s:b,s:s,s:I,s:I,s:I,s:I,s:s,s:b,s:b}",
 	    "business_hours", w, "utc_offset_min", (int)cfg->tz_offset_min,
 	    "cut_running", cfg->cut_running, "ceiling_block",
 	    cfg->ceiling_block_until_unblock ? "unblock" : "window",
 	    "tail_digits", (json_int_t)cfg->seq_tail_digits, "short_s",
 	    (json_int_t)cfg->short_s, "factor_pct",
 	    (json_int_t)cfg->spike_factor_pct, "alpha_pct",
-	    (json_int_t)cfg->spike_alpha_pct, "min_spend", m);
+	    (json_int_t)cfg->spike_alpha_pct, "min_spend", m, "disa",
+	    cfg->disa_enabled, "outdial", cfg->outdial_enabled);
 }
 
 /* The audit state of `rempart fraud rule|set` (its rules_json()). */
@@ -66,7 +67,7 @@ api_rules_state(const struct fraud_config *cfg, enum fraudcfg_rule rule)
 		    json_object_set_new(o, "business_hours", json_string(text));
 	if (rc == 0)
 		rc = json_object_update_new(
-		    o, json_pack("{s:i,s:b,s:b,s:I,s:I,s:I,s:I,s:I}",
+		    o, json_pack("{s:i,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:b}",
 		           "utc_offset_min", (int)cfg->tz_offset_min,
 		           "cut_running", cfg->cut_running,
 		           "ceiling_block_until_unblock",
@@ -75,7 +76,8 @@ api_rules_state(const struct fraud_config *cfg, enum fraudcfg_rule rule)
 		           (json_int_t)cfg->short_s, "factor_pct",
 		           (json_int_t)cfg->spike_factor_pct, "alpha_pct",
 		           (json_int_t)cfg->spike_alpha_pct, "min_spend",
-		           (json_int_t)cfg->spike_min_spend));
+		           (json_int_t)cfg->spike_min_spend, "disa",
+		           cfg->disa_enabled, "outdial", cfg->outdial_enabled));
 	if (rc != 0) {
 		json_decref(o);
 		o = NULL;
@@ -216,65 +218,6 @@ api_uint_member(json_t *o, const char *name, uint32_t max, uint32_t *out)
 	return true;
 }
 
-/* PATCH /api/v1/fraud/rules/NAME {mode?, count?, window_s?}: as
- * `rempart fraud rule NAME`. */
-static enum MHD_Result
-api_fraud_rule_set(struct api_call *k)
-{
-	static const char *const members[] = {
-	    "mode", "count", "window_s", NULL};
-	struct fraud_config old, cfg;
-	enum fraudcfg_rule rule;
-	struct fraud_rule_cfg *r;
-	enum MHD_Result ret = MHD_NO;
-	enum fraud_mode mode;
-	struct sv v;
-	bool ok = false;
-	json_t *o;
-	int rc;
-
-	if (fraudcfg_rule_parse(k->tail, &rule) != 0)
-		return api_error(k->conn, MHD_HTTP_NOT_FOUND, "not_found",
-		    "no such rule (see GET /api/v1/fraud/rules)");
-	o = api_body(k, &ret);
-	if (o == NULL)
-		return ret;
-	rc = api_rules_load(k->api, &cfg);
-	old = cfg;
-	r = fraudcfg_rule_of(&cfg, rule);
-	v = api_json_sv(o, "mode");
-	if (rc != 0)
-		ret = api_store_error(k->conn, "fraud.rules", rc);
-	else if (!api_body_members_ok(o, members))
-		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
-		    "unknown member: the body takes mode, count and window_s");
-	else if (json_object_size(o) == 0)
-		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
-		    "nothing to change: give mode, count or window_s");
-	else if (json_object_get(o, "mode") != NULL &&
-	         (v.p == NULL || fraudcfg_mode_parse(v, &mode) != 0))
-		ret =
-		    api_bad_field(k->conn, "mode", "off, alert, deny or block");
-	else if (!api_uint_member(o, "count", UINT32_MAX, &r->count))
-		ret = api_bad_field(k->conn, "count", "a whole number");
-	else if (!api_uint_member(o, "window_s", UINT32_MAX, &r->window_s))
-		ret = api_bad_field(
-		    k->conn, "window_s", "a whole number of seconds");
-	else {
-		if (json_object_get(o, "mode") != NULL)
-			r->mode = mode;
-		ok = true;
-	}
-	json_decref(o);
-	if (!ok)
-		return ret;
-	ret = api_rules_store(k, &old, &cfg, rule, &ok);
-	if (!ok)
-		return ret;
-	return api_send(
-	    k->conn, MHD_HTTP_OK, api_rule_json(&cfg, rule), NULL, NULL);
-}
-
 /* GET /api/v1/fraud/settings: the options `rempart fraud set` and the
  * rules' extra options change. */
 static enum MHD_Result
@@ -310,6 +253,19 @@ api_options_apply(json_t *o, struct fraud_config *cfg)
 			return "cut_running";
 		cfg->cut_running = json_is_true(v);
 	}
+	/* R-FRAUD-6, R-FRAUD-7: switches, off by default. */
+	v = json_object_get(o, "disa");
+	if (v != NULL) {
+		if (!json_is_boolean(v))
+			return "disa";
+		cfg->disa_enabled = json_is_true(v);
+	}
+	v = json_object_get(o, "outdial");
+	if (v != NULL) {
+		if (!json_is_boolean(v))
+			return "outdial";
+		cfg->outdial_enabled = json_is_true(v);
+	}
 	if (json_object_get(o, "ceiling_block") != NULL) {
 		s = api_json_sv(o, "ceiling_block");
 		if (sv_eq(s, SV("unblock")))
@@ -341,21 +297,17 @@ api_options_apply(json_t *o, struct fraud_config *cfg)
 	return NULL;
 }
 
-/* PATCH /api/v1/fraud/settings {utc_offset_min?, cut_running?,
- * ceiling_block?, business_hours?, tail_digits?, short_s?, factor_pct?,
- * alpha_pct?, min_spend?}: as `rempart fraud set` and the options of
- * `fraud rule`. */
+/* The 400 naming an option api_options_apply() refused. */
 static enum MHD_Result
-api_fraud_settings_set(struct api_call *k)
+api_option_refused(struct api_call *k, const char *bad)
 {
-	static const char *const members[] = {"utc_offset_min", "cut_running",
-	    "ceiling_block", "business_hours", "tail_digits", "short_s",
-	    "factor_pct", "alpha_pct", "min_spend", NULL};
 	static const struct {
 		const char *member, *rule;
 	} rules[] = {
 	    {"utc_offset_min", "minutes from -1440 to 1440"},
 	    {"cut_running", "true or false"},
+	    {"disa", "true or false"},
+	    {"outdial", "true or false"},
 	    {"ceiling_block", "\"unblock\" or \"window\""},
 	    {"business_hours", "DAYS/HH:MM-HH:MM such as mon-fri/08:00-19:00"},
 	    {"tail_digits", "1 to 4"},
@@ -364,6 +316,23 @@ api_fraud_settings_set(struct api_call *k)
 	    {"alpha_pct", "1 to 100"},
 	    {"min_spend", "an amount as a string such as \"10.50\""},
 	};
+
+	for (size_t i = 0; i < RP_ARRAY_LEN(rules); i++)
+		if (strcmp(rules[i].member, bad) == 0)
+			return api_bad_field(k->conn, bad, rules[i].rule);
+	return api_bad_field(k->conn, bad, "invalid");
+}
+
+/* PATCH /api/v1/fraud/settings {utc_offset_min?, cut_running?,
+ * ceiling_block?, business_hours?, tail_digits?, short_s?, factor_pct?,
+ * alpha_pct?, min_spend?, disa?, outdial?}: as `rempart fraud set` and
+ * the options of `fraud rule`. */
+static enum MHD_Result
+api_fraud_settings_set(struct api_call *k)
+{
+	static const char *const members[] = {"utc_offset_min", "cut_running",
+	    "ceiling_block", "business_hours", "tail_digits", "short_s",
+	    "factor_pct", "alpha_pct", "min_spend", "disa", "outdial", NULL};
 	struct fraud_config old, cfg;
 	enum MHD_Result ret = MHD_NO;
 	const char *bad = NULL;
@@ -382,16 +351,14 @@ api_fraud_settings_set(struct api_call *k)
 		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
 		    "unknown member: the body takes utc_offset_min, "
 		    "cut_running, ceiling_block, business_hours, tail_digits, "
-		    "short_s, factor_pct, alpha_pct and min_spend");
+		    "short_s, factor_pct, alpha_pct, min_spend, disa and "
+		    "outdial");
 	else if (json_object_size(o) == 0)
 		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
 		    "nothing to change");
-	else if ((bad = api_options_apply(o, &cfg)) != NULL) {
-		for (size_t i = 0; i < RP_ARRAY_LEN(rules); i++)
-			if (strcmp(rules[i].member, bad) == 0)
-				ret =
-				    api_bad_field(k->conn, bad, rules[i].rule);
-	} else
+	else if ((bad = api_options_apply(o, &cfg)) != NULL)
+		ret = api_option_refused(k, bad);
+	else
 		ok = true;
 	json_decref(o);
 	if (!ok)
@@ -401,6 +368,73 @@ api_fraud_settings_set(struct api_call *k)
 		return ret;
 	return api_send(
 	    k->conn, MHD_HTTP_OK, api_fraud_options(&cfg), NULL, NULL);
+}
+
+/* PATCH /api/v1/fraud/rules/NAME {mode?, count?, window_s?,
+ * business_hours?, tail_digits?, short_s?, factor_pct?, alpha_pct?,
+ * min_spend?}: as `rempart fraud rule NAME`, the rule and the options
+ * it takes in one change (one audit entry). */
+static enum MHD_Result
+api_fraud_rule_set(struct api_call *k)
+{
+	static const char *const members[] = {"mode", "count", "window_s",
+	    "business_hours", "tail_digits", "short_s", "factor_pct",
+	    "alpha_pct", "min_spend", NULL};
+	const char *bad;
+	struct fraud_config old, cfg;
+	enum fraudcfg_rule rule;
+	struct fraud_rule_cfg *r;
+	enum MHD_Result ret = MHD_NO;
+	enum fraud_mode mode;
+	struct sv v;
+	bool ok = false;
+	json_t *o;
+	int rc;
+
+	if (fraudcfg_rule_parse(k->tail, &rule) != 0)
+		return api_error(k->conn, MHD_HTTP_NOT_FOUND, "not_found",
+		    "no such rule (see GET /api/v1/fraud/rules)");
+	o = api_body(k, &ret);
+	if (o == NULL)
+		return ret;
+	rc = api_rules_load(k->api, &cfg);
+	old = cfg;
+	r = fraudcfg_rule_of(&cfg, rule);
+	v = api_json_sv(o, "mode");
+	if (rc != 0)
+		ret = api_store_error(k->conn, "fraud.rules", rc);
+	else if (!api_body_members_ok(o, members))
+		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "unknown member: the body takes mode, count, window_s, "
+		    "business_hours, tail_digits, short_s, factor_pct, "
+		    "alpha_pct and min_spend");
+	else if (json_object_size(o) == 0)
+		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "nothing to change: give mode, count or window_s");
+	else if (json_object_get(o, "mode") != NULL &&
+	         (v.p == NULL || fraudcfg_mode_parse(v, &mode) != 0))
+		ret =
+		    api_bad_field(k->conn, "mode", "off, alert, deny or block");
+	else if (!api_uint_member(o, "count", UINT32_MAX, &r->count))
+		ret = api_bad_field(k->conn, "count", "a whole number");
+	else if (!api_uint_member(o, "window_s", UINT32_MAX, &r->window_s))
+		ret = api_bad_field(
+		    k->conn, "window_s", "a whole number of seconds");
+	else if ((bad = api_options_apply(o, &cfg)) != NULL)
+		ret = api_option_refused(k, bad);
+	else {
+		if (json_object_get(o, "mode") != NULL)
+			r->mode = mode;
+		ok = true;
+	}
+	json_decref(o);
+	if (!ok)
+		return ret;
+	ret = api_rules_store(k, &old, &cfg, rule, &ok);
+	if (!ok)
+		return ret;
+	return api_send(
+	    k->conn, MHD_HTTP_OK, api_rule_json(&cfg, rule), NULL, NULL);
 }
 
 /* GET /api/v1/fraud/lists: the system-wide prefix lists ("" for

@@ -1,5 +1,6 @@
-/* The administration API: removing an extension, enabling or disabling
- * it, and resetting its SIP secret (R-ADMIN-1, R-ADMIN-2, R-AUTH-3). */
+/* The administration API: removing an extension and resetting its SIP
+ * secret (R-ADMIN-1, R-ADMIN-2, R-AUTH-3); api_userset.c changes its
+ * settings. */
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -99,60 +100,6 @@ api_user_remove(struct api_call *k)
 	    json_pack("{s:s,s:b}", "ext", ext, "removed", 1), NULL, NULL);
 }
 
-/* PATCH /api/v1/users/EXT {enabled}: as `rempart user enable|disable`. */
-static enum MHD_Result
-api_user_patch(struct api_call *k)
-{
-	static const char *const members[] = {"enabled", NULL};
-	char ext[USERS_EXT_MAX + 1];
-	enum MHD_Result ret = MHD_NO;
-	struct user_info u;
-	json_t *o, *v;
-	bool enabled, ok = false;
-	int rc;
-
-	if (!api_user_ext(k, k->tail, ext, &ret))
-		return ret;
-	o = api_body(k, &ret);
-	if (o == NULL)
-		return ret;
-	v = json_object_get(o, "enabled");
-	enabled = json_is_true(v);
-	if (!api_body_members_ok(o, members))
-		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
-		    "unknown member: the body takes enabled");
-	else if (!json_is_boolean(v))
-		ret = api_bad_field(k->conn, "enabled", "true or false");
-	else
-		ok = true;
-	json_decref(o);
-	if (!ok)
-		return ret;
-	rc = db_tx_begin(k->api->db);
-	if (rc == 0) {
-		rc = users_get_info(k->api->db, sv_cstr(ext), &u);
-		if (rc == 0)
-			rc = users_set_enabled(k->api->db, sv_cstr(ext),
-			    enabled, (int64_t)time(NULL));
-		if (rc == 0)
-			rc = api_audit_change(k,
-			    enabled ? "user.enable" : "user.disable", ext,
-			    json_pack("{s:b}", "enabled", u.enabled),
-			    json_pack("{s:b}", "enabled", enabled));
-		rc = api_tx_end(k->api, rc);
-	}
-	if (rc == 0)
-		rc = users_get_info(k->api->db, sv_cstr(ext), &u);
-	if (rc == -ENOENT)
-		return api_user_missing(k, ext);
-	if (rc != 0)
-		return api_store_error(k->conn, "users.patch", rc);
-	api_reload(k->api);
-	return api_send(k->conn, MHD_HTTP_OK,
-	    json_pack("{s:s,s:b}", "ext", u.ext, "enabled", u.enabled), NULL,
-	    NULL);
-}
-
 /* Stores new credentials for 'ext' with the audit entry. */
 static int
 api_user_store_secret(struct api_call *k, const char *ext, struct sv secret)
@@ -246,8 +193,6 @@ api_user_secret(struct api_call *k)
 const struct api_route_def api_routes_userops[] = {
     {"users/", MHD_HTTP_METHOD_DELETE, API_TAIL_SEGMENT, RBAC_USERS_WRITE,
         {NULL}, api_user_remove},
-    {"users/", MHD_HTTP_METHOD_PATCH, API_TAIL_SEGMENT, RBAC_USERS_WRITE,
-        {NULL}, api_user_patch},
     {"users/*/secret", MHD_HTTP_METHOD_POST, API_TAIL_INNER, RBAC_PIN_RESET,
         {NULL}, api_user_secret},
     {.path = NULL},

@@ -36,6 +36,7 @@ static const enum rbac_access rbac_table[RBAC_CLASS_COUNT][RBAC_ROLE_COUNT] = {
     [RBAC_SECURITY_READ] = {A, A, D, D},
     [RBAC_SETTINGS_READ] = {A, A, D, D},
     [RBAC_SETTINGS_WRITE] = {A, D, D, D},
+    [RBAC_ADMINS_MANAGE] = {A, D, D, D},
 };
 
 #undef A

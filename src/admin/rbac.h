@@ -45,6 +45,7 @@ enum rbac_class {
 	RBAC_SECURITY_READ,  /* the security log's events */
 	RBAC_SETTINGS_READ,  /* system settings (never a secret) */
 	RBAC_SETTINGS_WRITE, /* changing them */
+	RBAC_ADMINS_MANAGE,  /* administrator accounts */
 	RBAC_CLASS_COUNT,
 };
 

@@ -44,6 +44,7 @@ static const struct {
     {RBAC_SECURITY_READ, {A, A, D, D}},
     {RBAC_SETTINGS_READ, {A, A, D, D}},
     {RBAC_SETTINGS_WRITE, {A, D, D, D}},
+    {RBAC_ADMINS_MANAGE, {A, D, D, D}},
 };
 
 /* R-ADMIN-2: every class against every role. */

@@ -253,12 +253,15 @@ apiclient_escape(const char *text, char *out, size_t size)
 	return 0;
 }
 
-int
-apiclient_call(struct apiclient *c, const char *method, const char *path,
-    json_t *body, long *status, json_t **out, struct buf *raw)
+/* One request with a body of 'len' bytes of 'type' ('type' NULL: no
+ * body). */
+static int
+apiclient_do(struct apiclient *c, const char *method, const char *path,
+    const char *type, const char *data, size_t len, long *status, json_t **out,
+    struct buf *raw)
 {
 	struct curl_slist *h = NULL;
-	char url[1024], *text = NULL;
+	char url[1024], ctype[96];
 	struct buf b;
 	CURLcode cc;
 	int rc = 0;
@@ -288,14 +291,12 @@ apiclient_call(struct apiclient *c, const char *method, const char *path,
 	} else {
 		curl_easy_setopt(c->curl, CURLOPT_UNIX_SOCKET_PATH, c->sock);
 	}
-	if (body != NULL) {
-		text = json_dumps(body, JSON_COMPACT);
-		if (text == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, text);
+	if (type != NULL) {
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s", type);
+		h = curl_slist_append(h, ctype);
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, data);
+		curl_easy_setopt(
+		    c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
 	cc = curl_easy_perform(c->curl);
@@ -313,14 +314,41 @@ apiclient_call(struct apiclient *c, const char *method, const char *path,
 		buf_init(&b, 0);
 	}
 out:
+	curl_slist_free_all(h);
+	buf_release(&b);
+	return rc;
+}
+
+int
+apiclient_call(struct apiclient *c, const char *method, const char *path,
+    json_t *body, long *status, json_t **out, struct buf *raw)
+{
+	char *text = NULL;
+	int rc;
+
+	*out = NULL;
+	if (body != NULL) {
+		text = json_dumps(body, JSON_COMPACT);
+		if (text == NULL)
+			return -ENOMEM;
+	}
+	rc = apiclient_do(c, method, path,
+	    text != NULL ? "application/json" : NULL, text,
+	    text != NULL ? strlen(text) : 0, status, out, raw);
 	if (text != NULL) {
 		/* The body may hold a secret. */
 		memset(text, 0, strlen(text));
 		free(text);
 	}
-	curl_slist_free_all(h);
-	buf_release(&b);
 	return rc;
+}
+
+int
+apiclient_send(struct apiclient *c, const char *method, const char *path,
+    const char *type, const char *data, size_t len, long *status, json_t **out)
+{
+	return apiclient_do(
+	    c, method, path, type, data, len, status, out, NULL);
 }
 
 int

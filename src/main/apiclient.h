@@ -15,8 +15,10 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/buf.h"
+#include "core/sv.h"
 
 struct apiclient;
 
@@ -49,6 +51,11 @@ bool apiclient_remote(const struct apiclient *c);
  * could not be made. */
 int apiclient_call(struct apiclient *c, const char *method, const char *path,
     json_t *body, long *status, json_t **out, struct buf *raw);
+
+/* apiclient_call() with a body of 'len' bytes of 'data' (borrowed) of
+ * media type 'type' ("text/plain"), such as a file to import. */
+int apiclient_send(struct apiclient *c, const char *method, const char *path,
+    const char *type, const char *data, size_t len, long *status, json_t **out);
 
 /* Prints "rempart: MESSAGE" from an error answer and returns the exit
  * code (1). */

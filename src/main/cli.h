@@ -3,10 +3,13 @@
 #ifndef RP_MAIN_CLI_H
 #define RP_MAIN_CLI_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "core/buf.h"
 #include "core/sv.h"
@@ -115,7 +118,8 @@ int cmd_alert(struct cli *c, int argc, char **argv);
 
 /* The anti-fraud commands (cli_fraud.c): rights profiles, rates,
  * ceilings, blocks and rules (R-FRAUD-1, R-FRAUD-2, R-FRAUD-3,
- * R-FRAUD-5). Each returns an exit code. */
+ * R-FRAUD-5), through the administration API but the tenant scope.
+ * Each returns an exit code. */
 void cli_fraud_usage(FILE *f);
 int cmd_profile(struct cli *c, int argc, char **argv);
 int cmd_rate(struct cli *c, int argc, char **argv);
@@ -128,11 +132,6 @@ void cli_group_usage(FILE *f);
 int cmd_group(struct cli *c, int argc, char **argv);
 int cmd_user_group(struct cli *c, struct sv ext, const char *group);
 
-/* The common-password list (data/common-secrets.txt, or in
- * $REMPART_SHARE); NULL when it cannot be loaded. Free it with
- * secret_list_free(). */
-struct secret_list *load_common_list(void);
-
 /* rempart admin ... (cli_admin.c): administrator accounts of the
  * HTTPS API and console (R-ADMIN-1, R-AUTH-2, R-AUTH-6). */
 void cli_admin_usage(FILE *f);
@@ -144,6 +143,23 @@ int cmd_admin(struct cli *c, int argc, char **argv);
 int cli_user(struct cli *c, int argc, char **argv);
 int cli_bans(struct cli *c, int argc, char **argv);
 int cli_cdr(struct cli *c, int argc, char **argv);
+/* rempart user set ... (cli_userset.c) and audit list ... (cli_audit.c),
+ * through the API too. */
+int cli_user_set(struct cli *c, const char *ext, int argc, char **argv);
+int cli_audit_list(struct cli *c, int argc, char **argv);
+/* "2026-11-23T10:00:00.250Z" (sep 'T', zone "Z") or
+ * "2026-11-23 10:00:00" (sep ' ', no zone, no milliseconds). */
+const char *format_ms(int64_t ms, bool iso, char *out, size_t size);
+
+/* rempart apikey ... (cli_apikey.c): keys of the administration API
+ * (R-ADMIN-2). Returns an exit code or CLI_USAGE. */
+int cli_apikey(struct cli *c, int argc, char **argv);
+
+/* Through the API too (cli_trunks.c): rempart trunk ..., route ... and
+ * did .... Each returns an exit code or CLI_USAGE. */
+int cli_trunk(struct cli *c, int argc, char **argv);
+int cli_route(struct cli *c, int argc, char **argv);
+int cli_did(struct cli *c, int argc, char **argv);
 
 /* rempart config ... (cli_config.c): the configuration as a YAML file
  * (R-ADMIN-5). */

@@ -1,15 +1,17 @@
-/* rempart alert: the alert channels (R-FRAUD-4). Settings changes are
- * audited in the same transaction (R-ADMIN-4); secrets are read from
- * stdin, sealed at rest, and never printed or audited. */
+/* rempart alert: the alert channels (R-FRAUD-4), through the
+ * administration API (/api/v1/alerts), which stores each change with
+ * its audit entry in one transaction (R-ADMIN-4). Secrets are read from
+ * stdin, sent once, sealed at rest, and never printed or audited. The
+ * arguments are checked here first, so each message names its
+ * option. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "audit/assess.h"
 #include "cli.h"
+#include "cli_api.h"
 #include "integ/alert.h"
 #include "integ/alertcfg.h"
 
@@ -31,105 +33,48 @@ alert_usage(void)
 }
 
 static const char *
-set_or_none(const char *secret)
+cli_jstr(json_t *o, const char *name)
 {
-	return secret[0] != '\0' ? "set" : "none";
+	const char *s = json_string_value(json_object_get(o, name));
+
+	return s != NULL ? s : "";
 }
 
-/* What the audit log keeps of the configuration: never a secret, only
- * whether there is one. */
+/* Wipes the secret of a request (webhook secret, SMTP password). */
 static void
-webhook_json(struct buf *b, const struct alert_webhook_config *w)
+alert_body_wipe(json_t *body)
 {
-	json_str(b, "url", w->url);
-	json_str(b, "secret", set_or_none(w->secret));
-	json_str(b, "ca_file", w->ca_file);
-}
+	static const char *const names[] = {"secret", "password"};
 
-static void
-email_json(struct buf *b, const struct alert_email_config *e)
-{
-	struct buf to;
+	for (size_t i = 0; i < RP_ARRAY_LEN(names); i++) {
+		json_t *v = json_object_get(body, names[i]);
+		const char *s = json_string_value(v);
 
-	buf_init(&to, 0);
-	for (unsigned i = 0; i < e->n_to; i++)
-		buf_printf(&to, "%s%s", i > 0 ? "," : "", e->to[i]);
-	json_str(b, "url", e->url);
-	json_bool(b, "starttls", e->starttls);
-	json_str(b, "from", e->from);
-	json_sv(b, "to", buf_view(&to));
-	json_str(b, "user", e->user);
-	json_str(b, "password", set_or_none(e->password));
-	json_str(b, "ca_file", e->ca_file);
-	buf_release(&to);
-}
-
-static void
-limits_json(struct buf *b, const struct alert_config *cfg)
-{
-	json_int(b, "dedupe_s", cfg->dedupe_s);
-	json_int(b, "rate_per_min", cfg->rate_per_min);
-}
-
-static void
-state_json(struct buf *b, const struct alert_config *cfg, const char *what)
-{
-	if (strcmp(what, "webhook") == 0)
-		webhook_json(b, &cfg->webhook);
-	else if (strcmp(what, "email") == 0)
-		email_json(b, &cfg->email);
-	else
-		limits_json(b, cfg);
-}
-
-/* Loads the stored configuration; one that no longer passes the checks
- * is reported and replaced by the defaults. Returns 0 or an exit
- * code. */
-static int
-load_config(struct cli *c, struct alert_config *cfg)
-{
-	int rc = alertcfg_load(c->db, c->keys, cfg);
-
-	if (rc == -EBADMSG) {
-		fprintf(stderr, "rempart: the stored alert configuration is "
-		                "invalid; starting from the defaults\n");
-		return 0;
+		if (s != NULL)
+			keys_wipe((char *)(uintptr_t)s, strlen(s));
 	}
-	return rc == 0 ? 0 : fail("cannot read the alert configuration", rc);
 }
 
-/* Saves 'cfg' with the audit entry of 'what' (webhook, email, limits)
- * in one transaction, then tells the daemon. */
+/* Sends one change; the API checks it again, stores it with its audit
+ * entry and tells the daemon. *out is the answer (may be NULL). Returns
+ * 0 or an exit code. */
 static int
-save_audited(struct cli *c, const struct alert_config *old,
-    const struct alert_config *cfg, const char *action, const char *what)
+alert_put(struct cli *c, const char *method, const char *path, json_t *body,
+    json_t **out)
 {
-	struct buf before, after;
-	const char *field = NULL;
+	json_t *o = NULL;
 	int rc;
 
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	state_json(&before, old, what);
-	state_json(&after, cfg, what);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = alertcfg_save(c->db, c->keys, cfg, &field);
-		if (rc == 0)
-			rc = audit_admin(c, action, what, &before, &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	buf_release(&after);
-	if (rc == -EINVAL) {
-		fprintf(stderr, "rempart: invalid %s\n",
-		    field != NULL ? field : "alert configuration");
-		return EXIT_USAGE;
-	}
-	if (rc != 0)
-		return fail("cannot store the alert configuration", rc);
-	notify_daemon(c);
-	return 0;
+	if (body == NULL && strcmp(method, "DELETE") != 0)
+		return fail("cannot build the request", -ENOMEM);
+	rc = cli_call(c, method, path, body, 0, &o);
+	alert_body_wipe(body);
+	json_decref(body);
+	if (out != NULL)
+		*out = o;
+	else
+		json_decref(o);
+	return rc;
 }
 
 /* Reads one line from stdin into out (size bytes): a secret. Returns 0
@@ -157,9 +102,11 @@ read_secret(char *out, size_t size, size_t min, const char *what)
 	return 0;
 }
 
-/* A CA file: an absolute path the CLI can read. */
+/* A CA file: an absolute path. The API checks that the server can
+ * read it; on this host the check comes first, with its option's
+ * name. */
 static int
-check_ca_file(const char *path, char *out, size_t size)
+check_ca_file(struct cli *c, const char *path, char *out, size_t size)
 {
 	if (path[0] != '/' || strlen(path) >= size ||
 	    !alert_text_valid(sv_cstr(path), size - 1)) {
@@ -169,7 +116,7 @@ check_ca_file(const char *path, char *out, size_t size)
 		    path);
 		return EXIT_USAGE;
 	}
-	if (access(path, R_OK) != 0) {
+	if (c->api_url == NULL && access(path, R_OK) != 0) {
 		fprintf(stderr, "rempart: cannot read --ca-file '%s'\n", path);
 		return EXIT_FAIL;
 	}
@@ -180,28 +127,19 @@ check_ca_file(const char *path, char *out, size_t size)
 static int
 alert_webhook(struct cli *c, int argc, char **argv)
 {
-	char secret[ALERT_SECRET_MAX + 2];
-	struct alert_config old, cfg;
+	char secret[ALERT_SECRET_MAX + 2], ca_file[ALERT_PATH_MAX + 1];
 	const char *ca = NULL;
 	bool secret_stdin = false;
+	json_t *body;
 	int rc;
 
 	if (argc < 1)
 		return alert_usage();
 	if (argc == 1 && strcmp(argv[0], "none") == 0) {
-		rc = open_store(c);
-		if (rc == 0)
-			rc = load_config(c, &old);
-		if (rc != 0)
-			return rc;
-		cfg = old;
-		memset(&cfg.webhook, 0, sizeof(cfg.webhook));
-		cfg.webhook.retry = old.webhook.retry;
-		rc = save_audited(
-		    c, &old, &cfg, "alert.webhook.remove", "webhook");
+		rc = alert_put(c, "DELETE", "alerts/webhook", NULL, NULL);
 		if (rc == 0)
 			printf("webhook alerts off\n");
-		goto out;
+		return rc;
 	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--secret-stdin") == 0)
@@ -223,32 +161,21 @@ alert_webhook(struct cli *c, int argc, char **argv)
 		                "(the HMAC signing secret)\n");
 		return EXIT_USAGE;
 	}
-	rc = open_store(c);
-	if (rc == 0)
-		rc = load_config(c, &old);
-	if (rc != 0)
-		return rc;
-	cfg = old;
-	memset(&cfg.webhook, 0, sizeof(cfg.webhook));
-	cfg.webhook.retry = old.webhook.retry;
-	snprintf(cfg.webhook.url, sizeof(cfg.webhook.url), "%s", argv[0]);
 	if (ca != NULL) {
-		rc = check_ca_file(
-		    ca, cfg.webhook.ca_file, sizeof(cfg.webhook.ca_file));
+		rc = check_ca_file(c, ca, ca_file, sizeof(ca_file));
 		if (rc != 0)
-			goto out;
+			return rc;
 	}
 	rc = read_secret(secret, sizeof(secret), ALERT_SECRET_MIN, "secret");
 	if (rc != 0)
-		goto out;
-	memcpy(cfg.webhook.secret, secret, strlen(secret) + 1);
+		return rc;
+	body = json_pack("{s:s,s:s}", "url", argv[0], "secret", secret);
 	keys_wipe(secret, sizeof(secret));
-	rc = save_audited(c, &old, &cfg, "alert.webhook.set", "webhook");
+	if (body != NULL && ca != NULL)
+		json_object_set_new(body, "ca_file", json_string(ca_file));
+	rc = alert_put(c, "PUT", "alerts/webhook", body, NULL);
 	if (rc == 0)
-		printf("webhook alerts to %s\n", cfg.webhook.url);
-out:
-	alert_config_wipe(&old);
-	alert_config_wipe(&cfg);
+		printf("webhook alerts to %s\n", argv[0]);
 	return rc;
 }
 
@@ -299,12 +226,12 @@ email_parse(struct email_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* Checks the arguments into e (not the password). */
+/* Checks the arguments (not the password), with the messages of each
+ * option; e gets them. */
 static int
-email_apply(const struct email_args *a, struct alert_email_config *e)
+email_check(
+    struct cli *c, const struct email_args *a, struct alert_email_config *e)
 {
-	int rc;
-
 	if (!alert_email_url_valid(sv_cstr(a->url), a->starttls)) {
 		fprintf(stderr,
 		    "rempart: invalid email URL '%s' (smtps://HOST[:PORT], or "
@@ -313,35 +240,29 @@ email_apply(const struct email_args *a, struct alert_email_config *e)
 		    a->url);
 		return EXIT_USAGE;
 	}
-	snprintf(e->url, sizeof(e->url), "%s", a->url);
-	e->starttls = a->starttls;
 	if (!alert_address_valid(sv_cstr(a->from))) {
 		fprintf(stderr,
 		    "rempart: invalid --from address (local@domain, no "
 		    "spaces, angle brackets or control characters)\n");
 		return EXIT_USAGE;
 	}
-	snprintf(e->from, sizeof(e->from), "%s", a->from);
-	rc = alertcfg_parse_to(sv_cstr(a->to), e);
-	if (rc != 0) {
+	if (alertcfg_parse_to(sv_cstr(a->to), e) != 0) {
 		fprintf(stderr,
 		    "rempart: invalid --to (1 to %d addresses, "
 		    "comma-separated, no control characters)\n",
 		    ALERT_RCPT_MAX);
 		return EXIT_USAGE;
 	}
-	if (a->user != NULL) {
-		if (!alert_text_valid(sv_cstr(a->user), ALERT_USER_MAX)) {
-			fprintf(stderr,
-			    "rempart: invalid --user (1 to %d "
-			    "printable characters)\n",
-			    ALERT_USER_MAX);
-			return EXIT_USAGE;
-		}
-		snprintf(e->user, sizeof(e->user), "%s", a->user);
+	if (a->user != NULL &&
+	    !alert_text_valid(sv_cstr(a->user), ALERT_USER_MAX)) {
+		fprintf(stderr,
+		    "rempart: invalid --user (1 to %d "
+		    "printable characters)\n",
+		    ALERT_USER_MAX);
+		return EXIT_USAGE;
 	}
 	if (a->ca != NULL)
-		return check_ca_file(a->ca, e->ca_file, sizeof(e->ca_file));
+		return check_ca_file(c, a->ca, e->ca_file, sizeof(e->ca_file));
 	return 0;
 }
 
@@ -349,63 +270,46 @@ static int
 alert_email(struct cli *c, int argc, char **argv)
 {
 	char password[ALERT_PASSWORD_MAX + 2];
-	struct alert_config old, cfg;
+	struct alert_email_config e = {0};
 	struct email_args a;
+	json_t *body;
 	int rc;
 
 	if (argc == 1 && strcmp(argv[0], "none") == 0) {
-		rc = open_store(c);
-		if (rc == 0)
-			rc = load_config(c, &old);
-		if (rc != 0)
-			return rc;
-		cfg = old;
-		memset(&cfg.email, 0, sizeof(cfg.email));
-		cfg.email.retry = old.email.retry;
-		rc = save_audited(c, &old, &cfg, "alert.email.remove", "email");
+		rc = alert_put(c, "DELETE", "alerts/email", NULL, NULL);
 		if (rc == 0)
 			printf("email alerts off\n");
-		goto out;
+		return rc;
 	}
 	rc = email_parse(&a, argc, argv);
-	if (rc != 0)
-		return rc;
-	alert_config_init(&cfg);
-	rc = email_apply(&a, &cfg.email);
-	if (rc != 0)
-		return rc;
-	rc = open_store(c);
 	if (rc == 0)
-		rc = load_config(c, &old);
+		rc = email_check(c, &a, &e);
 	if (rc != 0)
 		return rc;
-	{
-		struct alert_email_config e = cfg.email;
-
-		e.retry = old.email.retry;
-		cfg = old;
-		cfg.email = e;
-	}
-	if (a.password_stdin) {
+	body = json_pack("{s:s,s:b,s:s,s:s}", "url", a.url, "starttls",
+	    a.starttls, "from", a.from, "to", a.to);
+	if (body != NULL && a.ca != NULL)
+		json_object_set_new(body, "ca_file", json_string(e.ca_file));
+	if (body != NULL && a.password_stdin) {
 		rc = read_secret(password, sizeof(password), 1, "password");
-		if (rc != 0)
-			goto out;
-		memcpy(cfg.email.password, password, strlen(password) + 1);
+		if (rc != 0) {
+			json_decref(body);
+			return rc;
+		}
+		json_object_set_new(body, "user", json_string(a.user));
+		json_object_set_new(body, "password", json_string(password));
 		keys_wipe(password, sizeof(password));
 	}
-	rc = save_audited(c, &old, &cfg, "alert.email.set", "email");
+	rc = alert_put(c, "PUT", "alerts/email", body, NULL);
 	if (rc == 0)
-		printf("email alerts to %s through %s\n", a.to, cfg.email.url);
-out:
-	alert_config_wipe(&old);
-	alert_config_wipe(&cfg);
+		printf("email alerts to %s through %s\n", a.to, a.url);
 	return rc;
 }
 
 static int
 alert_limits(struct cli *c, int argc, char **argv)
 {
-	struct alert_config old, cfg;
+	json_t *body, *o = NULL;
 	uint32_t v;
 	int rc;
 
@@ -415,12 +319,9 @@ alert_limits(struct cli *c, int argc, char **argv)
 			return alert_usage();
 	if (argc == 0 || argc % 2 != 0)
 		return alert_usage();
-	rc = open_store(c);
-	if (rc == 0)
-		rc = load_config(c, &old);
-	if (rc != 0)
-		return rc;
-	cfg = old;
+	body = json_object();
+	if (body == NULL)
+		return fail("cannot build the request", -ENOMEM);
 	for (int i = 0; i + 1 < argc; i += 2) {
 		bool dedupe = strcmp(argv[i], "--dedupe") == 0;
 		uint32_t max = dedupe ? ALERT_DEDUPE_MAX_S : ALERT_RATE_MAX;
@@ -431,22 +332,20 @@ alert_limits(struct cli *c, int argc, char **argv)
 			    argv[i], argv[i + 1],
 			    dedupe ? "0 to 86400 seconds, 0: off"
 			           : "1 to 1000 alerts per minute");
-			rc = EXIT_USAGE;
-			goto out;
+			json_decref(body);
+			return EXIT_USAGE;
 		}
-		if (dedupe)
-			cfg.dedupe_s = v;
-		else
-			cfg.rate_per_min = v;
+		json_object_set_new(body, dedupe ? "dedupe_s" : "rate_per_min",
+		    json_integer(v));
 	}
-	rc = save_audited(c, &old, &cfg, "alert.limits", "limits");
+	rc = alert_put(c, "PUT", "alerts/limits", body, &o);
 	if (rc == 0)
-		printf("alert limits: dedupe %" PRIu32 " s, %" PRIu32
+		printf("alert limits: dedupe %" PRId64 " s, %" PRId64
 		       " per minute\n",
-		    cfg.dedupe_s, cfg.rate_per_min);
-out:
-	alert_config_wipe(&old);
-	alert_config_wipe(&cfg);
+		    (int64_t)json_integer_value(json_object_get(o, "dedupe_s")),
+		    (int64_t)json_integer_value(
+		        json_object_get(o, "rate_per_min")));
+	json_decref(o);
 	return rc;
 }
 
@@ -456,124 +355,89 @@ none_if_empty(const char *s)
 	return s[0] != '\0' ? s : "none";
 }
 
+static const char *
+set_or_none(json_t *o)
+{
+	return json_is_true(json_object_get(o, "secret_set")) ? "set" : "none";
+}
+
 static int
 alert_show(struct cli *c)
 {
-	struct alert_config cfg;
-	const struct alert_email_config *e = &cfg.email;
-	int rc = open_store(c);
+	json_t *o, *w, *e;
+	int rc = cli_call(c, "GET", "alerts", NULL, 0, &o);
 
 	if (rc != 0)
 		return rc;
-	rc = alertcfg_load(c->db, c->keys, &cfg);
-	if (rc == -EBADMSG) {
-		fprintf(stderr, "rempart: the stored alert configuration is "
-		                "invalid; set it again\n");
-		return EXIT_FAIL;
-	}
-	if (rc != 0)
-		return fail("cannot read the alert configuration", rc);
-	printf("webhook: %s\n", none_if_empty(cfg.webhook.url));
-	if (cfg.webhook.url[0] != '\0') {
-		printf("webhook secret: %s\n", set_or_none(cfg.webhook.secret));
+	w = json_object_get(o, "webhook");
+	e = json_object_get(o, "email");
+	printf("webhook: %s\n", none_if_empty(cli_jstr(w, "url")));
+	if (json_is_object(w)) {
+		printf("webhook secret: %s\n", set_or_none(w));
 		printf("webhook ca file: %s\n",
-		    none_if_empty(cfg.webhook.ca_file));
+		    none_if_empty(cli_jstr(w, "ca_file")));
 	}
-	printf("email: %s\n", none_if_empty(e->url));
-	if (e->url[0] != '\0') {
-		printf("email starttls: %s\n", e->starttls ? "required" : "no");
-		printf("email from: %s\n", e->from);
-		printf("email to: ");
-		for (unsigned i = 0; i < e->n_to; i++)
-			printf("%s%s", i > 0 ? "," : "", e->to[i]);
-		printf("\nemail user: %s\n", none_if_empty(e->user));
-		printf("email password: %s\n", set_or_none(e->password));
-		printf("email ca file: %s\n", none_if_empty(e->ca_file));
+	printf("email: %s\n", none_if_empty(cli_jstr(e, "url")));
+	if (json_is_object(e)) {
+		printf("email starttls: %s\n",
+		    json_is_true(json_object_get(e, "starttls")) ? "required"
+		                                                 : "no");
+		printf("email from: %s\n", cli_jstr(e, "from"));
+		printf("email to: %s\n", cli_jstr(e, "to"));
+		printf("email user: %s\n", none_if_empty(cli_jstr(e, "user")));
+		printf("email password: %s\n", set_or_none(e));
+		printf("email ca file: %s\n",
+		    none_if_empty(cli_jstr(e, "ca_file")));
 	}
-	printf("dedupe: %" PRIu32 " s\n", cfg.dedupe_s);
-	printf("rate: %" PRIu32 " per minute\n", cfg.rate_per_min);
-	alert_config_wipe(&cfg);
-	return 0;
+	printf("dedupe: %" PRId64 " s\n",
+	    (int64_t)json_integer_value(json_object_get(o, "dedupe_s")));
+	printf("rate: %" PRId64 " per minute\n",
+	    (int64_t)json_integer_value(json_object_get(o, "rate_per_min")));
+	json_decref(o);
+	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }
 
-/* Sends a test alert on each channel asked for (all configured ones
- * when none is named), synchronously, with the channel's retries cut
- * to two quick tries so that an operator is not kept waiting. */
+/* Sends a test alert on the channel named (each configured one when
+ * none is), through the API, which delivers it synchronously with two
+ * quick tries and records a test that got through. */
 static int
 alert_test_cmd(struct cli *c, int argc, char **argv)
 {
-	struct alert_event ev = {
-	    .kind = SV("test"),
-	    .severity = ALERT_SEV_INFO,
-	    .subject = SV("rempart"),
-	    .text = SV("Test alert from rempart: this channel works."),
-	};
-	char err[ALERT_ERROR_MAX];
-	struct alert_config cfg;
 	enum alert_channel only = ALERT_CH_WEBHOOK;
-	unsigned tried = 0, failed = 0;
+	char path[64];
+	json_t *o, *results;
+	bool failed = false;
 	int rc;
 
 	if (argc > 1)
 		return alert_usage();
 	if (argc == 1 && alert_channel_parse(sv_cstr(argv[0]), &only) != 0)
 		return alert_usage();
-	rc = open_store(c);
+	snprintf(path, sizeof(path), "alerts/test%s%s",
+	    argc == 1 ? "?channel=" : "",
+	    argc == 1 ? alert_channel_name(only) : "");
+	rc = cli_call(c, "POST", path, NULL, 0, &o);
 	if (rc != 0)
 		return rc;
-	rc = alertcfg_load(c->db, c->keys, &cfg);
-	if (rc != 0)
-		return fail("cannot read the alert configuration", rc);
-	if (alert_global_init() != 0) {
-		alert_config_wipe(&cfg);
-		return fail("cannot start libcurl", -EIO);
-	}
-	for (int i = 0; i < ALERT_CH_COUNT; i++) {
-		enum alert_channel ch = (enum alert_channel)i;
-		struct alert_retry *r = ch == ALERT_CH_WEBHOOK
-		                            ? &cfg.webhook.retry
-		                            : &cfg.email.retry;
+	results = json_object_get(o, "results");
+	for (size_t i = 0; i < json_array_size(results); i++) {
+		json_t *r = json_array_get(results, i);
 
-		if (argc == 1 && ch != only)
-			continue;
-		if (argc == 0 &&
-		    !(ch == ALERT_CH_WEBHOOK ? cfg.webhook.url[0] != '\0'
-		                             : cfg.email.url[0] != '\0'))
-			continue;
-		r->attempts = 2;
-		r->backoff_ms = 500;
-		tried++;
-		rc = alert_deliver(&cfg, ch, &ev, err, sizeof(err));
-		if (rc == 0) {
+		if (json_is_true(json_object_get(r, "delivered"))) {
 			printf("%s: test alert delivered\n",
-			    alert_channel_name(ch));
+			    cli_jstr(r, "channel"));
 		} else {
 			fprintf(stderr,
 			    "rempart: %s: test alert not delivered: "
 			    "%s\n",
-			    alert_channel_name(ch), err);
-			failed++;
+			    cli_jstr(r, "channel"), cli_jstr(r, "error"));
+			failed = true;
 		}
 	}
-	alert_global_cleanup();
-	alert_config_wipe(&cfg);
-	if (tried == 0) {
-		fprintf(stderr, "rempart: no alert channel is configured\n");
+	json_decref(o);
+	if (fflush(stdout) != 0)
 		return EXIT_FAIL;
-	}
-	if (failed != 0)
-		return EXIT_FAIL;
-	/* The self-assessment reports the last test that got through. */
-	{
-		char when[24];
-
-		snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
-		rc = settings_set(
-		    c->db, ASSESS_SETTING_ALERT_TEST, sv_cstr(when));
-		if (rc != 0)
-			return fail("cannot record the test delivery", rc);
-	}
-	return 0;
+	return failed ? EXIT_FAIL : 0;
 }
 
 int

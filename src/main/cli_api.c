@@ -1,6 +1,8 @@
 /* The commands that go through the administration API (apiclient.h):
- * users (but 'user set'), bans and call records. Each parses and checks
- * its arguments, makes the request and prints the answer; the API's
+ * users (but 'user set': cli_userset.c), bans and call records, and
+ * the helpers the other such commands share (cli_api.h). Each parses
+ * and checks its arguments, makes the request and prints the answer;
+ * the API's
  * handler does the change, its validation and its audit entry. */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +14,7 @@
 
 #include "apiclient.h"
 #include "cli.h"
+#include "cli_api.h"
 #include "policy/secret.h"
 #include "rempart_version.h"
 #include "store/bans.h"
@@ -28,8 +31,7 @@ cli_api_reload(void *arg)
 	notify_daemon(arg);
 }
 
-/* Opens the API once per run. Returns 0 or an exit code. */
-static int
+int
 cli_api_open(struct cli *c)
 {
 	const char *share = getenv("REMPART_SHARE");
@@ -55,11 +57,7 @@ cli_api_open(struct cli *c)
 	return rc == 0 ? 0 : EXIT_FAIL;
 }
 
-/* One request; *out is the answer of a 2xx status. Any other status is
- * printed ("rempart: MESSAGE") unless it is 'quiet', whose status is
- * returned as is for the caller's own message. Returns 0, 'quiet' or
- * an exit code. */
-static int
+int
 cli_call(struct cli *c, const char *method, const char *path, json_t *body,
     long quiet, json_t **out)
 {
@@ -86,7 +84,7 @@ cli_call(struct cli *c, const char *method, const char *path, json_t *body,
 	return rc;
 }
 
-static const char *
+const char *
 cli_str(json_t *o, const char *name)
 {
 	const char *s = json_string_value(json_object_get(o, name));
@@ -94,17 +92,13 @@ cli_str(json_t *o, const char *name)
 	return s != NULL ? s : "";
 }
 
-static int64_t
+int64_t
 cli_int(json_t *o, const char *name)
 {
 	return (int64_t)json_integer_value(json_object_get(o, name));
 }
 
-typedef void (*cli_row_fn)(json_t *item);
-
-/* Walks a listing page by page from 'offset'; 'path' holds its query
- * ("users?" or "cdrs?ext=100&"). At most 'max' rows (0: all). */
-static int
+int
 cli_walk(struct cli *c, const char *path, uint64_t offset, uint64_t max,
     cli_row_fn row, uint64_t *total)
 {
@@ -151,7 +145,7 @@ cli_user_row(json_t *u)
 	    cli_str(u, "display_name"));
 }
 
-static const char *
+const char *
 cli_or(const char *s, const char *none)
 {
 	return s[0] != '\0' ? s : none;
@@ -349,6 +343,8 @@ cli_user(struct cli *c, int argc, char **argv)
 	}
 	if (strcmp(argv[0], "show") == 0)
 		return argc == 2 ? cli_user_show(c, argv[1]) : CLI_USAGE;
+	if (strcmp(argv[0], "set") == 0)
+		return cli_user_set(c, argv[1], argc - 2, argv + 2);
 	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "passwd") == 0)
 		return cli_user_secret(
 		    c, argv[0][0] == 'a', argv[1], argc - 2, argv + 2);

@@ -1,24 +1,33 @@
 /* The configuration as a YAML file (R-ADMIN-5): 'rempart config export'
- * and 'rempart config import'.
+ * and 'rempart config import', through the administration API
+ * (/api/v1/config).
  *
- * An import is checked whole before anything is written: every error of
- * the file is printed with its line, then every reference to the store.
- * The diff is printed one line per object. The changes are written in
- * one transaction with one audit entry per changed object (action
- * "config.KIND.add|set|remove", its fields before and after), so the
- * audit log says what each object was and became, as the commands that
- * change one object do; the daemon is told once, at the end. */
+ * An import is checked whole by the API before anything is written:
+ * every error of the file is printed with its line, then every
+ * reference to the store. The diff is printed one line per object. The
+ * API writes the changes in one transaction with one audit entry per
+ * changed object (action "config.KIND.add|set|remove", its fields
+ * before and after), then the daemon reloads once. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "admin/config.h"
+#include "apiclient.h"
 #include "cli.h"
+#include "cli_api.h"
+
+static const char *
+cli_jstr(json_t *o, const char *name)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+
+	return s != NULL ? s : "";
+}
 
 void
 cli_config_usage(FILE *f)
@@ -43,20 +52,32 @@ bad_usage(void)
 	return EXIT_USAGE;
 }
 
+/* The errors of a refused file (the API's 400 answer). */
 static void
-print_errors(const char *path, const struct config_errors *errs)
+print_errors(const char *path, json_t *err)
 {
-	for (unsigned i = 0; i < errs->n; i++) {
-		if (errs->e[i].line != 0)
-			fprintf(stderr, "rempart: %s:%u: %s\n", path,
-			    errs->e[i].line, errs->e[i].text);
+	json_t *list = json_object_get(err, "errors");
+	json_int_t dropped =
+	    json_integer_value(json_object_get(err, "dropped"));
+
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *e = json_array_get(list, i);
+		json_int_t line =
+		    json_integer_value(json_object_get(e, "line"));
+		const char *text =
+		    json_string_value(json_object_get(e, "message"));
+
+		if (line != 0)
+			fprintf(stderr, "rempart: %s:%lld: %s\n", path,
+			    (long long)line, text != NULL ? text : "");
 		else
-			fprintf(
-			    stderr, "rempart: %s: %s\n", path, errs->e[i].text);
+			fprintf(stderr, "rempart: %s: %s\n", path,
+			    text != NULL ? text : "");
 	}
-	if (errs->dropped != 0)
-		fprintf(stderr, "rempart: %s: %u more errors\n", path,
-		    errs->dropped);
+	if (dropped != 0)
+		fprintf(stderr, "rempart: %s: %lld more errors\n", path,
+		    (long long)dropped);
+	fprintf(stderr, "rempart: %s refused, nothing changed\n", path);
 }
 
 /* Writes 'text' to 'path' through a temporary file renamed over it, so
@@ -95,23 +116,31 @@ write_file(const char *path, struct sv text)
 static int
 config_export(struct cli *c, const char *path)
 {
-	struct config *cfg = NULL;
+	long status = 0;
 	struct buf out;
+	json_t *o = NULL;
 	int rc;
 
-	rc = open_store(c);
+	rc = cli_api_open(c);
 	if (rc != 0)
 		return rc;
-	rc = config_read(c->db, c->keys, (int64_t)time(NULL), &cfg);
-	if (rc != 0)
-		return fail("cannot read the configuration", rc);
 	buf_init(&out, 0);
-	rc = config_write(cfg, &out);
-	config_free(cfg);
-	if (rc == 0 && path != NULL)
+	rc = apiclient_call(c->api, "GET", "config", NULL, &status, &o, &out);
+	if (rc != 0) {
+		buf_release(&out);
+		return EXIT_FAIL;
+	}
+	if (status != 200) {
+		rc = apiclient_fail(status, o);
+		json_decref(o);
+		buf_release(&out);
+		return rc;
+	}
+	json_decref(o);
+	if (path != NULL)
 		rc = write_file(path, buf_view(&out));
-	else if (rc == 0 && (fwrite(out.data, 1, out.len, stdout) != out.len ||
-	                        fflush(stdout) != 0))
+	else if (fwrite(out.data, 1, out.len, stdout) != out.len ||
+	         fflush(stdout) != 0)
 		rc = -EIO;
 	buf_release(&out);
 	if (rc != 0)
@@ -165,131 +194,80 @@ read_file(const char *path, char **text, size_t *len)
 	return 0;
 }
 
-static const char *const op_mark[] = {
-    [CONFIG_ADD] = "+",
-    [CONFIG_CHANGE] = "~",
-    [CONFIG_REMOVE] = "-",
-};
-
-static const char *const op_verb[] = {
-    [CONFIG_ADD] = "add",
-    [CONFIG_CHANGE] = "set",
-    [CONFIG_REMOVE] = "remove",
-};
-
-struct diff_state {
-	unsigned n;
-};
-
-static int
-print_change(void *arg, const struct config_change *ch)
+static const char *
+op_mark(const char *op)
 {
-	struct diff_state *ds = arg;
-
-	ds->n++;
-	if (ch->op == CONFIG_CHANGE)
-		printf("%s %s %s: %s\n", op_mark[ch->op], ch->kind, ch->key,
-		    ch->fields);
-	else
-		printf("%s %s %s\n", op_mark[ch->op], ch->kind, ch->key);
-	return ferror(stdout) ? -EIO : 0;
+	if (strcmp(op, "add") == 0)
+		return "+";
+	return strcmp(op, "remove") == 0 ? "-" : "~";
 }
 
-static int
-audit_change(void *arg, const struct config_change *ch)
+/* Prints the diff of an accepted import. Returns its length. */
+static size_t
+print_changes(json_t *o)
 {
-	struct cli *c = arg;
-	char action[64];
+	json_t *list = json_object_get(o, "changes");
+	size_t n = json_array_size(list);
 
-	snprintf(
-	    action, sizeof(action), "config.%s.%s", ch->kind, op_verb[ch->op]);
-	return audit_admin_sv(c, action, ch->key, ch->before, ch->after);
+	for (size_t i = 0; i < n; i++) {
+		json_t *ch = json_array_get(list, i);
+		const char *op = cli_jstr(ch, "op");
+
+		if (strcmp(op, "change") == 0)
+			printf("%s %s %s: %s\n", op_mark(op),
+			    cli_jstr(ch, "kind"), cli_jstr(ch, "key"),
+			    cli_jstr(ch, "fields"));
+		else
+			printf("%s %s %s\n", op_mark(op), cli_jstr(ch, "kind"),
+			    cli_jstr(ch, "key"));
+	}
+	return n;
 }
 
 static int
 config_import(
     struct cli *c, const char *path, const struct config_opts *o, bool dry_run)
 {
-	struct config *next = NULL, *cur = NULL;
-	struct config_errors *errs;
-	struct diff_state ds = {0};
-	size_t len = 0;
+	char url[96];
+	size_t len = 0, n;
 	char *text = NULL;
-	int rc, exit_code = EXIT_FAIL;
+	long status = 0;
+	json_t *ans = NULL;
+	int rc;
 
-	errs = calloc(1, sizeof(*errs));
-	if (errs == NULL)
-		return fail("cannot import", -ENOMEM);
 	rc = read_file(path, &text, &len);
-	if (rc != 0) {
-		free(errs);
+	if (rc != 0)
 		return fail(path, rc);
-	}
-	rc = config_parse(sv_make(text, len), &next, errs);
-	if (rc == -EBADMSG || rc == -E2BIG) {
-		print_errors(path, errs);
-		fprintf(stderr, "rempart: %s refused, nothing changed\n", path);
-		goto out;
-	}
+	rc = cli_api_open(c);
 	if (rc != 0) {
-		fail("cannot parse the file", rc);
-		goto out;
+		free(text);
+		return rc;
 	}
-	rc = open_store(c);
-	if (rc != 0) {
-		exit_code = rc;
-		goto out;
-	}
-	rc = config_read(c->db, c->keys, (int64_t)time(NULL), &cur);
-	if (rc != 0) {
-		fail("cannot read the configuration", rc);
-		goto out;
-	}
-	rc = config_check(cur, next, o, errs);
-	if (rc != 0) {
-		print_errors(path, errs);
-		fprintf(stderr, "rempart: %s refused, nothing changed\n", path);
-		goto out;
-	}
-	rc = config_diff(cur, next, o, print_change, &ds);
-	if (rc != 0) {
-		fail("cannot print the diff", rc);
-		goto out;
-	}
-	if (ds.n == 0) {
-		printf("no changes\n");
-		exit_code = 0;
-		goto out;
-	}
-	if (dry_run) {
-		printf("%u changes (dry run: nothing changed)\n", ds.n);
-		exit_code = 0;
-		goto out;
-	}
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = config_apply(c->db, c->keys, cur, next, o,
-		    (int64_t)time(NULL), audit_change, c, errs);
-		rc = tx_end(c, rc);
-	}
-	if (rc == -EBADMSG) {
-		print_errors(path, errs);
-		fprintf(stderr, "rempart: %s refused, nothing changed\n", path);
-		goto out;
-	}
-	if (rc != 0) {
-		fail("cannot apply the configuration (nothing changed)", rc);
-		goto out;
-	}
-	notify_daemon(c);
-	printf("%u changes applied\n", ds.n);
-	exit_code = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
-out:
-	config_free(next);
-	config_free(cur);
+	snprintf(url, sizeof(url), "config/import?dry_run=%s&prune_users=%s",
+	    dry_run ? "true" : "false", o->prune_users ? "true" : "false");
+	rc = apiclient_send(
+	    c->api, "POST", url, "application/yaml", text, len, &status, &ans);
 	free(text);
-	free(errs);
-	return exit_code;
+	if (rc != 0)
+		return EXIT_FAIL;
+	if (status == 400 &&
+	    json_object_get(json_object_get(ans, "error"), "errors") != NULL) {
+		print_errors(path, json_object_get(ans, "error"));
+		rc = EXIT_FAIL;
+	} else if (status != 200) {
+		rc = apiclient_fail(status, ans);
+	} else {
+		n = print_changes(ans);
+		if (n == 0)
+			printf("no changes\n");
+		else if (dry_run)
+			printf("%zu changes (dry run: nothing changed)\n", n);
+		else
+			printf("%zu changes applied\n", n);
+		rc = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+	}
+	json_decref(ans);
+	return rc;
 }
 
 int

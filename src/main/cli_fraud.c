@@ -1,14 +1,22 @@
 /* The anti-fraud commands of the rempart command line: rights profiles,
  * the rate table, cost ceilings, blocks and rules (R-FRAUD-1,
- * R-FRAUD-2, R-FRAUD-3, R-FRAUD-5). Every change is written with its
- * audit entry in one transaction and the daemon is told to reload. */
+ * R-FRAUD-2, R-FRAUD-3, R-FRAUD-5). They go through the administration
+ * API (cli_api.h): each command checks and parses its arguments, makes
+ * the request and prints the answer; the API's handler makes the
+ * change, writes its audit entry and has the daemon reload. The tenant
+ * scope of 'ceiling' and 'fraud block|unblock' still works on the
+ * store directly (its own section, tenant_*()). */
 #include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "apiclient.h"
 #include "cli.h"
+#include "cli_api.h"
 #include "policy/fraud.h"
 #include "policy/numplan.h"
 #include "policy/rating.h"
@@ -84,21 +92,52 @@ invalid(const char *option, const char *value, const char *rule)
 	return EXIT_USAGE;
 }
 
-/* Tells the daemon and prints "WHAT NAME VERB". */
+/* Prints "WHAT NAME VERB". */
 static int
-done(struct cli *c, const char *what, const char *name, const char *verb)
+done(const char *what, const char *name, const char *verb)
 {
-	notify_daemon(c);
 	printf("%s%s%s %s\n", what, what[0] != '\0' ? " " : "", name, verb);
 	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }
 
-static const char *
-money(int64_t m, char *buf, size_t size)
+static int
+no_memory(void)
 {
-	if (m == 0)
-		return "none";
-	return rating_money_format(m, buf, size) < 0 ? "?" : buf;
+	return fail("cannot build the request", -ENOMEM);
+}
+
+/* One request whose every answer the caller reads: *status and *out
+ * (NULL unless JSON; the caller frees it). Returns 0 or an exit code
+ * having printed why the request could not be made. */
+static int
+call_any(struct cli *c, const char *method, const char *path, json_t *body,
+    long *status, json_t **out)
+{
+	int rc;
+
+	*out = NULL;
+	rc = cli_api_open(c);
+	if (rc != 0)
+		return rc;
+	rc = apiclient_call(c->api, method, path, body, status, out, NULL);
+	return rc == 0 ? 0 : EXIT_FAIL;
+}
+
+/* The message of an error answer ("" when there is none). */
+static const char *
+error_message(json_t *o)
+{
+	const char *m = json_string_value(
+	    json_object_get(json_object_get(o, "error"), "message"));
+
+	return m != NULL ? m : "";
+}
+
+/* "none" for an empty text. */
+static const char *
+or_none(const char *s)
+{
+	return cli_or(s, "none");
 }
 
 /* Profiles. */
@@ -152,9 +191,12 @@ prefixes_arg(const char *option, const char *text, char *out)
 	return 0;
 }
 
-/* Applies the options to 'p' (the stored profile for 'set'). */
+/* Checks the options and applies them to 'p'. A new profile ('add')
+ * is whole, so it is checked here too, with the command line's words;
+ * the API checks a changed one against the stored profile. */
 static int
-profile_apply_args(const struct profile_args *a, struct fraudcfg_profile *p)
+profile_apply_args(
+    const struct profile_args *a, struct fraudcfg_profile *p, bool add)
 {
 	struct rights_window w;
 	enum numplan_class cls;
@@ -171,10 +213,6 @@ profile_apply_args(const struct profile_args *a, struct fraudcfg_profile *p)
 	if (a->deny != NULL &&
 	    (rc = prefixes_arg("--deny", a->deny, p->deny)) != 0)
 		return rc;
-	if (a->n_windows > 0) {
-		p->window_classes = 0;
-		p->window = (struct rights_window){0};
-	}
 	for (unsigned i = 0; i < a->n_windows; i++) {
 		if (strcmp(a->windows[i], "none") == 0 && a->n_windows == 1)
 			break;
@@ -189,7 +227,7 @@ profile_apply_args(const struct profile_args *a, struct fraudcfg_profile *p)
 		p->window = w;
 		p->window_classes |= NUMPLAN_BIT(cls);
 	}
-	if (fraudcfg_profile_check(p, &field) != 0) {
+	if (add && fraudcfg_profile_check(p, &field) != 0) {
 		if (strcmp(field, "window") == 0) {
 			fprintf(stderr, "rempart: invalid --window: a class "
 			                "cannot be both in --classes and in a "
@@ -202,32 +240,49 @@ profile_apply_args(const struct profile_args *a, struct fraudcfg_profile *p)
 	return 0;
 }
 
-static void
-profile_json(struct buf *b, const struct fraudcfg_profile *p)
+/* The body of POST /profiles or PATCH /profiles/NAME: the members the
+ * options give. */
+static json_t *
+profile_body(const struct profile_args *a, const struct fraudcfg_profile *p)
 {
 	char classes[FRAUDCFG_CLASSES_STRLEN], wc[FRAUDCFG_CLASSES_STRLEN];
 	char w[FRAUDCFG_WINDOW_STRLEN];
+	json_t *o = json_object();
+	int rc = o != NULL ? 0 : -1;
 
-	(void)fraudcfg_classes_format(p->classes, classes, sizeof(classes));
-	(void)fraudcfg_classes_format(p->window_classes, wc, sizeof(wc));
-	if (p->window_classes == 0 ||
-	    fraudcfg_window_format(&p->window, w, sizeof(w)) != 0)
-		w[0] = '\0';
-	json_str(b, "classes", classes);
-	json_str(b, "window_classes", wc);
-	json_str(b, "window", w);
-	json_str(b, "allow", p->allow);
-	json_str(b, "deny", p->deny);
+	if (rc == 0 && a->classes != NULL)
+		rc = fraudcfg_classes_format(
+		         p->classes, classes, sizeof(classes)) != 0 ||
+		     json_object_set_new(o, "classes", json_string(classes));
+	if (rc == 0 && a->allow != NULL)
+		rc = json_object_set_new(o, "allow", json_string(p->allow));
+	if (rc == 0 && a->deny != NULL)
+		rc = json_object_set_new(o, "deny", json_string(p->deny));
+	if (rc == 0 && a->n_windows > 0) {
+		if (p->window_classes == 0 ||
+		    fraudcfg_window_format(&p->window, w, sizeof(w)) != 0)
+			w[0] = '\0';
+		rc =
+		    fraudcfg_classes_format(
+		        p->window_classes, wc, sizeof(wc)) != 0 ||
+		    json_object_set_new(o, "window_classes", json_string(wc)) ||
+		    json_object_set_new(o, "window", json_string(w));
+	}
+	if (rc != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }
 
 static int
 profile_change(struct cli *c, const char *name, bool add, int argc, char **argv)
 {
-	struct fraudcfg_profile p = {0}, old;
+	struct fraudcfg_profile p = {0};
 	struct profile_args a;
-	struct buf before, after;
-	const char *field = NULL;
-	int64_t now = (int64_t)time(NULL);
+	char path[64];
+	long status = 0;
+	json_t *body, *o;
 	int rc;
 
 	rc = profile_parse_args(&a, argc, argv);
@@ -243,262 +298,140 @@ profile_change(struct cli *c, const char *name, bool add, int argc, char **argv)
 		                "--allow, --deny or --window\n");
 		return EXIT_USAGE;
 	}
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	if (!add) {
-		rc = fraudcfg_profile_get(c->db, sv_cstr(name), &p);
-		if (rc == -ENOENT) {
-			fprintf(stderr, "rempart: no profile %s\n", name);
-			return EXIT_FAIL;
-		}
-		if (rc != 0)
-			return fail("cannot read the profile", rc);
-	}
-	old = p;
 	snprintf(p.name, sizeof(p.name), "%s", name);
-	rc = profile_apply_args(&a, &p);
+	rc = profile_apply_args(&a, &p, add);
 	if (rc != 0)
 		return rc;
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = add ? fraudcfg_profile_add(c->db, &p, now, &field)
-		         : fraudcfg_profile_update(c->db, &p, now, &field);
-		if (!add)
-			profile_json(&before, &old);
-		profile_json(&after, &p);
-		if (rc == 0)
-			rc = audit_admin(c, add ? "profile.add" : "profile.set",
-			    name, add ? NULL : &before, &after);
-		rc = tx_end(c, rc);
+	body = profile_body(&a, &p);
+	if (body == NULL || (add && json_object_set_new(body, "name",
+	                                json_string(name)) != 0)) {
+		json_decref(body);
+		return no_memory();
 	}
-	buf_release(&before);
-	buf_release(&after);
-	if (rc == -EEXIST) {
+	snprintf(path, sizeof(path), "profiles/%s", name);
+	rc = call_any(c, add ? "POST" : "PATCH", add ? "profiles" : path, body,
+	    &status, &o);
+	json_decref(body);
+	if (rc == 0 && status == 409) {
 		fprintf(stderr, "rempart: profile %s already exists\n", name);
-		return EXIT_FAIL;
-	}
-	if (rc == -ENOENT) {
+		rc = EXIT_FAIL;
+	} else if (rc == 0 && status == 404) {
 		fprintf(stderr, "rempart: no profile %s\n", name);
-		return EXIT_FAIL;
+		rc = EXIT_FAIL;
+	} else if (rc == 0 && status == 400) {
+		/* What the stored profile makes invalid: bad usage. */
+		fprintf(stderr, "rempart: %s\n", error_message(o));
+		rc = EXIT_USAGE;
+	} else if (rc == 0 && (status < 200 || status >= 300)) {
+		rc = apiclient_fail(status, o);
 	}
+	json_decref(o);
 	if (rc != 0)
-		return fail("cannot store the profile", rc);
-	return done(c, "profile", name, add ? "added" : "updated");
+		return rc;
+	return done("profile", name, add ? "added" : "updated");
 }
 
-static int
-print_profile(void *arg, const struct fraudcfg_profile *p)
+static void
+print_profile(json_t *p)
 {
-	const char *def = arg;
-	char classes[FRAUDCFG_CLASSES_STRLEN], wc[FRAUDCFG_CLASSES_STRLEN];
-	char w[FRAUDCFG_WINDOW_STRLEN];
+	const char *wc = cli_str(p, "window_classes");
 
-	(void)fraudcfg_classes_format(p->classes, classes, sizeof(classes));
-	(void)fraudcfg_classes_format(p->window_classes, wc, sizeof(wc));
-	if (p->window_classes == 0 ||
-	    fraudcfg_window_format(&p->window, w, sizeof(w)) != 0)
-		snprintf(w, sizeof(w), "-");
-	printf("%-16s %-7s %s %s%s%s\n", p->name,
-	    strcmp(def, p->name) == 0 ? "default" : "-",
-	    classes[0] != '\0' ? classes : "-", wc, wc[0] != '\0' ? "=" : "",
-	    w);
-	return ferror(stdout) ? -EIO : 0;
+	printf("%-16s %-7s %s %s%s%s\n", cli_str(p, "name"),
+	    json_is_true(json_object_get(p, "default")) ? "default" : "-",
+	    cli_or(cli_str(p, "classes"), "-"), wc, wc[0] != '\0' ? "=" : "",
+	    wc[0] != '\0' ? cli_str(p, "window") : "-");
 }
 
 static int
 profile_show(struct cli *c, const char *name)
 {
-	char classes[FRAUDCFG_CLASSES_STRLEN], wc[FRAUDCFG_CLASSES_STRLEN];
-	char w[FRAUDCFG_WINDOW_STRLEN], def[FRAUDCFG_NAME_MAX + 1];
-	struct fraudcfg_profile p;
+	char path[64];
+	const char *wc;
+	json_t *p;
 	int rc;
 
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	rc = fraudcfg_profile_get(c->db, sv_cstr(name), &p);
-	if (rc == -ENOENT) {
+	snprintf(path, sizeof(path), "profiles/%s", name);
+	rc = cli_call(c, "GET", path, NULL, 404, &p);
+	if (rc == 404) {
 		fprintf(stderr, "rempart: no profile %s\n", name);
 		return EXIT_FAIL;
 	}
 	if (rc != 0)
-		return fail("cannot read the profile", rc);
-	if (fraudcfg_default_get(c->db, def) != 0)
-		def[0] = '\0';
-	(void)fraudcfg_classes_format(p.classes, classes, sizeof(classes));
-	(void)fraudcfg_classes_format(p.window_classes, wc, sizeof(wc));
-	if (p.window_classes == 0 ||
-	    fraudcfg_window_format(&p.window, w, sizeof(w)) != 0)
-		w[0] = '\0';
+		return rc;
+	wc = cli_str(p, "window_classes");
 	printf("name:     %s\n"
 	       "default:  %s\n"
 	       "classes:  %s\n"
 	       "window:   %s%s%s\n"
 	       "allow:    %s\n"
 	       "deny:     %s\n",
-	    p.name, strcmp(def, p.name) == 0 ? "yes" : "no",
-	    classes[0] != '\0' ? classes : "none", wc[0] != '\0' ? wc : "none",
-	    wc[0] != '\0' ? "=" : "", w, p.allow[0] != '\0' ? p.allow : "none",
-	    p.deny[0] != '\0' ? p.deny : "none");
+	    cli_str(p, "name"),
+	    json_is_true(json_object_get(p, "default")) ? "yes" : "no",
+	    or_none(cli_str(p, "classes")), or_none(wc),
+	    wc[0] != '\0' ? "=" : "", wc[0] != '\0' ? cli_str(p, "window") : "",
+	    or_none(cli_str(p, "allow")), or_none(cli_str(p, "deny")));
+	json_decref(p);
 	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }
 
 static int
 profile_remove(struct cli *c, const char *name)
 {
-	char user[USERS_EXT_MAX + 1] = "", group[GROUPS_NAME_MAX + 1];
-	struct fraudcfg_profile p;
-	struct buf before;
+	static const char lead[] = "the profile ";
+	char path[64];
+	long status = 0;
+	const char *msg;
+	json_t *o;
 	int rc;
 
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	buf_init(&before, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = fraudcfg_profile_get(c->db, sv_cstr(name), &p);
-		if (rc == 0) {
-			profile_json(&before, &p);
-			rc =
-			    fraudcfg_profile_remove(c->db, sv_cstr(name), user);
-		}
-		if (rc == 0)
-			rc = audit_admin(
-			    c, "profile.remove", name, &before, NULL);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	if (rc == -ENOENT) {
+	snprintf(path, sizeof(path), "profiles/%s", name);
+	rc = call_any(c, "DELETE", path, NULL, &status, &o);
+	if (rc == 0 && status == 404) {
 		fprintf(stderr, "rempart: no profile %s\n", name);
-		return EXIT_FAIL;
+		rc = EXIT_FAIL;
+	} else if (rc == 0 && status == 409) {
+		/* "the profile is in use by extension 101": which one. */
+		msg = error_message(o);
+		if (strncmp(msg, lead, sizeof(lead) - 1) == 0)
+			msg += sizeof(lead) - 1;
+		fprintf(stderr, "rempart: profile %s %s\n", name, msg);
+		rc = EXIT_FAIL;
+	} else if (rc == 0 && (status < 200 || status >= 300)) {
+		rc = apiclient_fail(status, o);
 	}
-	if (rc == -EBUSY) {
-		if (user[0] != '\0')
-			fprintf(stderr,
-			    "rempart: profile %s is in use by extension %s\n",
-			    name, user);
-		else if (groups_profile_user(c->db, sv_cstr(name), group) == 0)
-			fprintf(stderr,
-			    "rempart: profile %s is in use by group %s\n", name,
-			    group);
-		else
-			fprintf(stderr,
-			    "rempart: profile %s is the default profile\n",
-			    name);
-		return EXIT_FAIL;
-	}
-	if (rc != 0)
-		return fail("cannot remove the profile", rc);
-	return done(c, "profile", name, "removed");
-}
-
-/* rempart fraud lists [--allow P|none] [--deny P|none]: shows or sets
- * the system-wide prefix lists (R-FRAUD-2). */
-static int
-system_lists(struct cli *c, int argc, char **argv)
-{
-	char allow[FRAUDCFG_PREFIXES_STRLEN], deny[FRAUDCFG_PREFIXES_STRLEN];
-	const char *set_allow = NULL, *set_deny = NULL;
-	struct buf before, after;
-	int rc;
-
-	for (int i = 0; i < argc; i += 2) {
-		if (i + 1 >= argc)
-			return bad_usage();
-		if (strcmp(argv[i], "--allow") == 0)
-			set_allow = argv[i + 1];
-		else if (strcmp(argv[i], "--deny") == 0)
-			set_deny = argv[i + 1];
-		else
-			return bad_usage();
-	}
-	rc = open_store(c);
+	json_decref(o);
 	if (rc != 0)
 		return rc;
-	rc = fraudcfg_system_lists_get(c->db, allow, deny);
-	if (rc != 0)
-		return fail("cannot read the system lists", rc);
-	if (set_allow == NULL && set_deny == NULL) {
-		printf("allow: %s\ndeny: %s\n", allow[0] ? allow : "none",
-		    deny[0] ? deny : "none");
-		return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
-	}
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	json_str(&before, "allow", allow);
-	json_str(&before, "deny", deny);
-	rc = db_tx_begin(c->db);
-	if (rc == 0 && set_allow != NULL)
-		rc = fraudcfg_system_list_set(c->db, FRAUDCFG_SYSTEM_ALLOW,
-		    sv_cstr(strcmp(set_allow, "none") == 0 ? "" : set_allow));
-	if (rc == 0 && set_deny != NULL)
-		rc = fraudcfg_system_list_set(c->db, FRAUDCFG_SYSTEM_DENY,
-		    sv_cstr(strcmp(set_deny, "none") == 0 ? "" : set_deny));
-	if (rc == 0)
-		rc = fraudcfg_system_lists_get(c->db, allow, deny);
-	if (rc == 0) {
-		json_str(&after, "allow", allow);
-		json_str(&after, "deny", deny);
-		rc = audit_admin(c, "fraud.lists", "system", &before, &after);
-	}
-	if (rc == -EINVAL) {
-		db_tx_rollback(c->db);
-		buf_release(&before);
-		buf_release(&after);
-		fprintf(stderr, "rempart: invalid prefix list (E.164 prefixes: "
-		                "'+' and digits, comma-separated)\n");
-		return EXIT_USAGE;
-	}
-	rc = tx_end(c, rc);
-	buf_release(&before);
-	buf_release(&after);
-	if (rc != 0)
-		return fail("cannot set the system lists", rc);
-	return done(c, "system lists", "allow/deny", "set");
+	return done("profile", name, "removed");
 }
 
 static int
 profile_default(struct cli *c, const char *name)
 {
-	char def[FRAUDCFG_NAME_MAX + 1];
-	struct buf before, after;
+	json_t *body, *o;
 	int rc;
 
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	rc = fraudcfg_default_get(c->db, def);
-	if (rc != 0 && rc != -ENOENT)
-		return fail("cannot read the default profile", rc);
 	if (name == NULL) {
-		printf("%s\n", def[0] != '\0' ? def : "none");
+		rc = cli_call(c, "GET", "rights/default", NULL, 0, &o);
+		if (rc != 0)
+			return rc;
+		printf("%s\n", or_none(cli_str(o, "profile")));
+		json_decref(o);
 		return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 	}
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = fraudcfg_default_set(c->db, sv_cstr(name));
-		json_str(&before, "default", def);
-		json_str(&after, "default", name);
-		if (rc == 0)
-			rc = audit_admin(
-			    c, "profile.default", name, &before, &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	buf_release(&after);
-	if (rc == -ENOENT) {
+	body = json_pack("{s:s}", "profile", name);
+	if (body == NULL)
+		return no_memory();
+	rc = cli_call(c, "PUT", "rights/default", body, 404, &o);
+	json_decref(body);
+	if (rc == 404) {
 		fprintf(stderr, "rempart: no profile %s\n", name);
 		return EXIT_FAIL;
 	}
 	if (rc != 0)
-		return fail("cannot set the default profile", rc);
-	return done(c, "default profile", name, "set");
+		return rc;
+	json_decref(o);
+	return done("default profile", name, "set");
 }
 
 static bool
@@ -516,19 +449,10 @@ profile_name_ok(const char *name)
 int
 cmd_profile(struct cli *c, int argc, char **argv)
 {
-	char def[FRAUDCFG_NAME_MAX + 1];
-	int rc;
-
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
-		rc = open_store(c);
-		if (rc != 0)
-			return rc;
-		if (fraudcfg_default_get(c->db, def) != 0)
-			def[0] = '\0';
 		printf("%-16s %-7s %s %s\n", "NAME", "DEFAULT", "CLASSES",
 		    "WINDOW");
-		rc = fraudcfg_profile_list(c->db, print_profile, def);
-		return rc == 0 ? 0 : fail("cannot list profiles", rc);
+		return cli_walk(c, "profiles?", 0, 0, print_profile, NULL);
 	}
 	if (argc >= 1 && strcmp(argv[0], "default") == 0 && argc <= 2) {
 		if (argc == 2 && !profile_name_ok(argv[1]))
@@ -551,86 +475,73 @@ cmd_profile(struct cli *c, int argc, char **argv)
 
 /* Rates. */
 
-static int
-print_rate(void *arg, const struct fraudcfg_rate *r)
+static void
+print_rate(json_t *r)
 {
-	char per[FRAUDCFG_MONEY_STRLEN], setup[FRAUDCFG_MONEY_STRLEN];
-
-	(void)arg;
-	(void)rating_money_format(r->rate.per_min, per, sizeof(per));
-	(void)rating_money_format(r->rate.setup, setup, sizeof(setup));
-	printf("%-17s %14s %14s %5u %5u %s\n", r->prefix, per, setup,
-	    r->rate.first_s, r->rate.incr_s, r->rate.label);
-	return ferror(stdout) ? -EIO : 0;
+	printf("%-17s %14s %14s %5u %5u %s\n", cli_str(r, "prefix"),
+	    cli_str(r, "per_minute"), cli_str(r, "setup"),
+	    (unsigned)cli_int(r, "first_s"), (unsigned)cli_int(r, "incr_s"),
+	    cli_str(r, "label"));
 }
 
+/* The file goes to the API as it is; a bad line is named as
+ * FILE:LINE. */
 static int
 rate_import(struct cli *c, const char *path)
 {
-	struct numplan_error err = {0, NULL};
-	struct buf after;
-	size_t len, count = 0;
+	static const char lead[] = "line ";
+	long status = 0;
+	const char *msg;
+	size_t len;
 	char *text;
+	json_t *o = NULL;
 	int rc;
 
 	rc = numplan_file_read(path, RATING_FILE_MAX, &text, &len);
 	if (rc != 0)
 		return fail(path, rc);
-	rc = open_store(c);
-	if (rc != 0) {
-		free(text);
-		return rc;
-	}
-	buf_init(&after, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = fraudcfg_rates_import(
-		    c->db, sv_make(text, len), &err, &count);
-		json_str(&after, "file", path);
-		json_int(&after, "rates", (int64_t)count);
-		if (rc == 0)
-			rc = audit_admin(
-			    c, "rate.import", "rates", NULL, &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&after);
+	rc = cli_api_open(c);
+	if (rc == 0 && apiclient_send(c->api, "POST", "rates/import",
+	                   "text/plain", text, len, &status, &o) != 0)
+		rc = EXIT_FAIL;
 	free(text);
-	if ((rc == -EBADMSG || rc == -E2BIG) && err.reason != NULL) {
-		fprintf(stderr, "rempart: %s:%u: %s (nothing imported)\n", path,
-		    err.line, err.reason);
-		return EXIT_FAIL;
+	msg = error_message(o);
+	if (rc == 0 && status == 400 &&
+	    strncmp(msg, lead, sizeof(lead) - 1) == 0) {
+		fprintf(
+		    stderr, "rempart: %s:%s\n", path, msg + sizeof(lead) - 1);
+		rc = EXIT_FAIL;
+	} else if (rc == 0 && status != 200) {
+		rc = apiclient_fail(status, o);
+	} else if (rc == 0) {
+		printf("%" PRId64 " rates imported\n", cli_int(o, "imported"));
+		rc = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 	}
-	if (rc != 0)
-		return fail("cannot import the rates", rc);
-	notify_daemon(c);
-	printf("%zu rates imported\n", count);
-	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+	json_decref(o);
+	return rc;
 }
 
 static int
 rate_show(struct cli *c, const char *number)
 {
-	char per[FRAUDCFG_MONEY_STRLEN], setup[FRAUDCFG_MONEY_STRLEN];
-	char minute[FRAUDCFG_MONEY_STRLEN];
-	struct fraudcfg_rate r;
+	struct sv digits = sv_cstr(number);
+	char path[64];
+	json_t *r;
 	int rc;
 
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	rc = fraudcfg_rate_match(c->db, sv_cstr(number), &r);
-	if (rc == -EINVAL)
+	if (digits.len > 0 && digits.p[0] == '+')
+		digits = sv_skip(digits, 1);
+	if (digits.len == 0 || digits.len > NUMPLAN_DIGITS_MAX ||
+	    strspn(digits.p, "0123456789") != digits.len)
 		return invalid("number", number, "'+' and 1-15 digits");
-	if (rc == -ENOENT) {
+	snprintf(path, sizeof(path), "rates/lookup?number=%%2B%s", digits.p);
+	rc = cli_call(c, "GET", path, NULL, 404, &r);
+	if (rc == 404) {
 		fprintf(stderr, "rempart: no rate for %s\n", number);
 		return EXIT_FAIL;
 	}
 	if (rc != 0)
-		return fail("cannot read the rates", rc);
-	(void)rating_money_format(r.rate.per_min, per, sizeof(per));
-	(void)rating_money_format(r.rate.setup, setup, sizeof(setup));
-	(void)rating_money_format(
-	    rating_cost(&r.rate, 60), minute, sizeof(minute));
+		return rc;
 	printf("prefix:     %s\n"
 	       "per minute: %s\n"
 	       "setup:      %s\n"
@@ -638,24 +549,20 @@ rate_show(struct cli *c, const char *number)
 	       "increment:  %us\n"
 	       "label:      %s\n"
 	       "one minute: %s\n",
-	    r.prefix, per, setup, r.rate.first_s, r.rate.incr_s, r.rate.label,
-	    minute);
+	    cli_str(r, "prefix"), cli_str(r, "per_minute"), cli_str(r, "setup"),
+	    (unsigned)cli_int(r, "first_s"), (unsigned)cli_int(r, "incr_s"),
+	    cli_str(r, "label"), cli_str(r, "one_minute"));
+	json_decref(r);
 	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }
 
 int
 cmd_rate(struct cli *c, int argc, char **argv)
 {
-	int rc;
-
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
-		rc = open_store(c);
-		if (rc != 0)
-			return rc;
 		printf("%-17s %14s %14s %5s %5s %s\n", "PREFIX", "PER_MINUTE",
 		    "SETUP", "FIRST", "INCR", "LABEL");
-		rc = fraudcfg_rates_list(c->db, print_rate, NULL);
-		return rc == 0 ? 0 : fail("cannot list rates", rc);
+		return cli_walk(c, "rates?", 0, 0, print_rate, NULL);
 	}
 	if (argc == 2 && strcmp(argv[0], "import") == 0)
 		return rate_import(c, argv[1]);
@@ -703,19 +610,8 @@ scope_args(int argc, char **argv, enum fraud_scope *scope, const char **name)
 	return 0;
 }
 
-/* The user or tenant a scope names does not exist. */
-static void
-no_scope(enum fraud_scope scope, const char *name)
-{
-	if (scope == FRAUD_SCOPE_TENANT)
-		fprintf(stderr,
-		    "rempart: no tenant %s (no group has it: rempart group "
-		    "set NAME --tenant %s)\n",
-		    name, name);
-	else
-		fprintf(stderr, "rempart: no extension %s\n", name);
-}
-
+/* The audit object of a scope ("user:100", "global"), and the path of
+ * its ceiling ("ceilings/user/100", "ceilings/global"). */
 static const char *
 scope_object(enum fraud_scope scope, const char *name, char *out, size_t size)
 {
@@ -726,14 +622,17 @@ scope_object(enum fraud_scope scope, const char *name, char *out, size_t size)
 	return out;
 }
 
-/* Ceilings. */
-
 static void
-ceiling_json(struct buf *b, const struct fraud_ceiling *ce)
+ceiling_path(enum fraud_scope scope, const char *name, char *out, size_t size)
 {
-	json_int(b, "hourly", ce->hour);
-	json_int(b, "daily", ce->day);
+	if (scope == FRAUD_SCOPE_GLOBAL)
+		snprintf(out, size, "ceilings/global");
+	else
+		snprintf(out, size, "ceilings/%s/%s",
+		    fraudcfg_scope_name(scope), name);
 }
+
+/* Ceilings. */
 
 static int
 money_arg(const char *option, const char *text, int64_t *out)
@@ -751,54 +650,68 @@ money_arg(const char *option, const char *text, int64_t *out)
 	return 0;
 }
 
+/* The tenant scope: on the store directly until the API has it. Each
+ * change is written with its audit entry in one transaction and the
+ * daemon is told to reload. */
+
 static int
-ceiling_set(struct cli *c, int argc, char **argv)
+tenant_local(const struct cli *c)
 {
-	const char *name, *hourly = NULL, *daily = NULL, *field = NULL;
-	char obj[USERS_EXT_MAX + 16];
+	if (c->api_url == NULL)
+		return 0;
+	fprintf(stderr, "rempart: the tenant scope works on the daemon's host "
+	                "only (no --api)\n");
+	return EXIT_USAGE;
+}
+
+static void
+no_tenant(const char *name)
+{
+	fprintf(stderr,
+	    "rempart: no tenant %s (no group has it: rempart group set NAME "
+	    "--tenant %s)\n",
+	    name, name);
+}
+
+static void
+ceiling_json(struct buf *b, const struct fraud_ceiling *ce)
+{
+	json_int(b, "hourly", ce->hour);
+	json_int(b, "daily", ce->day);
+}
+
+static int
+tenant_ceiling_set(
+    struct cli *c, const char *name, const char *hourly, const char *daily)
+{
+	char obj[GROUPS_TENANT_MAX + 16];
 	struct fraudcfg_ceiling old;
 	struct fraud_ceiling ce;
-	enum fraud_scope scope;
 	struct buf before, after;
-	int n, rc;
+	const char *field = NULL;
+	int rc;
 
-	n = scope_args(argc, argv, &scope, &name);
-	if (n == 0)
-		return EXIT_USAGE;
-	for (int i = n; i < argc; i++) {
-		const char **slot = NULL;
-
-		if (strcmp(argv[i], "--hourly") == 0)
-			slot = &hourly;
-		else if (strcmp(argv[i], "--daily") == 0)
-			slot = &daily;
-		if (slot == NULL || *slot != NULL || i + 1 >= argc)
-			return bad_usage();
-		*slot = argv[++i];
-	}
-	if (hourly == NULL && daily == NULL) {
-		fprintf(stderr, "rempart: ceiling set needs --hourly or "
-		                "--daily\n");
-		return EXIT_USAGE;
-	}
-	rc = open_store(c);
+	rc = tenant_local(c);
+	if (rc == 0)
+		rc = open_store(c);
 	if (rc != 0)
 		return rc;
-	rc = fraudcfg_ceiling_get(c->db, scope, sv_cstr(name), &old);
+	rc = fraudcfg_ceiling_get(
+	    c->db, FRAUD_SCOPE_TENANT, sv_cstr(name), &old);
 	if (rc != 0 && rc != -ENOENT)
 		return fail("cannot read the ceiling", rc);
 	ce = old.c;
-	if ((hourly != NULL &&
-	        (rc = money_arg("--hourly", hourly, &ce.hour)) != 0) ||
-	    (daily != NULL && (rc = money_arg("--daily", daily, &ce.day)) != 0))
-		return rc;
-	scope_object(scope, name, obj, sizeof(obj));
+	/* Checked by the caller. */
+	if ((hourly != NULL && money_arg("--hourly", hourly, &ce.hour) != 0) ||
+	    (daily != NULL && money_arg("--daily", daily, &ce.day) != 0))
+		return EXIT_USAGE;
+	scope_object(FRAUD_SCOPE_TENANT, name, obj, sizeof(obj));
 	buf_init(&before, 0);
 	buf_init(&after, 0);
 	rc = db_tx_begin(c->db);
 	if (rc == 0) {
-		rc = fraudcfg_ceiling_set(c->db, scope, sv_cstr(name), &ce,
-		    (int64_t)time(NULL), &field);
+		rc = fraudcfg_ceiling_set(c->db, FRAUD_SCOPE_TENANT,
+		    sv_cstr(name), &ce, (int64_t)time(NULL), &field);
 		ceiling_json(&before, &old.c);
 		ceiling_json(&after, &ce);
 		if (rc == 0)
@@ -809,149 +722,62 @@ ceiling_set(struct cli *c, int argc, char **argv)
 	buf_release(&before);
 	buf_release(&after);
 	if (rc == -ENXIO) {
-		no_scope(scope, name);
+		no_tenant(name);
 		return EXIT_FAIL;
 	}
 	if (rc != 0)
 		return fail("cannot store the ceiling", rc);
-	return done(c, "ceiling of", obj, "set");
+	notify_daemon(c);
+	return done("ceiling of", obj, "set");
 }
 
 static int
-ceiling_removal(struct db *db, const char *key, struct buf *before)
+tenant_ceiling_removal(struct db *db, const char *key, struct buf *before)
 {
 	struct fraudcfg_ceiling old;
-	enum fraud_scope scope = FRAUD_SCOPE_GLOBAL;
-	struct sv name = SV("");
+	struct sv name = sv_cstr(key + sizeof("tenant:") - 1);
 	int rc;
 
-	if (strncmp(key, "user:", 5) == 0) {
-		scope = FRAUD_SCOPE_USER;
-		name = sv_cstr(key + 5);
-	} else if (strncmp(key, "tenant:", 7) == 0) {
-		scope = FRAUD_SCOPE_TENANT;
-		name = sv_cstr(key + 7);
-	}
-	rc = fraudcfg_ceiling_get(db, scope, name, &old);
+	rc = fraudcfg_ceiling_get(db, FRAUD_SCOPE_TENANT, name, &old);
 	if (rc == 0) {
 		ceiling_json(before, &old.c);
-		rc = fraudcfg_ceiling_remove(db, scope, name);
+		rc = fraudcfg_ceiling_remove(db, FRAUD_SCOPE_TENANT, name);
 	}
 	return rc;
 }
 
 static int
-print_ceiling(void *arg, const struct fraudcfg_ceiling *ce)
+tenant_ceiling_remove(struct cli *c, const char *name)
 {
-	char h[FRAUDCFG_MONEY_STRLEN], d[FRAUDCFG_MONEY_STRLEN];
+	char obj[GROUPS_TENANT_MAX + 16];
+	int rc = tenant_local(c);
 
-	(void)arg;
-	printf("%-7s %-12s %18s %18s\n", fraudcfg_scope_name(ce->scope),
-	    ce->name[0] != '\0' ? ce->name : "-",
-	    money(ce->c.hour, h, sizeof(h)), money(ce->c.day, d, sizeof(d)));
-	return ferror(stdout) ? -EIO : 0;
-}
-
-int
-cmd_ceiling(struct cli *c, int argc, char **argv)
-{
-	char obj[USERS_EXT_MAX + 16];
-	enum fraud_scope scope;
-	const char *name;
-	int rc;
-
-	if (argc == 1 && strcmp(argv[0], "list") == 0) {
-		rc = open_store(c);
-		if (rc != 0)
-			return rc;
-		printf("%-7s %-12s %18s %18s\n", "SCOPE", "NAME", "HOURLY",
-		    "DAILY");
-		rc = fraudcfg_ceiling_list(c->db, print_ceiling, NULL);
-		return rc == 0 ? 0 : fail("cannot list ceilings", rc);
-	}
-	if (argc >= 2 && strcmp(argv[0], "set") == 0)
-		return ceiling_set(c, argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[0], "remove") == 0) {
-		rc = scope_args(argc - 1, argv + 1, &scope, &name);
-		if (rc == 0)
-			return EXIT_USAGE;
-		if (rc != argc - 1)
-			return bad_usage();
-		return remove_audited(c, "ceiling.remove", "ceiling of",
-		    scope_object(scope, name, obj, sizeof(obj)),
-		    ceiling_removal);
-	}
-	return bad_usage();
-}
-
-/* Blocks and rules. */
-
-static int
-print_block(void *arg, const struct fraudcfg_block *b)
-{
-	uint64_t now = *(const uint64_t *)arg;
-	char since[32], until[32];
-
-	if (b->lifted_at != 0 || (b->b.until_s != 0 && b->b.until_s <= now))
-		return 0;
-	printf("%-7s %-12s %-20s %-20s %-20s %s\n",
-	    fraudcfg_scope_name(b->b.scope),
-	    b->b.name[0] != '\0' ? b->b.name : "-",
-	    fraudcfg_reason_name(b->b.reason),
-	    format_utc((int64_t)b->b.since_s, since, sizeof(since)),
-	    b->b.until_s != 0
-	        ? format_utc((int64_t)b->b.until_s, until, sizeof(until))
-	        : "unblock",
-	    b->reason);
-	return ferror(stdout) ? -EIO : 0;
-}
-
-static bool
-reason_arg_ok(const char *r)
-{
-	size_t n = strlen(r);
-
-	if (n == 0 || n > FRAUDCFG_REASON_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (r[i] < 0x20 || r[i] > 0x7e)
-			return false;
-	return true;
-}
-
-static int
-block_change(struct cli *c, bool block, int argc, char **argv)
-{
-	const char *name, *reason = NULL;
-	char obj[USERS_EXT_MAX + 16];
-	uint64_t now = (uint64_t)time(NULL);
-	struct fraud_block b = {0};
-	struct user_info u;
-	struct buf after;
-	int n, rc;
-
-	n = scope_args(argc, argv, &b.scope, &name);
-	if (n == 0)
-		return EXIT_USAGE;
-	if (n + 2 == argc && strcmp(argv[n], "--reason") == 0)
-		reason = argv[n + 1];
-	else if (n != argc)
-		return bad_usage();
-	if (reason != NULL && !reason_arg_ok(reason))
-		return invalid(
-		    "--reason", reason, "1-128 printable ASCII characters");
-	scope_object(b.scope, name, obj, sizeof(obj));
-	rc = open_store(c);
 	if (rc != 0)
 		return rc;
+	return remove_audited(c, "ceiling.remove", "ceiling of",
+	    scope_object(FRAUD_SCOPE_TENANT, name, obj, sizeof(obj)),
+	    tenant_ceiling_removal);
+}
+
+static int
+tenant_block(struct cli *c, bool block, const char *name, const char *reason)
+{
+	char obj[GROUPS_TENANT_MAX + 16];
+	uint64_t now = (uint64_t)time(NULL);
+	struct fraud_block b = {.scope = FRAUD_SCOPE_TENANT};
+	struct buf after;
+	int rc;
+
+	rc = tenant_local(c);
+	if (rc == 0)
+		rc = open_store(c);
+	if (rc != 0)
+		return rc;
+	scope_object(b.scope, name, obj, sizeof(obj));
 	buf_init(&after, 0);
 	rc = db_tx_begin(c->db);
 	if (rc == 0) {
-		if (block && b.scope == FRAUD_SCOPE_USER) {
-			rc = users_get_info(c->db, sv_cstr(name), &u);
-			if (rc == -ENOENT)
-				rc = -ENXIO;
-		} else if (block && b.scope == FRAUD_SCOPE_TENANT) {
+		if (block) {
 			rc = groups_tenant_exists(c->db, sv_cstr(name));
 			if (rc == -ENOENT)
 				rc = -ENXIO;
@@ -973,7 +799,7 @@ block_change(struct cli *c, bool block, int argc, char **argv)
 	}
 	buf_release(&after);
 	if (rc == -ENXIO) {
-		no_scope(b.scope, name);
+		no_tenant(name);
 		return EXIT_FAIL;
 	}
 	if (rc == -ENOENT) {
@@ -982,27 +808,222 @@ block_change(struct cli *c, bool block, int argc, char **argv)
 	}
 	if (rc != 0)
 		return fail(block ? "cannot block" : "cannot unblock", rc);
-	return done(c, "", obj, block ? "blocked" : "unblocked");
+	notify_daemon(c);
+	return done("", obj, block ? "blocked" : "unblocked");
+}
+
+/* A ceiling's amount as the API takes it: its text, null for "none". */
+static int
+ceiling_member(json_t *body, const char *member, const char *text)
+{
+	if (text == NULL)
+		return 0;
+	return json_object_set_new(body, member,
+	    strcmp(text, "none") == 0 ? json_null() : json_string(text));
+}
+
+static int
+ceiling_set(struct cli *c, int argc, char **argv)
+{
+	const char *name, *hourly = NULL, *daily = NULL;
+	char obj[USERS_EXT_MAX + 16], path[USERS_EXT_MAX + 32];
+	enum fraud_scope scope;
+	json_t *body, *o;
+	int64_t m;
+	int n, rc;
+
+	n = scope_args(argc, argv, &scope, &name);
+	if (n == 0)
+		return EXIT_USAGE;
+	for (int i = n; i < argc; i++) {
+		const char **slot = NULL;
+
+		if (strcmp(argv[i], "--hourly") == 0)
+			slot = &hourly;
+		else if (strcmp(argv[i], "--daily") == 0)
+			slot = &daily;
+		if (slot == NULL || *slot != NULL || i + 1 >= argc)
+			return bad_usage();
+		*slot = argv[++i];
+	}
+	if (hourly == NULL && daily == NULL) {
+		fprintf(stderr, "rempart: ceiling set needs --hourly or "
+		                "--daily\n");
+		return EXIT_USAGE;
+	}
+	if ((hourly != NULL && (rc = money_arg("--hourly", hourly, &m)) != 0) ||
+	    (daily != NULL && (rc = money_arg("--daily", daily, &m)) != 0))
+		return rc;
+	if (scope == FRAUD_SCOPE_TENANT)
+		return tenant_ceiling_set(c, name, hourly, daily);
+	body = json_object();
+	if (body == NULL || ceiling_member(body, "hourly", hourly) != 0 ||
+	    ceiling_member(body, "daily", daily) != 0) {
+		json_decref(body);
+		return no_memory();
+	}
+	ceiling_path(scope, name, path, sizeof(path));
+	rc = cli_call(c, "PUT", path, body, 404, &o);
+	json_decref(body);
+	if (rc == 404) {
+		fprintf(stderr, "rempart: no extension %s\n", name);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return rc;
+	json_decref(o);
+	return done(
+	    "ceiling of", scope_object(scope, name, obj, sizeof(obj)), "set");
+}
+
+static int
+ceiling_remove(struct cli *c, enum fraud_scope scope, const char *name)
+{
+	char obj[USERS_EXT_MAX + 16], path[USERS_EXT_MAX + 32];
+	json_t *o;
+	int rc;
+
+	if (scope == FRAUD_SCOPE_TENANT)
+		return tenant_ceiling_remove(c, name);
+	scope_object(scope, name, obj, sizeof(obj));
+	ceiling_path(scope, name, path, sizeof(path));
+	rc = cli_call(c, "DELETE", path, NULL, 404, &o);
+	if (rc == 404) {
+		fprintf(stderr, "rempart: no ceiling of %s\n", obj);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return rc;
+	json_decref(o);
+	return done("ceiling of", obj, "removed");
 }
 
 static void
-print_rules(const struct fraud_config *cfg)
+print_ceiling(json_t *ce)
 {
-	char w[FRAUDCFG_WINDOW_STRLEN], m[FRAUDCFG_MONEY_STRLEN];
+	printf("%-7s %-12s %18s %18s\n", cli_str(ce, "scope"),
+	    cli_or(cli_str(ce, "name"), "-"), or_none(cli_str(ce, "hourly")),
+	    or_none(cli_str(ce, "daily")));
+}
+
+int
+cmd_ceiling(struct cli *c, int argc, char **argv)
+{
+	enum fraud_scope scope;
+	const char *name;
+	int rc;
+
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		printf("%-7s %-12s %18s %18s\n", "SCOPE", "NAME", "HOURLY",
+		    "DAILY");
+		return cli_walk(c, "ceilings?", 0, 0, print_ceiling, NULL);
+	}
+	if (argc >= 2 && strcmp(argv[0], "set") == 0)
+		return ceiling_set(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[0], "remove") == 0) {
+		rc = scope_args(argc - 1, argv + 1, &scope, &name);
+		if (rc == 0)
+			return EXIT_USAGE;
+		if (rc != argc - 1)
+			return bad_usage();
+		return ceiling_remove(c, scope, name);
+	}
+	return bad_usage();
+}
+
+/* Blocks and rules. */
+
+static void
+print_block(json_t *b)
+{
+	char since[32], until[32];
+
+	printf("%-7s %-12s %-20s %-20s %-20s %s\n", cli_str(b, "scope"),
+	    cli_or(cli_str(b, "name"), "-"), cli_str(b, "reason"),
+	    format_utc(cli_int(b, "since"), since, sizeof(since)),
+	    cli_int(b, "until") != 0
+	        ? format_utc(cli_int(b, "until"), until, sizeof(until))
+	        : "unblock",
+	    cli_str(b, "text"));
+}
+
+static bool
+reason_arg_ok(const char *r)
+{
+	size_t n = strlen(r);
+
+	if (n == 0 || n > FRAUDCFG_REASON_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (r[i] < 0x20 || r[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static int
+block_change(struct cli *c, bool block, int argc, char **argv)
+{
+	const char *name, *reason = NULL;
+	char obj[USERS_EXT_MAX + 16];
+	enum fraud_scope scope;
+	json_t *body, *o;
+	int n, rc;
+
+	n = scope_args(argc, argv, &scope, &name);
+	if (n == 0)
+		return EXIT_USAGE;
+	if (n + 2 == argc && strcmp(argv[n], "--reason") == 0)
+		reason = argv[n + 1];
+	else if (n != argc)
+		return bad_usage();
+	if (reason != NULL && !reason_arg_ok(reason))
+		return invalid(
+		    "--reason", reason, "1-128 printable ASCII characters");
+	if (scope == FRAUD_SCOPE_TENANT)
+		return tenant_block(c, block, name, reason);
+	scope_object(scope, name, obj, sizeof(obj));
+	body = json_pack("{s:s}", "scope", fraudcfg_scope_name(scope));
+	if (body != NULL && scope == FRAUD_SCOPE_USER &&
+	    json_object_set_new(body, "name", json_string(name)) != 0) {
+		json_decref(body);
+		body = NULL;
+	}
+	if (body != NULL && reason != NULL &&
+	    json_object_set_new(body, "reason", json_string(reason)) != 0) {
+		json_decref(body);
+		body = NULL;
+	}
+	if (body == NULL)
+		return no_memory();
+	rc = cli_call(
+	    c, "POST", block ? "fraud/block" : "fraud/unblock", body, 404, &o);
+	json_decref(body);
+	if (rc == 404) {
+		if (block)
+			fprintf(stderr, "rempart: no extension %s\n", name);
+		else
+			fprintf(stderr, "rempart: %s is not blocked\n", obj);
+		return EXIT_FAIL;
+	}
+	if (rc != 0)
+		return rc;
+	json_decref(o);
+	return done("", obj, block ? "blocked" : "unblocked");
+}
+
+static int
+print_rules(json_t *rules, json_t *s)
+{
+	json_t *items = json_object_get(rules, "items");
 
 	printf("%-22s %-6s %6s %8s\n", "RULE", "MODE", "COUNT", "WINDOW");
-	for (unsigned r = 0; r < FRAUDCFG_RULE_COUNT; r++) {
-		const struct fraud_rule_cfg *rc =
-		    fraudcfg_rule_get(cfg, (enum fraudcfg_rule)r);
+	for (size_t i = 0; i < json_array_size(items); i++) {
+		json_t *r = json_array_get(items, i);
 
-		printf("%-22s %-6s %6u %7us\n",
-		    fraudcfg_rule_name((enum fraudcfg_rule)r),
-		    fraudcfg_mode_name(rc->mode), rc->count, rc->window_s);
+		printf("%-22s %-6s %6u %7us\n", cli_str(r, "name"),
+		    cli_str(r, "mode"), (unsigned)cli_int(r, "count"),
+		    (unsigned)cli_int(r, "window_s"));
 	}
-	if (fraudcfg_window_format(&cfg->business_hours, w, sizeof(w)) != 0)
-		snprintf(w, sizeof(w), "?");
-	if (rating_money_format(cfg->spike_min_spend, m, sizeof(m)) < 0)
-		snprintf(m, sizeof(m), "?");
 	printf("business hours:   %s\n"
 	       "utc offset:       %d min\n"
 	       "cut running:      %s\n"
@@ -1014,152 +1035,134 @@ print_rules(const struct fraud_config *cfg)
 	       "spike min spend:  %s\n"
 	       "disa:             %s\n"
 	       "outdial:          %s\n",
-	    w, (int)cfg->tz_offset_min, cfg->cut_running ? "yes" : "no",
-	    cfg->ceiling_block_until_unblock ? "until unblocked"
-	                                     : "until the window ends",
-	    cfg->seq_tail_digits, cfg->short_s, cfg->spike_factor_pct,
-	    cfg->spike_alpha_pct, m, cfg->disa_enabled ? "on" : "off",
-	    cfg->outdial_enabled ? "on" : "off");
+	    cli_or(cli_str(s, "business_hours"), "?"),
+	    (int)cli_int(s, "utc_offset_min"),
+	    json_is_true(json_object_get(s, "cut_running")) ? "yes" : "no",
+	    strcmp(cli_str(s, "ceiling_block"), "unblock") == 0
+	        ? "until unblocked"
+	        : "until the window ends",
+	    (unsigned)cli_int(s, "tail_digits"),
+	    (unsigned)cli_int(s, "short_s"), (unsigned)cli_int(s, "factor_pct"),
+	    (unsigned)cli_int(s, "alpha_pct"),
+	    cli_or(cli_str(s, "min_spend"), "?"),
+	    json_is_true(json_object_get(s, "disa")) ? "on" : "off",
+	    json_is_true(json_object_get(s, "outdial")) ? "on" : "off");
+	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }
 
-static void
-rules_json(
-    struct buf *b, const struct fraud_config *cfg, enum fraudcfg_rule rule)
-{
-	char text[FRAUDCFG_WINDOW_STRLEN];
-
-	if ((unsigned)rule < FRAUDCFG_RULE_COUNT) {
-		const struct fraud_rule_cfg *rc = fraudcfg_rule_get(cfg, rule);
-
-		json_str(b, "mode", fraudcfg_mode_name(rc->mode));
-		json_int(b, "count", rc->count);
-		json_int(b, "window_s", rc->window_s);
-	}
-	if (fraudcfg_window_format(&cfg->business_hours, text, sizeof(text)) ==
-	    0)
-		json_str(b, "business_hours", text);
-	json_int(b, "utc_offset_min", cfg->tz_offset_min);
-	json_bool(b, "cut_running", cfg->cut_running);
-	json_bool(
-	    b, "ceiling_block_until_unblock", cfg->ceiling_block_until_unblock);
-	json_int(b, "tail_digits", cfg->seq_tail_digits);
-	json_int(b, "short_s", cfg->short_s);
-	json_int(b, "factor_pct", cfg->spike_factor_pct);
-	json_int(b, "alpha_pct", cfg->spike_alpha_pct);
-	json_int(b, "min_spend", cfg->spike_min_spend);
-	json_bool(b, "disa", cfg->disa_enabled);
-	json_bool(b, "outdial", cfg->outdial_enabled);
-}
-
-/* One option of 'fraud rule' or 'fraud set' into 'cfg'. Returns 0, or
- * an exit code after printing why. */
 static int
-rule_option(struct fraud_config *cfg, struct fraud_rule_cfg *rc,
-    const char *opt, const char *v)
+rules_show(struct cli *c)
 {
-	enum fraud_mode mode;
+	json_t *rules, *s;
+	int rc;
+
+	rc = cli_call(c, "GET", "fraud/rules", NULL, 0, &rules);
+	if (rc != 0)
+		return rc;
+	rc = cli_call(c, "GET", "fraud/settings", NULL, 0, &s);
+	if (rc == 0)
+		rc = print_rules(rules, s);
+	json_decref(rules);
+	json_decref(s);
+	return rc;
+}
+
+/* A whole number option into member 'member'. */
+static int
+uint_option(json_t *body, const char *member, const char *opt, const char *v)
+{
 	uint32_t n;
 
-	if (rc != NULL && strcmp(opt, "--mode") == 0) {
+	if (sv_to_u32(sv_cstr(v), UINT32_MAX, &n) != 0)
+		return invalid(opt, v, "a whole number");
+	return json_object_set_new(body, member, json_integer(n)) == 0
+	           ? 0
+	           : no_memory();
+}
+
+/* One option of 'fraud rule' ('rule') or 'fraud set' into the body of
+ * the request. Returns 0, or an exit code after printing why. */
+static int
+rule_option(json_t *body, bool rule, const char *opt, const char *v)
+{
+	static const struct {
+		const char *opt, *member;
+	} numbers[] = {
+	    {"--count", "count"},
+	    {"--window", "window_s"},
+	    {"--tail-digits", "tail_digits"},
+	    {"--short", "short_s"},
+	    {"--factor", "factor_pct"},
+	    {"--alpha", "alpha_pct"},
+	};
+	struct rights_window w;
+	enum fraud_mode mode;
+	json_t *value = NULL;
+	const char *member = NULL;
+	int64_t m;
+	uint32_t n;
+
+	for (size_t i = 0; rule && i < RP_ARRAY_LEN(numbers); i++)
+		if (strcmp(opt, numbers[i].opt) == 0)
+			return uint_option(body, numbers[i].member, opt, v);
+	if (rule && strcmp(opt, "--mode") == 0) {
 		if (fraudcfg_mode_parse(sv_cstr(v), &mode) != 0)
 			return invalid(opt, v, "off, alert, deny or block");
-		rc->mode = mode;
-	} else if (rc != NULL && (strcmp(opt, "--count") == 0 ||
-	                             strcmp(opt, "--window") == 0 ||
-	                             strcmp(opt, "--tail-digits") == 0 ||
-	                             strcmp(opt, "--short") == 0 ||
-	                             strcmp(opt, "--factor") == 0 ||
-	                             strcmp(opt, "--alpha") == 0)) {
-		if (sv_to_u32(sv_cstr(v), UINT32_MAX, &n) != 0)
-			return invalid(opt, v, "a whole number");
-		if (strcmp(opt, "--count") == 0)
-			rc->count = n;
-		else if (strcmp(opt, "--window") == 0)
-			rc->window_s = n;
-		else if (strcmp(opt, "--tail-digits") == 0)
-			cfg->seq_tail_digits = n;
-		else if (strcmp(opt, "--short") == 0)
-			cfg->short_s = n;
-		else if (strcmp(opt, "--factor") == 0)
-			cfg->spike_factor_pct = n;
-		else
-			cfg->spike_alpha_pct = n;
-	} else if (rc != NULL && strcmp(opt, "--min-spend") == 0) {
-		if (fraudcfg_money_parse(sv_cstr(v), FRAUDCFG_CEILING_MAX,
-		        &cfg->spike_min_spend) != 0)
+		member = "mode";
+		value = json_string(v);
+	} else if (rule && strcmp(opt, "--min-spend") == 0) {
+		if (fraudcfg_money_parse(
+		        sv_cstr(v), FRAUDCFG_CEILING_MAX, &m) != 0)
 			return invalid(opt, v, "an amount such as 10.50");
-	} else if (rc != NULL && strcmp(opt, "--hours") == 0) {
-		if (fraudcfg_window_parse(sv_cstr(v), &cfg->business_hours) !=
-		    0)
+		member = "min_spend";
+		value = json_string(v);
+	} else if (rule && strcmp(opt, "--hours") == 0) {
+		if (fraudcfg_window_parse(sv_cstr(v), &w) != 0)
 			return invalid(opt, v,
 			    "DAYS/HH:MM-HH:MM such as "
 			    "mon-fri/08:00-19:00");
-	} else if (rc == NULL && strcmp(opt, "--utc-offset") == 0) {
+		member = "business_hours";
+		value = json_string(v);
+	} else if (!rule && strcmp(opt, "--utc-offset") == 0) {
 		bool neg = v[0] == '-';
 
 		if (sv_to_u32(sv_cstr(v + (neg || v[0] == '+')), 24 * 60, &n) !=
 		    0)
 			return invalid(opt, v, "minutes from -1440 to 1440");
-		cfg->tz_offset_min = neg ? -(int32_t)n : (int32_t)n;
-	} else if (rc == NULL && strcmp(opt, "--cut-running") == 0) {
+		member = "utc_offset_min";
+		value = json_integer(neg ? -(json_int_t)n : (json_int_t)n);
+	} else if (!rule && strcmp(opt, "--cut-running") == 0) {
 		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
 			return invalid(opt, v, "yes or no");
-		cfg->cut_running = v[0] == 'y';
-	} else if (rc == NULL &&
+		member = "cut_running";
+		value = json_boolean(v[0] == 'y');
+	} else if (!rule &&
 	           (strcmp(opt, "disa") == 0 || strcmp(opt, "--disa") == 0 ||
 	               strcmp(opt, "outdial") == 0 ||
 	               strcmp(opt, "--outdial") == 0)) {
 		/* R-FRAUD-6, R-FRAUD-7: switches, off by default. */
 		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
 			return invalid(opt, v, "on or off");
-		if (strstr(opt, "disa") != NULL)
-			cfg->disa_enabled = v[1] == 'n';
-		else
-			cfg->outdial_enabled = v[1] == 'n';
-	} else if (rc == NULL && strcmp(opt, "--ceiling-block") == 0) {
+		member = strstr(opt, "disa") != NULL ? "disa" : "outdial";
+		value = json_boolean(v[1] == 'n');
+	} else if (!rule && strcmp(opt, "--ceiling-block") == 0) {
 		if (strcmp(v, "unblock") != 0 && strcmp(v, "window") != 0)
 			return invalid(opt, v, "unblock or window");
-		cfg->ceiling_block_until_unblock = v[0] == 'u';
+		member = "ceiling_block";
+		value = json_string(v);
 	} else {
 		return bad_usage();
 	}
-	return 0;
-}
-
-static const char *
-rule_field_rule(const char *field)
-{
-	static const struct {
-		const char *field, *rule;
-	} rules[] = {
-	    {"call-rate", "--count 1-31 calls a minute"},
-	    {"concurrent-user", "--count 1-1048576 calls"},
-	    {"concurrent-intl", "--count 1-1048576 calls"},
-	    {"first-country-user", "--count 0"},
-	    {"first-country-system", "--count 0"},
-	    {"off-hours-intl", "--count 0"},
-	    {"sequential",
-	        "--count 2-16 numbers, --window 1-86400 s, --tail-digits 1-4"},
-	    {"short-burst",
-	        "--count 1-32 calls, --window 1-86400 s, --short 1-3600 s"},
-	    {"spend-spike", "--factor 100-100000, --alpha 1-100"},
-	    {"business-hours", "DAYS/HH:MM-HH:MM"},
-	    {"utc-offset", "-1440 to 1440 minutes"},
-	};
-
-	for (size_t i = 0; i < RP_ARRAY_LEN(rules); i++)
-		if (strcmp(rules[i].field, field) == 0)
-			return rules[i].rule;
-	return "see the usage";
+	return json_object_set_new(body, member, value) == 0 ? 0 : no_memory();
 }
 
 static int
 rules_change(struct cli *c, const char *name, int argc, char **argv)
 {
-	struct fraud_config old, cfg;
-	enum fraudcfg_rule rule = FRAUDCFG_RULE_COUNT;
-	struct buf before, after;
-	const char *field = NULL;
+	enum fraudcfg_rule rule;
+	char path[64];
+	long status = 0;
+	json_t *body, *o;
 	int rc;
 
 	if (name != NULL && fraudcfg_rule_parse(sv_cstr(name), &rule) != 0) {
@@ -1170,73 +1173,98 @@ rules_change(struct cli *c, const char *name, int argc, char **argv)
 	}
 	if (argc == 0 || argc % 2 != 0)
 		return bad_usage();
-	rc = open_store(c);
+	body = json_object();
+	if (body == NULL)
+		return no_memory();
+	for (int i = 0; i < argc; i += 2) {
+		rc = rule_option(body, name != NULL, argv[i], argv[i + 1]);
+		if (rc != 0) {
+			json_decref(body);
+			return rc;
+		}
+	}
+	if (name != NULL)
+		snprintf(path, sizeof(path), "fraud/rules/%s", name);
+	rc = call_any(c, "PATCH", name != NULL ? path : "fraud/settings", body,
+	    &status, &o);
+	json_decref(body);
+	if (rc == 0 && status == 400) {
+		/* Settings that do not go together: bad usage. */
+		fprintf(stderr, "rempart: invalid settings for %s (%s)\n",
+		    name != NULL ? name : "options", error_message(o));
+		rc = EXIT_USAGE;
+	} else if (rc == 0 && (status < 200 || status >= 300)) {
+		rc = apiclient_fail(status, o);
+	}
+	json_decref(o);
 	if (rc != 0)
 		return rc;
-	fraud_config_defaults(&cfg);
-	rc = fraudcfg_rules_load(c->db, &cfg);
-	if (rc != 0)
-		return fail("cannot read the fraud rules", rc);
-	old = cfg;
+	return done("fraud", name != NULL ? name : "options", "updated");
+}
+
+/* rempart fraud lists [--allow P|none] [--deny P|none]: shows or sets
+ * the system-wide prefix lists (R-FRAUD-2). */
+static int
+system_lists(struct cli *c, int argc, char **argv)
+{
+	char norm[FRAUDCFG_PREFIXES_STRLEN];
+	json_t *body, *o;
+	int rc;
+
+	body = json_object();
+	if (body == NULL)
+		return no_memory();
 	for (int i = 0; i < argc; i += 2) {
-		rc = rule_option(&cfg,
-		    name != NULL ? fraudcfg_rule_of(&cfg, rule) : NULL, argv[i],
-		    argv[i + 1]);
-		if (rc != 0)
-			return rc;
+		const char *member = NULL;
+
+		if (i + 1 < argc && strcmp(argv[i], "--allow") == 0)
+			member = "allow";
+		else if (i + 1 < argc && strcmp(argv[i], "--deny") == 0)
+			member = "deny";
+		if (member == NULL) {
+			json_decref(body);
+			return bad_usage();
+		}
+		if (fraudcfg_prefixes_normalise(strcmp(argv[i + 1], "none") == 0
+		                                    ? SV("")
+		                                    : sv_cstr(argv[i + 1]),
+		        norm) != 0) {
+			json_decref(body);
+			fprintf(stderr,
+			    "rempart: invalid prefix list (E.164 prefixes: "
+			    "'+' and digits, comma-separated)\n");
+			return EXIT_USAGE;
+		}
+		if (json_object_set_new(body, member, json_string(norm)) != 0) {
+			json_decref(body);
+			return no_memory();
+		}
 	}
-	if (fraudcfg_rules_check(&cfg, &field) == -EINVAL) {
-		fprintf(stderr, "rempart: invalid settings for %s (%s)\n",
-		    field, rule_field_rule(field));
-		return EXIT_USAGE;
-	}
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = fraudcfg_rules_store(
-		    c->db, &cfg, (int64_t)time(NULL), &field);
-		rules_json(&before, &old, rule);
-		rules_json(&after, &cfg, rule);
-		if (rc == 0)
-			rc = audit_admin(c,
-			    name != NULL ? "fraud.rule" : "fraud.set",
-			    name != NULL ? name : "options", &before, &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	buf_release(&after);
-	if (rc != 0)
-		return fail("cannot store the fraud rules", rc);
-	return done(c, "fraud", name != NULL ? name : "options", "updated");
+	rc = cli_call(c, json_object_size(body) != 0 ? "PUT" : "GET",
+	    "fraud/lists", json_object_size(body) != 0 ? body : NULL, 0, &o);
+	if (rc == 0 && json_object_size(body) == 0)
+		printf("allow: %s\ndeny: %s\n", or_none(cli_str(o, "allow")),
+		    or_none(cli_str(o, "deny")));
+	else if (rc == 0)
+		printf("system lists allow/deny set\n");
+	json_decref(o);
+	if (rc == 0)
+		rc = fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+	json_decref(body);
+	return rc;
 }
 
 int
 cmd_fraud(struct cli *c, int argc, char **argv)
 {
-	struct fraud_config cfg;
-	uint64_t now = (uint64_t)time(NULL);
-	int rc;
-
-	if (argc == 1 &&
-	    (strcmp(argv[0], "blocks") == 0 || strcmp(argv[0], "rules") == 0 ||
-	        strcmp(argv[0], "show") == 0)) {
-		rc = open_store(c);
-		if (rc != 0)
-			return rc;
-		if (argv[0][0] != 'b') {
-			fraud_config_defaults(&cfg);
-			rc = fraudcfg_rules_load(c->db, &cfg);
-			if (rc != 0)
-				return fail("cannot read the fraud rules", rc);
-			print_rules(&cfg);
-			return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
-		}
+	if (argc == 1 && strcmp(argv[0], "blocks") == 0) {
 		printf("%-7s %-12s %-20s %-20s %-20s %s\n", "SCOPE", "NAME",
 		    "RULE", "SINCE", "UNTIL", "REASON");
-		rc = fraudcfg_block_list(c->db, print_block, &now);
-		return rc == 0 ? 0 : fail("cannot list blocks", rc);
+		return cli_walk(c, "fraud/blocks?", 0, 0, print_block, NULL);
 	}
+	if (argc == 1 &&
+	    (strcmp(argv[0], "rules") == 0 || strcmp(argv[0], "show") == 0))
+		return rules_show(c);
 	if (argc >= 2 &&
 	    (strcmp(argv[0], "block") == 0 || strcmp(argv[0], "unblock") == 0))
 		return block_change(c, argv[0][0] == 'b', argc - 1, argv + 1);

@@ -599,6 +599,64 @@ audit_list(struct db *db, int64_t since_ms, uint32_t limit, audit_list_cb cb,
 	return err;
 }
 
+static int
+audit_page_read(struct db *db, int64_t since_ms, uint64_t offset,
+    uint32_t limit, uint64_t *total, audit_list_cb cb, void *arg)
+{
+	struct audit_entry e;
+	struct db_stmt *st;
+	int err;
+
+	err =
+	    db_prepare(db, "SELECT COUNT(*) FROM audit WHERE at_ms >= ?1", &st);
+	if (err != 0)
+		return err;
+	db_bind_int64(st, 1, since_ms);
+	err = db_step(st);
+	if (err == DB_ROW) {
+		*total = (uint64_t)db_col_int64(st, 0);
+		err = 0;
+	} else if (err == DB_DONE) {
+		err = -EIO;
+	}
+	db_finish(st);
+	if (err != 0)
+		return err;
+	err = db_prepare(db,
+	    "SELECT seq, at_ms, actor, role, source, action, object, before,"
+	    " after FROM audit WHERE at_ms >= ?1 ORDER BY seq LIMIT ?2"
+	    " OFFSET ?3",
+	    &st);
+	if (err != 0)
+		return err;
+	db_bind_int64(st, 1, since_ms);
+	db_bind_int64(st, 2, (int64_t)limit);
+	db_bind_int64(st, 3, offset > INT64_MAX ? INT64_MAX : (int64_t)offset);
+	while ((err = db_step(st)) == DB_ROW) {
+		audit_read_entry(st, &e);
+		err = cb(arg, &e);
+		if (err != 0)
+			break;
+	}
+	db_finish(st);
+	return err;
+}
+
+int
+audit_page(struct db *db, int64_t since_ms, uint64_t offset, uint32_t limit,
+    uint64_t *total, audit_list_cb cb, void *arg)
+{
+	int err;
+
+	/* One snapshot: the count and the page agree. */
+	err = db_read_begin(db);
+	if (err != 0)
+		return err;
+	err = audit_page_read(db, since_ms, offset, limit, total, cb, arg);
+	db_read_end(db);
+	return err;
+}
+
 /* The last entry retention may remove: the one before the first entry
  * recent enough to keep, or the last entry if none is. 0: none. */
 static int

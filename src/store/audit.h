@@ -142,6 +142,13 @@ int audit_verify(struct db *db, const struct keys *k,
 int audit_list(struct db *db, int64_t since_ms, uint32_t limit,
     audit_list_cb cb, void *arg) RP_MUST_CHECK;
 
+/* A page of the same entries, oldest first: at most 'limit' after the
+ * first 'offset', and in *total how many there are in all (a listing
+ * walked page by page). Returns 0, the callback's non-zero value or a
+ * store error. */
+int audit_page(struct db *db, int64_t since_ms, uint64_t offset, uint32_t limit,
+    uint64_t *total, audit_list_cb cb, void *arg) RP_MUST_CHECK;
+
 /* Retention: removes the oldest entries, up to the last one before the
  * first entry with at_ms >= older_than_ms (a clock stepped back never
  * makes it remove a newer entry). The chain is verified first, and

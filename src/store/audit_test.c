@@ -293,6 +293,34 @@ test_append_verify_list(void **state)
 	assert_intact(f, 6, 6);
 }
 
+/* Pages: oldest first, after an offset, with the count of them all. */
+static void
+test_page(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s = {0};
+	uint64_t total = 0;
+
+	fill(f, 5);
+	assert_int_equal(audit_page(f->db, 0, 1, 2, &total, collect, &s), 0);
+	assert_int_equal(total, 5);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.seq[0], 2);
+	assert_int_equal(s.seq[1], 3);
+	s = (struct seen){0};
+	assert_int_equal(
+	    audit_page(f->db, T0 + 3000, 2, 10, &total, collect, &s), 0);
+	assert_int_equal(total, 3);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.seq[0], 5);
+	s = (struct seen){0};
+	assert_int_equal(audit_page(f->db, 0, 9, 10, &total, collect, &s), 0);
+	assert_int_equal(total, 5);
+	assert_int_equal(s.n, 0);
+	s = (struct seen){.stop_at = 1};
+	assert_int_equal(audit_page(f->db, 0, 0, 10, &total, collect, &s), 42);
+}
+
 /* Bad fields are refused and nothing is written. */
 static void
 test_append_refuses(void **state)
@@ -688,6 +716,7 @@ main(void)
 	        test_truncate_tail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_triggers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_page, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_prune_clock_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

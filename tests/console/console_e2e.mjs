@@ -265,8 +265,13 @@ async function run(page, problems) {
   // A live call on the dashboard (R-OPS-1): the runner starts it and
   // leaves it up; the page hangs it up after its confirmation dialog,
   // and the runner checks both sides got a BYE and the CDR's reason.
-  await step("livecall", { from: "200", secret: sipSecret, to: "101" });
+  // The call of the step before leaves the list first (the list is at
+  // most a second old), so that the row found is the live call's.
   await nav(page, "dashboard");
+  await page.waitForFunction(() =>
+    document.querySelector("#dash-live tbody").rows.length === 0, null,
+  { timeout: WAIT_MS });
+  await step("livecall", { from: "200", secret: sipSecret, to: "101" });
   const liveRow = page.locator("#dash-live tbody tr",
     { hasText: "answered" });
   await liveRow.waitFor({ state: "visible", timeout: 20000 });
@@ -285,7 +290,8 @@ async function run(page, problems) {
     document.querySelector("#status").textContent.includes(" ended."),
   null, { timeout: WAIT_MS }).catch(async () => {
     check(false, "the hang-up answered: " +
-      await page.textContent("#status"));
+      await page.textContent("#status") + " / calls shown: " +
+      await page.textContent("#dash-live tbody"));
   });
   await page.waitForFunction(() =>
     document.querySelector("#dash-live tbody").rows.length === 0, null,

@@ -299,8 +299,8 @@ def test_cli_remote(pbx, data, tmp_path):
     r = data.cli("--api", url, "user", "list")
     assert r.returncode == 1 and "--api-key-file" in r.stderr
     # The commands still working on the store do not go remote.
-    for args in (("user", "set", "100", "--srtp", "required"),
-                 ("trunk", "list"), ("audit", "list")):
+    for args in (("user", "set", "100", "--group", "none"),
+                 ("audit", "verify")):
         r = data.cli(*remote, *args)
         assert r.returncode == 2 and "daemon's host only" in r.stderr
 
@@ -316,10 +316,11 @@ def test_user_endpoints(pbx, data):
                        if body is not None else None,
                        headers={"Content-Type": "application/json"})
 
-    # PATCH takes 'enabled' only.
+    # PATCH: 'enabled' and the settings of 'user set'
+    # (test_cli_userset.py).
     for bad, field in (({"enabled": "no"}, "'enabled'"),
                        ({}, "'enabled'"),
-                       ({"enabled": False, "name": "x"}, "unknown member")):
+                       ({"enabled": False, "colour": "x"}, "unknown member")):
         status, headers, body = call("PATCH", "/api/v1/users/102", "admin",
                                      bad)
         assert_error(status, headers, body, 400, "invalid_body")
