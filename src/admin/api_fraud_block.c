@@ -1,5 +1,6 @@
 /* The administration API: a manual anti-fraud block (R-FRAUD-3), as
- * `rempart fraud block user EXT|global`, with the same audit entry. A
+ * `rempart fraud block user EXT|--tenant T|global`, with the same audit
+ * entry. A
  * block stays in force until it is lifted (POST /fraud/unblock). */
 #include <errno.h>
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include "admin/api_int.h"
 #include "store/db.h"
 #include "store/fraudcfg.h"
+#include "store/groups.h"
 #include "store/users.h"
 
 bool
@@ -26,7 +28,8 @@ api_reason_ok(struct sv r)
 }
 
 /* Writes the block with its audit entry, in one transaction. Returns
- * 0, -ENXIO (no such user) or a store error. */
+ * 0, -ENXIO (no such user, or no group has the tenant) or a store
+ * error. */
 static int
 api_block_store(struct api_call *k, const struct fraud_block *b,
     struct sv reason, const char *object)
@@ -41,6 +44,12 @@ api_block_store(struct api_call *k, const struct fraud_block *b,
 		if (rc == -ENOENT)
 			rc = -ENXIO;
 	}
+	/* A tenant no group has is likely a typo, as for unblock. */
+	if (b->scope == FRAUD_SCOPE_TENANT) {
+		rc = groups_tenant_exists(k->api->db, sv_cstr(b->name));
+		if (rc == -ENOENT)
+			rc = -ENXIO;
+	}
 	if (rc == 0)
 		rc = fraudcfg_block_put(k->api->db, b, reason);
 	if (rc == 0)
@@ -50,13 +59,13 @@ api_block_store(struct api_call *k, const struct fraud_block *b,
 }
 
 /* POST /api/v1/fraud/block {scope, name?, reason?}: as `rempart fraud
- * block user EXT|global`: the user's (or every) call is refused until
- * an administrator lifts the block. */
+ * block user EXT|--tenant T|global`: the user's (the tenant's, or
+ * every) call is refused until an administrator lifts the block. */
 static enum MHD_Result
 api_fraud_block(struct api_call *k)
 {
 	static const char *const members[] = {"scope", "name", "reason", NULL};
-	char object[USERS_EXT_MAX + 8];
+	char object[USERS_EXT_MAX + 16];
 	struct fraud_block b = {0};
 	enum MHD_Result ret = MHD_NO;
 	struct sv text, name, reason;
@@ -74,9 +83,12 @@ api_fraud_block(struct api_call *k)
 	if (!api_body_members_ok(o, members))
 		ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
 		    "unknown member: the body takes scope, name and reason");
-	else if (text.p == NULL || fraudcfg_scope_parse(text, &b.scope) != 0 ||
-	         b.scope == FRAUD_SCOPE_TENANT)
-		ret = api_bad_field(k->conn, "scope", "user or global");
+	else if (text.p == NULL || fraudcfg_scope_parse(text, &b.scope) != 0)
+		ret = api_bad_field(k->conn, "scope", "user, tenant or global");
+	else if (b.scope == FRAUD_SCOPE_TENANT &&
+	         (name.p == NULL || !groups_tenant_valid(name)))
+		ret = api_bad_field(k->conn, "name",
+		    "the tenant (1-32 lower-case letters, digits, '_' or '-')");
 	else if (b.scope == FRAUD_SCOPE_USER &&
 	         (name.p == NULL || !users_ext_valid(name)))
 		ret = api_bad_field(k->conn, "name",
@@ -95,13 +107,19 @@ api_fraud_block(struct api_call *k)
 		memcpy(b.name, name.p, name.len);
 		b.reason = FRAUD_R_MANUAL;
 		b.since_s = (uint64_t)time(NULL);
-		snprintf(object, sizeof(object), "%s%.*s",
-		    b.scope == FRAUD_SCOPE_GLOBAL ? "global" : "user:",
-		    (int)name.len, name.p);
+		if (b.scope == FRAUD_SCOPE_GLOBAL)
+			snprintf(object, sizeof(object), "global");
+		else
+			snprintf(object, sizeof(object), "%s:%.*s",
+			    fraudcfg_scope_name(b.scope), (int)name.len,
+			    name.p);
 		rc = api_block_store(k, &b, reason, object);
 		if (rc == -ENXIO)
-			ret = api_error(k->conn, MHD_HTTP_NOT_FOUND,
-			    "not_found", "no such user");
+			ret =
+			    api_error(k->conn, MHD_HTTP_NOT_FOUND, "not_found",
+			        b.scope == FRAUD_SCOPE_TENANT
+			            ? "no such tenant: no group has it"
+			            : "no such user");
 		else if (rc != 0)
 			ret = api_store_error(k->conn, "fraud.block", rc);
 	}

@@ -118,6 +118,7 @@ extern const struct api_route_def api_routes_admins[];
 extern const struct api_route_def api_routes_apikeys[];
 extern const struct api_route_def api_routes_alerts[];
 extern const struct api_route_def api_routes_config[];
+extern const struct api_route_def api_routes_auditops[];
 
 /* api_route_body_max() of the configuration import (api_config.c). */
 uint32_t api_config_body_max(const struct api_route_def *d);

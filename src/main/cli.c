@@ -263,41 +263,6 @@ format_until(int64_t until, char *out, size_t size)
 	return format_utc(until, out, size);
 }
 
-/* A removal and its audit entry in one transaction, then the daemon is
- * told. 'what' names the kind of object in messages ("route"). */
-int
-remove_audited(struct cli *c, const char *action, const char *what,
-    const char *key, removal_fn fn)
-{
-	struct buf before;
-	char msg[64];
-	int rc;
-
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	buf_init(&before, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = fn(c->db, key, &before);
-		if (rc == 0)
-			rc = audit_admin(c, action, key, &before, NULL);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	if (rc == -ENOENT) {
-		fprintf(stderr, "rempart: no %s %s\n", what, key);
-		return EXIT_FAIL;
-	}
-	if (rc != 0) {
-		snprintf(msg, sizeof(msg), "cannot remove the %s", what);
-		return fail(msg, rc);
-	}
-	notify_daemon(c);
-	printf("%s %s removed\n", what, key);
-	return 0;
-}
-
 /* Reads exactly 'n' decimal digits at *p into *out and advances. */
 static bool
 take_digits(const char **p, size_t n, int *out)

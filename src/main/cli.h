@@ -89,15 +89,6 @@ int parse_duration(const char *text, int64_t *secs);
 /* "2024-05-01T12:00:00Z", or "permanent" for 0. */
 const char *format_until(int64_t until, char *out, size_t size);
 
-/* Reads what is removed into 'before' (for the audit entry), then
- * removes it; -ENOENT when there is nothing by that key. */
-typedef int (*removal_fn)(struct db *db, const char *key, struct buf *before);
-
-/* A removal and its audit entry in one transaction, then the daemon is
- * told. 'what' names the kind of object in messages ("route"). */
-int remove_audited(struct cli *c, const char *action, const char *what,
-    const char *key, removal_fn fn);
-
 /* "2026-11-23", "2026-11-23T10:00" or "2026-11-23T10:00:30", in UTC (a
  * trailing 'Z' is allowed), into seconds since the epoch. */
 int parse_utc(const char *text, int64_t *secs);
@@ -118,8 +109,8 @@ int cmd_alert(struct cli *c, int argc, char **argv);
 
 /* The anti-fraud commands (cli_fraud.c): rights profiles, rates,
  * ceilings, blocks and rules (R-FRAUD-1, R-FRAUD-2, R-FRAUD-3,
- * R-FRAUD-5), through the administration API but the tenant scope.
- * Each returns an exit code. */
+ * R-FRAUD-5), through the administration API. Each returns an exit
+ * code. */
 void cli_fraud_usage(FILE *f);
 int cmd_profile(struct cli *c, int argc, char **argv);
 int cmd_rate(struct cli *c, int argc, char **argv);
@@ -127,7 +118,8 @@ int cmd_ceiling(struct cli *c, int argc, char **argv);
 int cmd_fraud(struct cli *c, int argc, char **argv);
 
 /* rempart group ... (cli_group.c): groups of users, their rights
- * profile and tenant; and 'user set EXT --group NAME|none'. */
+ * profile and tenant; and 'user set EXT --group NAME|none'. Through
+ * the administration API. */
 void cli_group_usage(FILE *f);
 int cmd_group(struct cli *c, int argc, char **argv);
 int cmd_user_group(struct cli *c, struct sv ext, const char *group);
@@ -147,6 +139,9 @@ int cli_cdr(struct cli *c, int argc, char **argv);
  * through the API too. */
 int cli_user_set(struct cli *c, const char *ext, int argc, char **argv);
 int cli_audit_list(struct cli *c, int argc, char **argv);
+/* audit prune ... and audit retention ... (cli_auditops.c). */
+int cli_audit_prune(struct cli *c, int argc, char **argv);
+int cli_audit_retention(struct cli *c, int argc, char **argv);
 /* "2026-11-23T10:00:00.250Z" (sep 'T', zone "Z") or
  * "2026-11-23 10:00:00" (sep ' ', no zone, no milliseconds). */
 const char *format_ms(int64_t ms, bool iso, char *out, size_t size);

@@ -3,9 +3,7 @@
  * R-FRAUD-2, R-FRAUD-3, R-FRAUD-5). They go through the administration
  * API (cli_api.h): each command checks and parses its arguments, makes
  * the request and prints the answer; the API's handler makes the
- * change, writes its audit entry and has the daemon reload. The tenant
- * scope of 'ceiling' and 'fraud block|unblock' still works on the
- * store directly (its own section, tenant_*()). */
+ * change, writes its audit entry and has the daemon reload. */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -650,20 +648,7 @@ money_arg(const char *option, const char *text, int64_t *out)
 	return 0;
 }
 
-/* The tenant scope: on the store directly until the API has it. Each
- * change is written with its audit entry in one transaction and the
- * daemon is told to reload. */
-
-static int
-tenant_local(const struct cli *c)
-{
-	if (c->api_url == NULL)
-		return 0;
-	fprintf(stderr, "rempart: the tenant scope works on the daemon's host "
-	                "only (no --api)\n");
-	return EXIT_USAGE;
-}
-
+/* A tenant no group has: the API's 404 for it. */
 static void
 no_tenant(const char *name)
 {
@@ -671,145 +656,6 @@ no_tenant(const char *name)
 	    "rempart: no tenant %s (no group has it: rempart group set NAME "
 	    "--tenant %s)\n",
 	    name, name);
-}
-
-static void
-ceiling_json(struct buf *b, const struct fraud_ceiling *ce)
-{
-	json_int(b, "hourly", ce->hour);
-	json_int(b, "daily", ce->day);
-}
-
-static int
-tenant_ceiling_set(
-    struct cli *c, const char *name, const char *hourly, const char *daily)
-{
-	char obj[GROUPS_TENANT_MAX + 16];
-	struct fraudcfg_ceiling old;
-	struct fraud_ceiling ce;
-	struct buf before, after;
-	const char *field = NULL;
-	int rc;
-
-	rc = tenant_local(c);
-	if (rc == 0)
-		rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	rc = fraudcfg_ceiling_get(
-	    c->db, FRAUD_SCOPE_TENANT, sv_cstr(name), &old);
-	if (rc != 0 && rc != -ENOENT)
-		return fail("cannot read the ceiling", rc);
-	ce = old.c;
-	/* Checked by the caller. */
-	if ((hourly != NULL && money_arg("--hourly", hourly, &ce.hour) != 0) ||
-	    (daily != NULL && money_arg("--daily", daily, &ce.day) != 0))
-		return EXIT_USAGE;
-	scope_object(FRAUD_SCOPE_TENANT, name, obj, sizeof(obj));
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = fraudcfg_ceiling_set(c->db, FRAUD_SCOPE_TENANT,
-		    sv_cstr(name), &ce, (int64_t)time(NULL), &field);
-		ceiling_json(&before, &old.c);
-		ceiling_json(&after, &ce);
-		if (rc == 0)
-			rc =
-			    audit_admin(c, "ceiling.set", obj, &before, &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	buf_release(&after);
-	if (rc == -ENXIO) {
-		no_tenant(name);
-		return EXIT_FAIL;
-	}
-	if (rc != 0)
-		return fail("cannot store the ceiling", rc);
-	notify_daemon(c);
-	return done("ceiling of", obj, "set");
-}
-
-static int
-tenant_ceiling_removal(struct db *db, const char *key, struct buf *before)
-{
-	struct fraudcfg_ceiling old;
-	struct sv name = sv_cstr(key + sizeof("tenant:") - 1);
-	int rc;
-
-	rc = fraudcfg_ceiling_get(db, FRAUD_SCOPE_TENANT, name, &old);
-	if (rc == 0) {
-		ceiling_json(before, &old.c);
-		rc = fraudcfg_ceiling_remove(db, FRAUD_SCOPE_TENANT, name);
-	}
-	return rc;
-}
-
-static int
-tenant_ceiling_remove(struct cli *c, const char *name)
-{
-	char obj[GROUPS_TENANT_MAX + 16];
-	int rc = tenant_local(c);
-
-	if (rc != 0)
-		return rc;
-	return remove_audited(c, "ceiling.remove", "ceiling of",
-	    scope_object(FRAUD_SCOPE_TENANT, name, obj, sizeof(obj)),
-	    tenant_ceiling_removal);
-}
-
-static int
-tenant_block(struct cli *c, bool block, const char *name, const char *reason)
-{
-	char obj[GROUPS_TENANT_MAX + 16];
-	uint64_t now = (uint64_t)time(NULL);
-	struct fraud_block b = {.scope = FRAUD_SCOPE_TENANT};
-	struct buf after;
-	int rc;
-
-	rc = tenant_local(c);
-	if (rc == 0)
-		rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	scope_object(b.scope, name, obj, sizeof(obj));
-	buf_init(&after, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		if (block) {
-			rc = groups_tenant_exists(c->db, sv_cstr(name));
-			if (rc == -ENOENT)
-				rc = -ENXIO;
-		}
-		snprintf(b.name, sizeof(b.name), "%s", name);
-		b.reason = FRAUD_R_MANUAL;
-		b.since_s = now;
-		if (rc == 0)
-			rc = block ? fraudcfg_block_put(c->db, &b,
-			                 sv_cstr(reason != NULL ? reason : ""))
-			           : fraudcfg_block_lift(
-			                 c->db, b.scope, sv_cstr(name), now);
-		json_str(&after, "reason", reason != NULL ? reason : "");
-		if (rc == 0)
-			rc = audit_admin(c,
-			    block ? "fraud.block" : "fraud.unblock", obj, NULL,
-			    &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&after);
-	if (rc == -ENXIO) {
-		no_tenant(name);
-		return EXIT_FAIL;
-	}
-	if (rc == -ENOENT) {
-		fprintf(stderr, "rempart: %s is not blocked\n", obj);
-		return EXIT_FAIL;
-	}
-	if (rc != 0)
-		return fail(block ? "cannot block" : "cannot unblock", rc);
-	notify_daemon(c);
-	return done("", obj, block ? "blocked" : "unblocked");
 }
 
 /* A ceiling's amount as the API takes it: its text, null for "none". */
@@ -854,8 +700,6 @@ ceiling_set(struct cli *c, int argc, char **argv)
 	if ((hourly != NULL && (rc = money_arg("--hourly", hourly, &m)) != 0) ||
 	    (daily != NULL && (rc = money_arg("--daily", daily, &m)) != 0))
 		return rc;
-	if (scope == FRAUD_SCOPE_TENANT)
-		return tenant_ceiling_set(c, name, hourly, daily);
 	body = json_object();
 	if (body == NULL || ceiling_member(body, "hourly", hourly) != 0 ||
 	    ceiling_member(body, "daily", daily) != 0) {
@@ -865,6 +709,10 @@ ceiling_set(struct cli *c, int argc, char **argv)
 	ceiling_path(scope, name, path, sizeof(path));
 	rc = cli_call(c, "PUT", path, body, 404, &o);
 	json_decref(body);
+	if (rc == 404 && scope == FRAUD_SCOPE_TENANT) {
+		no_tenant(name);
+		return EXIT_FAIL;
+	}
 	if (rc == 404) {
 		fprintf(stderr, "rempart: no extension %s\n", name);
 		return EXIT_FAIL;
@@ -883,8 +731,6 @@ ceiling_remove(struct cli *c, enum fraud_scope scope, const char *name)
 	json_t *o;
 	int rc;
 
-	if (scope == FRAUD_SCOPE_TENANT)
-		return tenant_ceiling_remove(c, name);
 	scope_object(scope, name, obj, sizeof(obj));
 	ceiling_path(scope, name, path, sizeof(path));
 	rc = cli_call(c, "DELETE", path, NULL, 404, &o);
@@ -979,11 +825,9 @@ block_change(struct cli *c, bool block, int argc, char **argv)
 	if (reason != NULL && !reason_arg_ok(reason))
 		return invalid(
 		    "--reason", reason, "1-128 printable ASCII characters");
-	if (scope == FRAUD_SCOPE_TENANT)
-		return tenant_block(c, block, name, reason);
 	scope_object(scope, name, obj, sizeof(obj));
 	body = json_pack("{s:s}", "scope", fraudcfg_scope_name(scope));
-	if (body != NULL && scope == FRAUD_SCOPE_USER &&
+	if (body != NULL && scope != FRAUD_SCOPE_GLOBAL &&
 	    json_object_set_new(body, "name", json_string(name)) != 0) {
 		json_decref(body);
 		body = NULL;
@@ -999,7 +843,9 @@ block_change(struct cli *c, bool block, int argc, char **argv)
 	    c, "POST", block ? "fraud/block" : "fraud/unblock", body, 404, &o);
 	json_decref(body);
 	if (rc == 404) {
-		if (block)
+		if (block && scope == FRAUD_SCOPE_TENANT)
+			no_tenant(name);
+		else if (block)
 			fprintf(stderr, "rempart: no extension %s\n", name);
 		else
 			fprintf(stderr, "rempart: %s is not blocked\n", obj);

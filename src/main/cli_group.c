@@ -1,15 +1,19 @@
 /* The group commands of the rempart command line: groups of users with
  * the rights profile and tenant they give their members (R-FRAUD-1,
- * R-FRAUD-2, R-FRAUD-3), and a user's group. Every change is written
- * with its audit entry in one transaction and the daemon is told to
- * reload. */
+ * R-FRAUD-2, R-FRAUD-3), and a user's group. They go through the
+ * administration API (cli_api.h, admin/api_groups.c), whose handler
+ * checks the change, writes it with its audit entry and has the daemon
+ * reload; the command checks its arguments and prints the answer. */
 #include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "apiclient.h"
 #include "cli.h"
+#include "cli_api.h"
 #include "store/groups.h"
 #include "store/users.h"
 
@@ -50,243 +54,225 @@ name_ok(const char *what, const char *name)
 	return false;
 }
 
-static void
-group_json(struct buf *b, const struct group_info *g)
+/* One request whose 404 and 409 the caller words itself: returns 0
+ * with *out the answer, 404 or 409 with *msg the API's message (to
+ * free with *out), or an exit code after printing why. */
+static int
+group_call(struct cli *c, const char *method, const char *path, json_t *body,
+    json_t **out, const char **msg)
 {
-	json_str(b, "profile", g->profile[0] != '\0' ? g->profile : "default");
-	json_str(b, "tenant", g->tenant);
-	json_str(b, "description", g->description);
+	long status = 0;
+	int rc;
+
+	*out = NULL;
+	*msg = "";
+	rc = cli_api_open(c);
+	if (rc != 0)
+		return rc;
+	rc = apiclient_call(c->api, method, path, body, &status, out, NULL);
+	if (rc != 0)
+		return EXIT_FAIL;
+	if (status >= 200 && status < 300)
+		return 0;
+	if (status == 404 || status == 409) {
+		*msg = cli_str(json_object_get(*out, "error"), "message");
+		return (int)status;
+	}
+	rc = apiclient_fail(status, *out);
+	json_decref(*out);
+	*out = NULL;
+	return rc;
 }
 
-struct group_args {
-	const char *profile, *tenant, *description;
-};
-
-/* Parses the options and lays them over 'g'. Returns 0 or an exit code
- * after printing why. */
-static int
-group_args(struct group_info *g, bool add, int argc, char **argv)
+static json_t *
+null_or(const char *s, const char *none)
 {
-	struct group_args a = {0};
+	return strcmp(s, none) == 0 ? json_null() : json_string(s);
+}
+
+/* Checks the options and puts them in 'body'. Returns 0 or an exit
+ * code after printing why. */
+static int
+group_args(json_t *body, bool add, int argc, char **argv)
+{
+	const char *profile = NULL, *tenant = NULL, *description = NULL;
+	int rc = 0;
 
 	for (int i = 0; i < argc; i++) {
 		const char **slot = NULL;
 
 		if (strcmp(argv[i], "--profile") == 0)
-			slot = &a.profile;
+			slot = &profile;
 		else if (strcmp(argv[i], "--tenant") == 0)
-			slot = &a.tenant;
+			slot = &tenant;
 		else if (strcmp(argv[i], "--description") == 0)
-			slot = &a.description;
+			slot = &description;
 		if (slot == NULL || *slot != NULL || i + 1 >= argc)
 			return bad_usage();
 		*slot = argv[++i];
 	}
-	if (!add && a.profile == NULL && a.tenant == NULL &&
-	    a.description == NULL) {
+	if (!add && profile == NULL && tenant == NULL && description == NULL) {
 		fprintf(stderr, "rempart: group set needs --profile, --tenant "
 		                "or --description\n");
 		return EXIT_USAGE;
 	}
-	if (a.profile != NULL) {
-		if (strcmp(a.profile, "default") == 0)
-			a.profile = "";
-		else if (!users_profile_valid(sv_cstr(a.profile))) {
-			fprintf(stderr,
-			    "rempart: invalid --profile '%s' (a profile name, "
-			    "or 'default')\n",
-			    a.profile);
-			return EXIT_USAGE;
-		}
-		snprintf(g->profile, sizeof(g->profile), "%s", a.profile);
+	if (profile != NULL && strcmp(profile, "default") != 0 &&
+	    !users_profile_valid(sv_cstr(profile))) {
+		fprintf(stderr,
+		    "rempart: invalid --profile '%s' (a profile name, or "
+		    "'default')\n",
+		    profile);
+		return EXIT_USAGE;
 	}
-	if (a.tenant != NULL) {
-		if (strcmp(a.tenant, "none") == 0)
-			a.tenant = "";
-		else if (!groups_tenant_valid(sv_cstr(a.tenant))) {
-			fprintf(stderr,
-			    "rempart: invalid --tenant '%s' (1-%d lower-case "
-			    "letters, digits, '_' or '-', or 'none')\n",
-			    a.tenant, GROUPS_TENANT_MAX);
-			return EXIT_USAGE;
-		}
-		snprintf(g->tenant, sizeof(g->tenant), "%s", a.tenant);
+	if (tenant != NULL && strcmp(tenant, "none") != 0 &&
+	    !groups_tenant_valid(sv_cstr(tenant))) {
+		fprintf(stderr,
+		    "rempart: invalid --tenant '%s' (1-%d lower-case letters, "
+		    "digits, '_' or '-', or 'none')\n",
+		    tenant, GROUPS_TENANT_MAX);
+		return EXIT_USAGE;
 	}
-	if (a.description != NULL) {
-		if (!users_name_valid(sv_cstr(a.description))) {
-			fprintf(stderr,
-			    "rempart: invalid --description (up to %d "
-			    "printable characters)\n",
-			    USERS_NAME_CHARS_MAX);
-			return EXIT_USAGE;
-		}
-		snprintf(g->description, sizeof(g->description), "%s",
-		    a.description);
+	if (description != NULL && !users_name_valid(sv_cstr(description))) {
+		fprintf(stderr,
+		    "rempart: invalid --description (up to %d printable "
+		    "characters)\n",
+		    USERS_NAME_CHARS_MAX);
+		return EXIT_USAGE;
 	}
-	return 0;
+	if (profile != NULL)
+		rc |= json_object_set_new(
+		    body, "profile", null_or(profile, "default"));
+	if (tenant != NULL)
+		rc |= json_object_set_new(
+		    body, "tenant", null_or(tenant, "none"));
+	if (description != NULL)
+		rc |= json_object_set_new(
+		    body, "description", json_string(description));
+	return rc == 0 ? 0 : fail("cannot build the request", -ENOMEM);
 }
 
 static int
 group_change(struct cli *c, const char *name, bool add, int argc, char **argv)
 {
-	struct group_info g = {0}, old;
-	struct buf before, after;
-	const char *field = NULL;
+	char path[GROUPS_NAME_MAX + 16];
+	const char *msg;
+	json_t *body, *o;
 	int rc;
 
-	rc = open_store(c);
-	if (rc != 0)
+	body = add ? json_pack("{s:s}", "name", name) : json_object();
+	if (body == NULL)
+		return fail("cannot build the request", -ENOMEM);
+	rc = group_args(body, add, argc, argv);
+	if (rc != 0) {
+		json_decref(body);
 		return rc;
-	if (!add) {
-		rc = groups_get(c->db, sv_cstr(name), &g);
-		if (rc == -ENOENT) {
-			fprintf(stderr, "rempart: no group %s\n", name);
-			return EXIT_FAIL;
-		}
-		if (rc != 0)
-			return fail("cannot read the group", rc);
 	}
-	old = g;
-	snprintf(g.name, sizeof(g.name), "%s", name);
-	rc = group_args(&g, add, argc, argv);
-	if (rc != 0)
-		return rc;
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc =
-		    add ? groups_add(c->db, &g, (int64_t)time(NULL), &field)
-		        : groups_update(c->db, &g, (int64_t)time(NULL), &field);
-		if (!add)
-			group_json(&before, &old);
-		group_json(&after, &g);
-		if (rc == 0)
-			rc = audit_admin(c, add ? "group.add" : "group.set",
-			    name, add ? NULL : &before, &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	buf_release(&after);
-	if (rc == -EEXIST) {
+	snprintf(path, sizeof(path), "groups/%s", name);
+	rc = group_call(
+	    c, add ? "POST" : "PATCH", add ? "groups" : path, body, &o, &msg);
+	if (rc == 409)
 		fprintf(stderr, "rempart: group %s already exists\n", name);
-		return EXIT_FAIL;
-	}
-	if (rc == -ENOENT) {
+	else if (rc == 404 && strcmp(msg, "no such group") == 0)
 		fprintf(stderr, "rempart: no group %s\n", name);
+	else if (rc == 404)
+		fprintf(stderr, "rempart: no profile %s (--profile)\n",
+		    cli_str(body, "profile"));
+	json_decref(body);
+	json_decref(o);
+	if (rc == 404 || rc == 409)
 		return EXIT_FAIL;
-	}
-	if (rc == -ENXIO) {
-		fprintf(
-		    stderr, "rempart: no profile %s (--profile)\n", g.profile);
-		return EXIT_FAIL;
-	}
 	if (rc != 0)
-		return fail("cannot store the group", rc);
-	notify_daemon(c);
+		return rc;
 	printf("group %s %s\n", name, add ? "added" : "updated");
 	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }
 
-static int
-print_group(void *arg, const struct group_info *g)
+static void
+print_group(json_t *g)
 {
-	(void)arg;
-	printf("%-16s %-16s %-16s %7llu %s\n", g->name,
-	    g->profile[0] != '\0' ? g->profile : "default",
-	    g->tenant[0] != '\0' ? g->tenant : "-",
-	    (unsigned long long)g->members, g->description);
-	return ferror(stdout) ? -EIO : 0;
-}
-
-static int
-print_member(void *arg, const struct user_info *u)
-{
-	(void)arg;
-	printf("  %-12s %-16s %s\n", u->ext,
-	    u->profile[0] != '\0' ? u->profile : "(group)", u->display_name);
-	return ferror(stdout) ? -EIO : 0;
+	printf("%-16s %-16s %-16s %7" PRId64 " %s\n", cli_str(g, "name"),
+	    cli_or(cli_str(g, "profile"), "default"),
+	    cli_or(cli_str(g, "tenant"), "-"), cli_int(g, "members"),
+	    cli_str(g, "description"));
 }
 
 static int
 group_show(struct cli *c, const char *name)
 {
-	struct group_info g;
+	char path[GROUPS_NAME_MAX + 16];
+	const char *msg;
+	json_t *g, *users;
 	int rc;
 
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	rc = groups_get(c->db, sv_cstr(name), &g);
-	if (rc == -ENOENT) {
+	snprintf(path, sizeof(path), "groups/%s", name);
+	rc = group_call(c, "GET", path, NULL, &g, &msg);
+	if (rc == 404 || rc == 409) {
+		json_decref(g);
 		fprintf(stderr, "rempart: no group %s\n", name);
 		return EXIT_FAIL;
 	}
 	if (rc != 0)
-		return fail("cannot read the group", rc);
+		return rc;
 	printf("name:        %s\n"
 	       "profile:     %s\n"
 	       "tenant:      %s\n"
 	       "description: %s\n"
-	       "members:     %llu\n",
-	    g.name, g.profile[0] != '\0' ? g.profile : "default",
-	    g.tenant[0] != '\0' ? g.tenant : "none", g.description,
-	    (unsigned long long)g.members);
+	       "members:     %" PRId64 "\n",
+	    cli_str(g, "name"), cli_or(cli_str(g, "profile"), "default"),
+	    cli_or(cli_str(g, "tenant"), "none"), cli_str(g, "description"),
+	    cli_int(g, "members"));
 	/* A member's own profile wins over the group's. */
-	rc = groups_members(c->db, sv_cstr(name), print_member, NULL);
-	if (rc != 0)
-		return fail("cannot list the members", rc);
+	users = json_object_get(g, "users");
+	for (size_t i = 0; i < json_array_size(users); i++) {
+		json_t *u = json_array_get(users, i);
+
+		printf("  %-12s %-16s %s\n", cli_str(u, "ext"),
+		    cli_or(cli_str(u, "profile"), "(group)"),
+		    cli_str(u, "display_name"));
+	}
+	json_decref(g);
 	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }
 
 static int
 group_remove(struct cli *c, const char *name, bool force)
 {
-	struct group_info g;
-	struct buf before;
-	uint64_t members = 0;
+	char path[GROUPS_NAME_MAX + 32];
+	const char *msg;
+	int64_t members;
+	json_t *o;
 	int rc;
 
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	buf_init(&before, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = groups_get(c->db, sv_cstr(name), &g);
-		if (rc == 0) {
-			group_json(&before, &g);
-			json_int(&before, "members", (int64_t)g.members);
-			rc = groups_remove(
-			    c->db, sv_cstr(name), force, &members);
-		}
-		if (rc == 0)
-			rc = audit_admin(c,
-			    force && members > 0 ? "group.remove-force"
-			                         : "group.remove",
-			    name, &before, NULL);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	if (rc == -ENOENT) {
+	snprintf(path, sizeof(path), "groups/%s%s", name,
+	    force ? "?force=true" : "");
+	rc = group_call(c, "DELETE", path, NULL, &o, &msg);
+	members = rc == 0 ? cli_int(o, "members_taken_out") : 0;
+	json_decref(o);
+	if (rc == 404) {
 		fprintf(stderr, "rempart: no group %s\n", name);
 		return EXIT_FAIL;
 	}
-	if (rc == -EBUSY) {
+	if (rc == 409) {
+		/* The count, for the command line's own wording. */
+		snprintf(path, sizeof(path), "groups/%s", name);
+		rc = cli_call(c, "GET", path, NULL, 0, &o);
+		if (rc != 0)
+			return rc;
+		members = cli_int(o, "members");
+		json_decref(o);
 		fprintf(stderr,
-		    "rempart: group %s has %llu member%s: move them first "
-		    "(rempart user set EXT --group OTHER|none) or remove it "
-		    "with --force, which takes them out of the group\n",
-		    name, (unsigned long long)members, members == 1 ? "" : "s");
+		    "rempart: group %s has %" PRId64 " member%s: move them "
+		    "first (rempart user set EXT --group OTHER|none) or remove "
+		    "it with --force, which takes them out of the group\n",
+		    name, members, members == 1 ? "" : "s");
 		return EXIT_FAIL;
 	}
 	if (rc != 0)
-		return fail("cannot remove the group", rc);
-	notify_daemon(c);
+		return rc;
 	printf("group %s removed", name);
 	if (members > 0)
-		printf(" (%llu member%s taken out)",
-		    (unsigned long long)members, members == 1 ? "" : "s");
+		printf(" (%" PRId64 " member%s taken out)", members,
+		    members == 1 ? "" : "s");
 	printf("\n");
 	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }
@@ -294,16 +280,10 @@ group_remove(struct cli *c, const char *name, bool force)
 int
 cmd_group(struct cli *c, int argc, char **argv)
 {
-	int rc;
-
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
-		rc = open_store(c);
-		if (rc != 0)
-			return rc;
 		printf("%-16s %-16s %-16s %7s %s\n", "NAME", "PROFILE",
 		    "TENANT", "MEMBERS", "DESCRIPTION");
-		rc = groups_list(c->db, print_group, NULL);
-		return rc == 0 ? 0 : fail("cannot list groups", rc);
+		return cli_walk(c, "groups?", 0, 0, print_group, NULL);
 	}
 	if (argc < 2)
 		return bad_usage();
@@ -323,43 +303,28 @@ cmd_group(struct cli *c, int argc, char **argv)
 int
 cmd_user_group(struct cli *c, struct sv ext, const char *group)
 {
-	struct buf before, after;
-	struct user_info u = {0};
-	struct sv g = strcmp(group, "none") == 0 ? SV("") : sv_cstr(group);
+	char path[USERS_EXT_MAX + 16];
+	const char *msg;
+	json_t *body, *o;
 	int rc;
 
-	if (g.len > 0 && !name_ok("--group", group))
+	if (strcmp(group, "none") != 0 && !name_ok("--group", group))
 		return EXIT_USAGE;
-	rc = open_store(c);
+	body = json_pack("{s:o}", "group", null_or(group, "none"));
+	if (body == NULL)
+		return fail("cannot build the request", -ENOMEM);
+	snprintf(path, sizeof(path), "users/%.*s/group", SV_ARG(ext));
+	rc = group_call(c, "PUT", path, body, &o, &msg);
+	json_decref(body);
+	if (rc == 404 && strcmp(msg, "no such user") == 0)
+		fprintf(stderr, "rempart: no extension %.*s\n", SV_ARG(ext));
+	else if (rc == 404 || rc == 409)
+		fprintf(stderr, "rempart: no group %s (--group)\n", group);
+	json_decref(o);
+	if (rc == 404 || rc == 409)
+		return EXIT_FAIL;
 	if (rc != 0)
 		return rc;
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = users_get_info(c->db, ext, &u);
-		if (rc == 0)
-			rc =
-			    users_set_group(c->db, ext, g, (int64_t)time(NULL));
-		json_str(&before, "group", u.group);
-		json_sv(&after, "group", g);
-		if (rc == 0)
-			rc = audit_admin(c, "user.set", u.ext, &before, &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	buf_release(&after);
-	if (rc == -ENOENT) {
-		fprintf(stderr, "rempart: no extension %.*s\n", SV_ARG(ext));
-		return EXIT_FAIL;
-	}
-	if (rc == -ENXIO) {
-		fprintf(stderr, "rempart: no group %s (--group)\n", group);
-		return EXIT_FAIL;
-	}
-	if (rc != 0)
-		return fail("cannot update the user", rc);
-	notify_daemon(c);
 	printf("extension %.*s updated\n", SV_ARG(ext));
 	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }

@@ -1,14 +1,14 @@
 /* rempart: the administration command line.
  *
- * The user (but 'user set --group'), bans, cdr, 'audit list', trunk,
+ * The user, group, bans, cdr, 'audit list|prune|retention', trunk,
  * route, did, admin, apikey, alert, config, profile, rate, ceiling and
- * fraud commands (but their tenant scope) are clients of the
- * administration API (admin/api.h, main/apiclient.h): through the
- * daemon's local socket DATA/rempart.sock (mode 0600; the daemon knows
- * us by our uid: "local:NAME" in the audit log), or, when no daemon
- * listens there, through the same API started in this process on a
- * private socket; with --api https://HOST:PORT --api-key-file FILE
- * [--api-ca FILE], through a remote daemon's HTTPS API. The API checks, audits and
+ * fraud commands are clients of the administration API (admin/api.h,
+ * main/apiclient.h): through the daemon's local socket
+ * DATA/rempart.sock (mode 0600; the daemon knows us by our uid:
+ * "local:NAME" in the audit log), or, when no daemon listens there,
+ * through the same API started in this process on a private socket;
+ * with --api https://HOST:PORT --api-key-file FILE [--api-ca FILE],
+ * through a remote daemon's HTTPS API. The API checks, audits and
  * applies each change, and the daemon sees it at once.
  *
  * The other commands still work on the data directory directly (SQLite
@@ -314,8 +314,8 @@ cmd_init(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-/* The user commands go through the API (cli_api.c, cli_userset.c), but
- * 'user set --group' which still works on the store (cli_group.c). */
+/* The user commands go through the API (cli_api.c, cli_userset.c, and
+ * cli_group.c for 'user set --group'). */
 static int
 cmd_user(struct cli *c, int argc, char **argv)
 {
@@ -323,12 +323,6 @@ cmd_user(struct cli *c, int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[0], "set") == 0 &&
 	    strcmp(argv[2], "--group") == 0) {
-		if (c->api_url != NULL) {
-			fprintf(stderr,
-			    "rempart: user set --group works on the "
-			    "daemon's host only (no --api)\n");
-			return EXIT_USAGE;
-		}
 		if (!users_ext_valid(sv_cstr(argv[1]))) {
 			fprintf(stderr,
 			    "rempart: invalid extension '%s' (1-32 "
@@ -603,122 +597,6 @@ audit_verify_cmd(struct cli *c)
 	return EXIT_FAIL;
 }
 
-/* Retention run by hand: removes entries older than the retention (or
- * --older-than), the anchor keeping the chain verifiable. */
-static int
-audit_prune_cmd(struct cli *c, int argc, char **argv)
-{
-	const char *older = NULL;
-	struct buf after;
-	char cut_text[32];
-	int64_t secs = 0, cut_ms;
-	uint64_t removed = 0;
-	uint32_t days;
-	int rc;
-
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc &&
-		    older == NULL)
-			older = argv[++i];
-		else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (older != NULL && parse_duration(older, &secs) != 0) {
-		fprintf(stderr,
-		    "rempart: invalid duration '%s' (a positive number "
-		    "followed by s, m, h, d or w)\n",
-		    older);
-		return EXIT_USAGE;
-	}
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	if (older == NULL) {
-		rc = audit_retention_days(c->db, &days);
-		if (rc != 0)
-			return fail("invalid audit retention setting", rc);
-		secs = (int64_t)days * 86400;
-	}
-	cut_ms = ((int64_t)time(NULL) - secs) * 1000;
-	format_ms(cut_ms, true, cut_text, sizeof(cut_text));
-	buf_init(&after, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = audit_prune(c->db, c->keys, cut_ms, &removed);
-		json_str(&after, "older_than", cut_text);
-		json_int(&after, "removed", (int64_t)removed);
-		if (rc == 0)
-			rc = audit_admin(c, "audit.prune", "", NULL, &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&after);
-	if (rc == -EBADMSG) {
-		fprintf(stderr, "rempart: the audit chain is broken; nothing "
-		                "removed (run 'rempart audit verify')\n");
-		return EXIT_FAIL;
-	}
-	if (rc != 0)
-		return fail("cannot prune the audit log", rc);
-	printf("removed %" PRIu64 " audit entries older than %s\n", removed,
-	    cut_text);
-	return 0;
-}
-
-static int
-audit_retention_cmd(struct cli *c, int argc, char **argv)
-{
-	struct buf before, after;
-	uint32_t days, old;
-	int rc;
-
-	if (argc > 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (argc == 1 && (sv_to_u32(sv_cstr(argv[0]), AUDIT_RETENTION_MAX_DAYS,
-	                      &days) != 0 ||
-	                     days == 0)) {
-		fprintf(stderr, "rempart: invalid retention '%s' (1-%u days)\n",
-		    argv[0], AUDIT_RETENTION_MAX_DAYS);
-		return EXIT_USAGE;
-	}
-	rc = open_store(c);
-	if (rc != 0)
-		return rc;
-	rc = audit_retention_days(c->db, &old);
-	if (rc != 0 && argc == 0)
-		return fail("invalid audit retention setting", rc);
-	if (argc == 0) {
-		printf("audit retention: %u days\n", old);
-		return 0;
-	}
-	if (days < 365)
-		fprintf(stderr, "rempart: warning: under a year of audit "
-		                "history will be kept\n");
-	buf_init(&before, 0);
-	buf_init(&after, 0);
-	if (rc == 0)
-		json_int(&before, "days", old);
-	json_int(&after, "days", days);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = settings_set(
-		    c->db, AUDIT_SETTING_RETENTION, sv_cstr(argv[0]));
-		if (rc == 0)
-			rc = audit_admin(
-			    c, "audit.retention", "", &before, &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	buf_release(&after);
-	if (rc != 0)
-		return fail("cannot set the audit retention", rc);
-	printf("audit retention: %u days\n", days);
-	return 0;
-}
-
 static int
 cmd_audit(struct cli *c, int argc, char **argv)
 {
@@ -732,20 +610,19 @@ cmd_audit(struct cli *c, int argc, char **argv)
 		rc = open_store(c);
 		return rc != 0 ? rc : audit_verify_cmd(c);
 	}
-	if (strcmp(argv[0], "list") == 0) {
+	if (strcmp(argv[0], "list") == 0)
 		rc = cli_audit_list(c, argc - 1, argv + 1);
-		if (rc == CLI_USAGE) {
-			usage(stderr);
-			rc = EXIT_USAGE;
-		}
-		return rc;
+	else if (strcmp(argv[0], "prune") == 0)
+		rc = cli_audit_prune(c, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "retention") == 0)
+		rc = cli_audit_retention(c, argc - 1, argv + 1);
+	else
+		rc = CLI_USAGE;
+	if (rc == CLI_USAGE) {
+		usage(stderr);
+		rc = EXIT_USAGE;
 	}
-	if (strcmp(argv[0], "prune") == 0)
-		return audit_prune_cmd(c, argc - 1, argv + 1);
-	if (strcmp(argv[0], "retention") == 0)
-		return audit_retention_cmd(c, argc - 1, argv + 1);
-	usage(stderr);
-	return EXIT_USAGE;
+	return rc;
 }
 
 static int
@@ -803,9 +680,9 @@ main(int argc, char **argv)
 	    strcmp(argv[i], "admin") != 0 && strcmp(argv[i], "apikey") != 0 &&
 	    strcmp(argv[i], "alert") != 0 && strcmp(argv[i], "config") != 0 &&
 	    strcmp(argv[i], "trunk") != 0 && strcmp(argv[i], "route") != 0 &&
-	    strcmp(argv[i], "did") != 0 &&
+	    strcmp(argv[i], "did") != 0 && strcmp(argv[i], "group") != 0 &&
 	    !(strcmp(argv[i], "audit") == 0 && i + 1 < argc &&
-	        strcmp(argv[i + 1], "list") == 0)) {
+	        strcmp(argv[i + 1], "verify") != 0)) {
 		fprintf(stderr,
 		    "rempart: %s works on the daemon's host only (no "
 		    "--api)\n",

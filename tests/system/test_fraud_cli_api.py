@@ -2,8 +2,7 @@
 clients of the administration API: with the daemon running (its local
 socket; the change is live at once, with no SIGHUP from the CLI), with
 no daemon (the API started inside the CLI) and against a remote
-daemon's HTTPS API with an API key; the tenant scope still on the
-store. Also the endpoints added for them: a manual block, the reason of
+daemon's HTTPS API with an API key, the tenant scope included. Also the endpoints added for them: a manual block, the reason of
 an unblock, the DISA and outdial switches, a rule's options in one
 change and a profile in use by a group. R-ADMIN-2, R-ADMIN-4,
 R-FRAUD-1, R-FRAUD-3, R-FRAUD-5, R-FRAUD-6, R-FRAUD-7."""
@@ -172,7 +171,7 @@ def test_without_daemon(data, tmp_path):
            "invalid settings for call-rate")
     failed(data.cli("fraud", "block", "user", "999"), 1, "no extension 999")
     failed(data.cli("ceiling", "remove", "global"), 1, "no ceiling of global")
-    # The tenant scope is still on the store.
+    # The tenant scope goes through the API too.
     failed(data.cli("ceiling", "set", "--tenant", "acme", "--daily", "5"),
            1, "no tenant acme")
     ok(data.cli("group", "add", "g1", "--tenant", "acme"))
@@ -188,6 +187,8 @@ def test_without_daemon(data, tmp_path):
         ("group.add", "g1"), ("ceiling.set", "tenant:acme"),
         ("fraud.block", "tenant:acme"), ("fraud.unblock", "tenant:acme"),
         ("ceiling.remove", "tenant:acme")]
+    for row in rows:
+        assert row[:3] == LOCAL, row
 
 
 def test_remote(pbx, data, tmp_path):
@@ -213,10 +214,11 @@ def test_remote(pbx, data, tmp_path):
                                     "profile.default"]
     for row in rows:
         assert row[:3] == ("apikey:" + ident, "admin", "127.0.0.1"), row
-    # The tenant scope works on the daemon's host only.
-    for args in (("ceiling", "set", "--tenant", "acme", "--daily", "5"),
-                 ("fraud", "unblock", "tenant", "acme")):
-        failed(data.cli(*remote, *args), 2, "daemon's host only")
+    # The tenant scope works remotely too.
+    failed(data.cli(*remote, "ceiling", "set", "--tenant", "acme",
+                    "--daily", "5"), 1, "no tenant acme")
+    failed(data.cli(*remote, "fraud", "unblock", "tenant", "acme"), 1,
+           "is not blocked")
     # An auditor key reads but does not change.
     akey, _ = make_key(data, "auditor")
     key_file.write_text(akey)
@@ -235,8 +237,9 @@ def test_endpoints(pbx, data):
         status, headers, out = call(api, "POST", "/api/v1/fraud/block",
                                     keys[role], {"scope": "global"})
         assert_error(status, headers, out, 403, "forbidden")
-    for bad, field in (({}, "scope"), ({"scope": "tenant", "name": "a"},
-                                       "scope"),
+    for bad, field in (({}, "scope"), ({"scope": "planet"}, "scope"),
+                       ({"scope": "tenant", "name": "A!"}, "name"),
+                       ({"scope": "tenant"}, "name"),
                        ({"scope": "user"}, "name"),
                        ({"scope": "user", "name": "../1"}, "name"),
                        ({"scope": "global", "name": "101"}, "name"),
@@ -253,6 +256,11 @@ def test_endpoints(pbx, data):
     status, headers, out = call(api, "POST", "/api/v1/fraud/block", admin,
                                 {"scope": "user", "name": "999"})
     assert_error(status, headers, out, 404, "not_found")
+    # A tenant no group has is refused, as for unblock.
+    status, headers, out = call(api, "POST", "/api/v1/fraud/block", admin,
+                                {"scope": "tenant", "name": "acme"})
+    assert_error(status, headers, out, 404, "not_found")
+    assert "no group has it" in out["error"]["message"], out
     before = reloads(pbx)
     status, _, out = call(api, "POST", "/api/v1/fraud/block", admin,
                           {"scope": "user", "name": "101",
