@@ -3,6 +3,7 @@
  * The socket's mode (0600) keeps other users out; the peer's
  * credentials say who is calling. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <pwd.h>
@@ -17,14 +18,18 @@
 #include "admin/api_int.h"
 #include "core/log.h"
 
+static bool api_local_answers(const char *path);
+
 /* Removes a stale socket left by a server that did not stop cleanly;
- * anything else at that path is left alone (bind then fails). */
+ * a socket another server still answers on, or anything else at that
+ * path, is left alone (bind then fails). */
 static void
 api_local_unlink_stale(const char *path)
 {
 	struct stat st;
 
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    !api_local_answers(path))
 		unlink(path);
 }
 
@@ -61,6 +66,26 @@ api_socket_addr(const char *path, struct sockaddr_un *sun, int *dirfd)
 		return -ENAMETOOLONG;
 	}
 	return 0;
+}
+
+/* True when a server accepts connections on the socket 'path'. */
+static bool
+api_local_answers(const char *path)
+{
+	struct sockaddr_un sun;
+	bool live = false;
+	int fd, dirfd;
+
+	if (api_socket_addr(path, &sun, &dirfd) != 0)
+		return false;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		live = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+		close(fd);
+	}
+	if (dirfd >= 0)
+		close(dirfd);
+	return live;
 }
 
 static int

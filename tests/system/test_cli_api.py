@@ -183,6 +183,17 @@ def test_socket_switch(rempartd, data):
         check_log(d)
 
 
+def test_socket_kept_for_a_live_daemon(daemon, data):
+    """A second daemon on the same data directory leaves the first's
+    socket alone: it stops at start, and the first still answers."""
+    sock = data.path / "rempart.sock"
+    with pytest.raises(RuntimeError, match="cannot bind the local socket"):
+        Daemon(daemon.exe, data)
+    status, body = sock_request(sock)
+    assert status == 200, body
+    assert daemon.alive()
+
+
 def test_cli_through_the_daemon(daemon, data):
     # No pid file: the CLI cannot signal the daemon, the API's own
     # reload is what makes the change live.
