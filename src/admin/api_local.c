@@ -3,10 +3,10 @@
  * The socket's mode (0600) keeps other users out; the peer's
  * credentials say who is calling. */
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
