@@ -2087,12 +2087,21 @@ reload_bans(struct server *s)
 	if (rc == 0) {
 		guard_foreach_ban(
 		    s->guard, loop_now_ms(s->loop), find_stale, bl);
+		/* Whoever removed these bans from the store already wrote
+		 * the security log and the audit; applying it is not a
+		 * second event. */
 		for (size_t i = 0; i < bl->stale_n; i++) {
 			struct guard_events ev = {0};
+			char ip[INET6_ADDRSTRLEN + 1] = "";
 
 			if (guard_unban(s->guard, &bl->stale[i],
-			        loop_now_ms(s->loop), &ev) == 0)
-				report(s, &ev);
+			        loop_now_ms(s->loop), &ev) != 0)
+				continue;
+			if (cidr_addr_format(&bl->stale[i], ip, sizeof(ip)) != 0)
+				ip[0] = '\0';
+			log_info("security",
+			    "msg=\"ban removed from the store applied\" src=%s",
+			    ip);
 		}
 		guard_set_blocklist(s->guard, bl->nets);
 		bl->nets = NULL;
