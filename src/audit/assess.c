@@ -31,129 +31,6 @@
 #define DAY_S 86400LL
 #define NAMES_SHOWN 3u
 
-#define S_BASIC "Basic security controls"
-#define S_NET "Network security"
-#define S_CRYPTO "Communications encryption"
-#define S_ACCESS "Access management"
-#define S_MON "Monitoring and incident response"
-#define S_COMPL "Compliance requirements"
-
-#define M ASSESS_MEASURED
-#define A ASSESS_ATTESTED
-
-/* GUIDE's wording, translated, in its order; then the extra items. */
-static const struct assess_item catalogue[ASSESS_ITEMS] = {
-    {"G1", S_BASIC,
-        "Robust password policies (minimum 12 characters and complexity "
-        "requirements)",
-        "LRAR: strong administration passwords, changed regularly", M, true},
-    {"G2", S_BASIC,
-        "Multi-factor authentication enabled for all administrative "
-        "accounts",
-        "", M, true},
-    {"G3", S_BASIC,
-        "Regular software updates applied within 30 days of release",
-        "LRAR: latest PABX update; vendor security patches qualified and "
-        "applied",
-        A, true},
-    {"G4", S_BASIC, "Default passwords changed on all devices and accounts",
-        "LRAR: access codes of phones set to non-default values", M, true},
-    {"G5", S_BASIC, "Unused accounts and services disabled", "", M, true},
-    {"G6", S_NET, "Voice traffic segmented by VLAN or network zones", "", A,
-        true},
-    {"G7", S_NET,
-        "Firewall rules restricting SIP traffic to the necessary ports "
-        "only",
-        "", M, true},
-    {"G8", S_NET, "Intrusion detection system monitoring the telephony traffic",
-        "", M, true},
-    {"G9", S_NET, "VPN required for all remote access to telephony systems", "",
-        M, true},
-    {"G10", S_NET, "Network vulnerability scans performed regularly", "", A,
-        true},
-    {"G11", S_CRYPTO, "SRTP encryption enabled for all voice communications",
-        "", M, true},
-    {"G12", S_CRYPTO, "TLS 1.3 used for all signalling traffic", "", M, true},
-    {"G13", S_CRYPTO, "End-to-end encryption implemented where possible", "", M,
-        true},
-    {"G14", S_CRYPTO,
-        "Weak encryption protocols (SSL, old TLS versions) disabled", "", M,
-        true},
-    {"G15", S_CRYPTO, "Certificate management process", "", M, true},
-    {"G16", S_ACCESS, "Role-based access controls", "", M, true},
-    {"G17", S_ACCESS, "Regular access review performed every quarter", "", A,
-        true},
-    {"G18", S_ACCESS, "Automated account provisioning and deprovisioning", "",
-        A, true},
-    {"G19", S_ACCESS, "Session expiry times configured appropriately", "", M,
-        true},
-    {"G20", S_ACCESS, "Monitoring of privileged accounts", "", M, true},
-    {"G21", S_MON, "Security event logging enabled and monitored", "", M, true},
-    {"G22", S_MON, "Automated alerts for suspicious activity", "", M, true},
-    {"G23", S_MON, "Incident response plan documented and tested", "", A, true},
-    {"G24", S_MON, "Regular security awareness training", "", A, true},
-    {"G25", S_MON, "Vendor security assessments", "", A, true},
-    {"G26", S_COMPL, "PCI DSS requirements met (where applicable)", "", A,
-        true},
-    {"G27", S_COMPL, "HIPAA compliance verified (where applicable)", "", A,
-        true},
-    {"G28", S_COMPL, "Data retention policies", "", M, true},
-    {"G29", S_COMPL, "Privacy impact assessments", "", A, true},
-    {"G30", S_COMPL, "Regulatory reporting capabilities", "", M, true},
-    {"L1", "LRAR",
-        "Monitoring contract (logs, incident reports, alert protocols) and "
-        "toll-fraud insurance",
-        "", A, false},
-    {"L2", "LRAR",
-        "The PABX is part of the security framework like any other IS "
-        "component",
-        "", A, false},
-    {"L3", "LRAR",
-        "User rights reviewed: international calls, remote voicemail "
-        "access, callback from voicemail",
-        "", M, false},
-    {"L4", "LRAR",
-        "Phone and voicemail access codes neither default nor trivial "
-        "(0000, 1234); trivial codes refused",
-        "", M, false},
-    {"L5", "LRAR",
-        "DISA disabled, or limited in services and callers; voicemail "
-        "outdial off",
-        "", M, false},
-    {"L6", "LRAR",
-        "Anomalies watched: unusual billing amounts, foreign destinations "
-        "unrelated to the business",
-        "", M, false},
-    {"O1", "Operations",
-        "Backups made daily, encrypted, and a restore tested (R-OPS-2)", "", A,
-        false},
-};
-
-#undef M
-#undef A
-
-size_t
-assess_catalogue(const struct assess_item **items)
-{
-	*items = catalogue;
-	return ASSESS_ITEMS;
-}
-
-const struct assess_item *
-assess_item_find(struct sv id)
-{
-	for (size_t i = 0; i < ASSESS_ITEMS; i++)
-		if (sv_eq(id, sv_cstr(catalogue[i].id)))
-			return &catalogue[i];
-	return NULL;
-}
-
-bool
-assess_item_attestable(const struct assess_item *item)
-{
-	return item != NULL && item->method == ASSESS_ATTESTED;
-}
-
 const char *
 assess_band(unsigned points)
 {
@@ -399,125 +276,6 @@ assess_facts_load(const char *data_dir, struct assess_facts *out)
 	return 0;
 }
 
-/* ---- Attestations ---- */
-
-int
-assess_attest_key(const char *id, char *out, size_t size)
-{
-	int n = snprintf(out, size, "%s%s", ASSESS_ATTEST_PREFIX, id);
-
-	return n < 0 || (size_t)n >= size ? -E2BIG : 0;
-}
-
-bool
-assess_attest_valid(int64_t date, int64_t now)
-{
-	return date <= now && now - date <= ASSESS_ATTEST_VALID_DAYS * DAY_S;
-}
-
-/* Printable UTF-8 of at most 'max_chars' characters. */
-static bool
-text_ok(struct sv s, size_t max_chars)
-{
-	size_t chars = 0;
-
-	for (size_t i = 0; i < s.len; chars++) {
-		uint32_t cp;
-		size_t n = sv_utf8_seq(s, i, &cp);
-
-		if (n == 0 || cp < 0x20 || cp == 0x7f ||
-		    (cp >= 0x80 && cp < 0xa0))
-			return false;
-		i += n;
-	}
-	return chars <= max_chars;
-}
-
-int
-assess_attest_encode(const struct assess_attestation *a, char **out)
-{
-	char date[16];
-	time_t t = (time_t)a->date;
-	struct tm tm;
-	json_t *o;
-
-	if ((a->points != 1 && a->points != 2) || a->by[0] == '\0' ||
-	    a->note[0] == '\0' || !text_ok(sv_cstr(a->by), 128) ||
-	    !text_ok(sv_cstr(a->note), ASSESS_NOTE_MAX) ||
-	    gmtime_r(&t, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
-		return -EINVAL;
-	o = json_pack("{s:s,s:s,s:s,s:i}", "date", date, "by", a->by, "note",
-	    a->note, "points", (int)a->points);
-	if (o == NULL)
-		return -ENOMEM;
-	*out = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(o);
-	return *out == NULL ? -ENOMEM : 0;
-}
-
-/* "YYYY-MM-DD" into midnight UTC. */
-static int
-parse_date(const char *s, int64_t *out)
-{
-	struct tm tm = {0}, back;
-	int v[3] = {0, 0, 0};
-	const int len[3] = {4, 2, 2};
-	time_t t;
-
-	for (int f = 0; f < 3; f++) {
-		for (int i = 0; i < len[f]; i++, s++) {
-			if (*s < '0' || *s > '9')
-				return -EINVAL;
-			v[f] = v[f] * 10 + (*s - '0');
-		}
-		if (*s != (f < 2 ? '-' : '\0'))
-			return -EINVAL;
-		s++;
-	}
-	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1)
-		return -EINVAL;
-	tm.tm_year = v[0] - 1900;
-	tm.tm_mon = v[1] - 1;
-	tm.tm_mday = v[2];
-	t = timegm(&tm);
-	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
-	    back.tm_mday != v[2])
-		return -EINVAL;
-	*out = (int64_t)t;
-	return 0;
-}
-
-int
-assess_attest_decode(struct sv text, struct assess_attestation *out)
-{
-	json_error_t jerr;
-	json_t *o;
-	const char *date, *by, *note;
-	int points, rc = -EBADMSG;
-
-	memset(out, 0, sizeof(*out));
-	o = json_loadb(text.p != NULL ? text.p : "", text.len,
-	    JSON_REJECT_DUPLICATES, &jerr);
-	if (o == NULL)
-		return -EBADMSG;
-	if (json_unpack(o, "{s:s,s:s,s:s,s:i}", "date", &date, "by", &by,
-	        "note", &note, "points", &points) == 0 &&
-	    (points == 1 || points == 2) && parse_date(date, &out->date) == 0 &&
-	    strlen(by) < sizeof(out->by) && strlen(note) < sizeof(out->note) &&
-	    text_ok(sv_cstr(by), 128) &&
-	    text_ok(sv_cstr(note), ASSESS_NOTE_MAX)) {
-		copy_text(out->by, sizeof(out->by), by);
-		copy_text(out->note, sizeof(out->note), note);
-		out->points = (unsigned)points;
-		rc = 0;
-	}
-	json_decref(o);
-	if (rc != 0)
-		memset(out, 0, sizeof(*out));
-	return rc;
-}
-
 /* ---- Evaluation ---- */
 
 /* What the items read, gathered once. */
@@ -760,7 +518,7 @@ key_cb(void *arg, const struct apikey_info *k)
 		s->keys_idle++;
 		names_add(&s->idle_keys, k->id);
 	}
-	if (k->expires_at - s->now > ASSESS_ATTEST_VALID_DAYS * DAY_S) {
+	if (k->expires_at - s->now > CHECKLIST_ATTEST_VALID_DAYS * DAY_S) {
 		s->keys_long++;
 		names_add(&s->long_keys, k->id);
 	}
@@ -1272,7 +1030,7 @@ eval_g19(struct ctx *c, struct assess_result *r)
 	    "%" PRIu64 " active API keys, %" PRIu64 " valid for more than "
 	    "%d more days; each request is authenticated (no idle session "
 	    "stays open)",
-	    c->s.keys, c->s.keys_long, ASSESS_ATTEST_VALID_DAYS);
+	    c->s.keys, c->s.keys_long, CHECKLIST_ATTEST_VALID_DAYS);
 	if (c->s.keys_long > 0)
 		remedy(r,
 		    "rempart apikey revoke ID, then rempart apikey create "
@@ -1551,21 +1309,21 @@ static int
 eval_attested(struct ctx *c, struct assess_result *r)
 {
 	char key[64], text[SETTINGS_VALUE_MAX + 1], d[16], e[16];
-	struct assess_attestation *a = &r->attestation;
+	struct checklist_attestation *a = &r->attestation;
 	int rc;
 
-	rc = assess_attest_key(r->item->id, key, sizeof(key));
+	rc = checklist_attest_key(r->item->id, key, sizeof(key));
 	if (rc == 0)
 		rc = settings_get(c->in->db, key, text, sizeof(text));
-	if (rc == 0 && assess_attest_decode(sv_cstr(text), a) == 0)
+	if (rc == 0 && checklist_attest_decode(sv_cstr(text), a) == 0)
 		r->attested = true;
 	else if (rc != 0 && rc != -ENOENT)
 		return rc;
-	if (r->attested && assess_attest_valid(a->date, c->in->now)) {
+	if (r->attested && checklist_attest_valid(a->date, c->in->now)) {
 		r->points = a->points;
 		evidence(r, "attested by %s on %s (valid until %s): %s", a->by,
 		    utc_date(a->date, d, sizeof(d)),
-		    utc_date(a->date + ASSESS_ATTEST_VALID_DAYS * DAY_S, e,
+		    utc_date(a->date + CHECKLIST_ATTEST_VALID_DAYS * DAY_S, e,
 		        sizeof(e)),
 		    a->note);
 		if (a->points < 2)
@@ -1580,7 +1338,7 @@ eval_attested(struct ctx *c, struct assess_result *r)
 		r->attest_expired = true;
 		evidence(r, "attestation by %s on %s expired on %s", a->by,
 		    utc_date(a->date, d, sizeof(d)),
-		    utc_date(a->date + ASSESS_ATTEST_VALID_DAYS * DAY_S, e,
+		    utc_date(a->date + CHECKLIST_ATTEST_VALID_DAYS * DAY_S, e,
 		        sizeof(e)));
 	} else {
 		evidence(r, "not visible to rempart; no attestation on file");
@@ -1609,7 +1367,7 @@ eval_item(struct ctx *c, struct assess_result *r)
 	const char *id = r->item->id;
 	int rc;
 
-	if (r->item->method == ASSESS_ATTESTED) {
+	if (r->item->method == CHECKLIST_ATTESTED) {
 		rc = eval_attested(c, r);
 		if (rc == 0 && strcmp(id, "G3") == 0)
 			eval_versions(c, r);
@@ -1672,6 +1430,7 @@ eval_item(struct ctx *c, struct assess_result *r)
 int
 assess_run(const struct assess_input *in, struct assess_report **out)
 {
+	const struct checklist_item *items;
 	struct assess_facts defaults;
 	struct assess_report *rep;
 	struct ctx *c;
@@ -1692,10 +1451,11 @@ assess_run(const struct assess_input *in, struct assess_report **out)
 	if (rc != 0)
 		goto fail;
 	rc = gather(in, &c->s);
-	for (size_t i = 0; rc == 0 && i < ASSESS_ITEMS; i++) {
+	(void)checklist_items(&items);
+	for (size_t i = 0; rc == 0 && i < CHECKLIST_ITEMS; i++) {
 		struct assess_result *r = &rep->results[i];
 
-		r->item = &catalogue[i];
+		r->item = &items[i];
 		rc = eval_item(c, r);
 		if (rc != 0)
 			break;
@@ -1732,7 +1492,7 @@ assess_report_free(struct assess_report *r)
 const struct assess_result *
 assess_report_find(const struct assess_report *r, const char *id)
 {
-	for (size_t i = 0; i < ASSESS_ITEMS; i++)
+	for (size_t i = 0; i < CHECKLIST_ITEMS; i++)
 		if (strcmp(r->results[i].item->id, id) == 0)
 			return &r->results[i];
 	return NULL;
@@ -1747,9 +1507,9 @@ status_name(unsigned points)
 }
 
 static const char *
-method_name(enum assess_method m)
+method_name(enum checklist_method m)
 {
-	return m == ASSESS_MEASURED ? "measured" : "attested";
+	return m == CHECKLIST_MEASURED ? "measured" : "attested";
 }
 
 /* "14.5" for 29 points. */
@@ -1778,19 +1538,19 @@ assess_render_text(const struct assess_report *r, struct buf *out)
 {
 	char t[32], sc[16];
 	const char *section = "";
-	unsigned extra_max = ASSESS_EXTRA_ITEMS * ASSESS_ITEM_POINTS_MAX;
+	unsigned extra_max = CHECKLIST_EXTRA_ITEMS * ASSESS_ITEM_POINTS_MAX;
 
 	buf_printf(out, "rempart security self-assessment, %s\n",
 	    utc_time(r->generated_at, t, sizeof(t)));
 	daemon_line(r, out);
 	buf_printf(out, "\nGUIDE score: %s/%u (%u of %u points): %s\n",
 	    score_text(r->points, sc), ASSESS_SCORE_MAX, r->points,
-	    ASSESS_GUIDE_ITEMS * ASSESS_ITEM_POINTS_MAX,
+	    CHECKLIST_GUIDE_ITEMS * ASSESS_ITEM_POINTS_MAX,
 	    assess_band(r->points));
-	for (size_t i = 0; i < ASSESS_ITEMS; i++) {
+	for (size_t i = 0; i < CHECKLIST_ITEMS; i++) {
 		const struct assess_result *x = &r->results[i];
 
-		if (i == ASSESS_GUIDE_ITEMS)
+		if (i == CHECKLIST_GUIDE_ITEMS)
 			buf_printf(out,
 			    "\nLRAR measures and operations (outside the GUIDE "
 			    "score): %u of %u points\n",
@@ -1815,13 +1575,13 @@ result_json(const struct assess_result *x)
 	json_t *att = json_null(), *o;
 
 	if (x->attested) {
-		const struct assess_attestation *a = &x->attestation;
+		const struct checklist_attestation *a = &x->attestation;
 
 		json_decref(att);
 		att = json_pack("{s:s,s:s,s:s,s:i,s:s,s:b}", "date",
 		    utc_date(a->date, d, sizeof(d)), "by", a->by, "note",
 		    a->note, "points", (int)a->points, "expires",
-		    utc_date(a->date + ASSESS_ATTEST_VALID_DAYS * DAY_S, e,
+		    utc_date(a->date + CHECKLIST_ATTEST_VALID_DAYS * DAY_S, e,
 		        sizeof(e)),
 		    "expired", x->attest_expired);
 		if (att == NULL)
@@ -1844,12 +1604,12 @@ report_json(const struct assess_report *r)
 
 	if (items == NULL || extra == NULL)
 		goto fail;
-	for (size_t i = 0; i < ASSESS_ITEMS; i++) {
+	for (size_t i = 0; i < CHECKLIST_ITEMS; i++) {
 		json_t *x = result_json(&r->results[i]);
 
 		if (x == NULL ||
 		    json_array_append_new(
-		        i < ASSESS_GUIDE_ITEMS ? items : extra, x) != 0)
+		        i < CHECKLIST_GUIDE_ITEMS ? items : extra, x) != 0)
 			goto fail;
 	}
 	if (r->daemon_running)
@@ -1862,10 +1622,11 @@ report_json(const struct assess_report *r)
 	    r->daemon_running ? r->daemon_version : NULL, "started_at",
 	    r->daemon_running ? s : NULL, "score", (double)r->points / 2.0,
 	    "max_score", (int)ASSESS_SCORE_MAX, "points", (int)r->points,
-	    "max_points", (int)(ASSESS_GUIDE_ITEMS * ASSESS_ITEM_POINTS_MAX),
+	    "max_points", (int)(CHECKLIST_GUIDE_ITEMS * ASSESS_ITEM_POINTS_MAX),
 	    "band", assess_band(r->points), "items", items, "extra", "points",
 	    (int)r->extra_points, "max_points",
-	    (int)(ASSESS_EXTRA_ITEMS * ASSESS_ITEM_POINTS_MAX), "items", extra);
+	    (int)(CHECKLIST_EXTRA_ITEMS * ASSESS_ITEM_POINTS_MAX), "items",
+	    extra);
 	return o;
 fail:
 	json_decref(items);
@@ -1946,23 +1707,23 @@ assess_render_html(const struct assess_report *r, struct buf *out)
 	buf_release(&head);
 	snprintf(line, sizeof(line), "GUIDE score %s/%u (%u of %u points): %s",
 	    score_text(r->points, sc), ASSESS_SCORE_MAX, r->points,
-	    ASSESS_GUIDE_ITEMS * ASSESS_ITEM_POINTS_MAX,
+	    CHECKLIST_GUIDE_ITEMS * ASSESS_ITEM_POINTS_MAX,
 	    assess_band(r->points));
 	buf_append_cstr(out, "</p>\n<h2>");
 	html(out, line);
 	buf_append_cstr(out, "</h2>\n");
-	for (size_t i = 0; i < ASSESS_ITEMS; i++) {
+	for (size_t i = 0; i < CHECKLIST_ITEMS; i++) {
 		const struct assess_result *x = &r->results[i];
 
-		if (i == 0 || i == ASSESS_GUIDE_ITEMS) {
+		if (i == 0 || i == CHECKLIST_GUIDE_ITEMS) {
 			if (i != 0)
 				buf_append_cstr(out, "</table>\n");
-			if (i == ASSESS_GUIDE_ITEMS) {
+			if (i == CHECKLIST_GUIDE_ITEMS) {
 				snprintf(line, sizeof(line),
 				    "LRAR measures and operations (outside "
 				    "the GUIDE score): %u of %u points",
 				    r->extra_points,
-				    ASSESS_EXTRA_ITEMS *
+				    CHECKLIST_EXTRA_ITEMS *
 				        ASSESS_ITEM_POINTS_MAX);
 				buf_append_cstr(out, "<h2>");
 				html(out, line);

@@ -2,9 +2,9 @@
  * the 30-point checklist of GUIDE (its "Checklist d'auto-évaluation de
  * la sécurité") and the PABX measures of LRAR (the CERT-FR letter).
  *
- * The catalogue. Items G1 to G30 are GUIDE's 30 criteria, in its order
- * and sections, translated. Each scores 2 (fully in place), 1 (partly)
- * or 0 (not at all). GUIDE's bands (24-30 excellent, 18-23
+ * The catalogue (admin/checklist.h). Items G1 to G30 are GUIDE's 30 criteria,
+ * in its order and sections, translated. Each scores 2 (fully in place), 1
+ * (partly) or 0 (not at all). GUIDE's bands (24-30 excellent, 18-23
  * satisfactory, 12-17 moderate, 6-11 weak, 0-5 critical) are on a
  * 30-point scale while 30 criteria give up to 60 points, so the score is
  * points / 2 (0 to 30, in half points) and the band is taken on it.
@@ -31,7 +31,7 @@
  * (what no software can see: training, VLANs, vendor assessments...)
  * score from an administrator's attestation, kept in the settings table
  * under "assess.attest.<ID>" as {"date","by","note","points"}; an
- * attestation counts for ASSESS_ATTEST_VALID_DAYS after its date, then
+ * attestation counts for CHECKLIST_ATTEST_VALID_DAYS after its date, then
  * is reported as expired and scores 0.
  *
  * Thread rules: those of the db handle (store/db.h); the catalogue and
@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "admin/checklist.h"
 #include "core/buf.h"
 #include "core/compiler.h"
 #include "core/sv.h"
@@ -51,15 +52,9 @@
 
 /* The JSON report's schema; raised on any change of its keys. */
 #define ASSESS_SCHEMA_VERSION 1
-#define ASSESS_GUIDE_ITEMS 30u
-#define ASSESS_EXTRA_ITEMS 7u
-#define ASSESS_ITEMS (ASSESS_GUIDE_ITEMS + ASSESS_EXTRA_ITEMS)
 #define ASSESS_ITEM_POINTS_MAX 2u
 /* The GUIDE scale: its bands run to 30. */
 #define ASSESS_SCORE_MAX 30u
-#define ASSESS_ATTEST_VALID_DAYS 365
-#define ASSESS_ATTEST_PREFIX "assess.attest."
-#define ASSESS_NOTE_MAX 200u
 #define ASSESS_TEXT_MAX 512u
 /* The runtime facts file, inside the data directory. */
 #define ASSESS_FACTS_FILE "rempartd.facts"
@@ -76,26 +71,6 @@
 #define ASSESS_UNUSED_DAYS 30
 /* Admin-role API keys above this many break least privilege. */
 #define ASSESS_ADMIN_KEYS_MAX 2u
-
-enum assess_method {
-	ASSESS_MEASURED,
-	ASSESS_ATTESTED,
-};
-
-struct assess_item {
-	const char *id;      /* "G1".."G30", "L1".."L6", "O1" */
-	const char *section; /* GUIDE's section, or "LRAR" / "Operations" */
-	const char *title;
-	const char *covers; /* LRAR measures it also covers, or "" */
-	enum assess_method method;
-	bool in_score; /* counts in the GUIDE score (G items) */
-};
-
-/* The catalogue, in report order: *items gets the array. Returns its
- * length, ASSESS_ITEMS. Any thread. */
-size_t assess_catalogue(const struct assess_item **items);
-/* The item 'id' (exact, e.g. "G23"), or NULL. Any thread. */
-const struct assess_item *assess_item_find(struct sv id);
 
 /* What only the running daemon knows. */
 struct assess_listen {
@@ -147,31 +122,6 @@ void assess_facts_remove(const char *data_dir);
 int assess_facts_load(
     const char *data_dir, struct assess_facts *out) RP_MUST_CHECK;
 
-/* An attestation as stored. */
-struct assess_attestation {
-	int64_t date; /* seconds since the epoch, UTC midnight */
-	char by[129];
-	char note[ASSESS_NOTE_MAX * 4 + 1];
-	unsigned points; /* 2, or 1 for "partly in place" */
-};
-
-/* The settings key of item 'id': "assess.attest.<id>". Returns 0 or
- * -E2BIG. */
-int assess_attest_key(const char *id, char *out, size_t size) RP_MUST_CHECK;
-/* True when the item can be attested: attested items and O1. */
-bool assess_item_attestable(const struct assess_item *item);
-/* Encodes an attestation as the stored JSON text (a new string: free
- * it). 'by' and 'note' must be printable UTF-8 (note at most
- * ASSESS_NOTE_MAX characters); points 1 or 2. Returns 0, -EINVAL or
- * -ENOMEM. */
-int assess_attest_encode(
-    const struct assess_attestation *a, char **out) RP_MUST_CHECK;
-/* Decodes a stored attestation. Returns 0 or -EBADMSG. */
-int assess_attest_decode(
-    struct sv text, struct assess_attestation *out) RP_MUST_CHECK;
-/* True while an attestation dated 'date' counts at 'now'. */
-bool assess_attest_valid(int64_t date, int64_t now);
-
 struct assess_input {
 	struct db *db;           /* read only */
 	const struct keys *keys; /* verifies the audit chain */
@@ -182,13 +132,13 @@ struct assess_input {
 };
 
 struct assess_result {
-	const struct assess_item *item;
+	const struct checklist_item *item;
 	unsigned points; /* 0, 1 or 2 */
 	char evidence[ASSESS_TEXT_MAX];
 	char remediation[ASSESS_TEXT_MAX]; /* "" when fully in place */
 	bool attested;                     /* an attestation is on file */
 	bool attest_expired;
-	struct assess_attestation attestation;
+	struct checklist_attestation attestation;
 };
 
 struct assess_report {
@@ -198,7 +148,7 @@ struct assess_report {
 	int64_t daemon_started_at;
 	unsigned points;       /* GUIDE items, 0..60 */
 	unsigned extra_points; /* extra items */
-	struct assess_result results[ASSESS_ITEMS];
+	struct assess_result results[CHECKLIST_ITEMS];
 };
 
 /* Evaluates every item. On success *out is a new report; free it with

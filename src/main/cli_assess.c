@@ -130,10 +130,10 @@ assess_report_cmd(struct cli *c, int argc, char **argv)
 }
 
 /* The item named on the command line, which must be attestable. */
-static const struct assess_item *
+static const struct checklist_item *
 attestable_item(const char *id)
 {
-	const struct assess_item *item = assess_item_find(sv_cstr(id));
+	const struct checklist_item *item = checklist_find(sv_cstr(id));
 
 	if (item == NULL) {
 		fprintf(stderr,
@@ -141,7 +141,7 @@ attestable_item(const char *id)
 		    id);
 		return NULL;
 	}
-	if (!assess_item_attestable(item)) {
+	if (!checklist_attestable(item)) {
 		fprintf(stderr,
 		    "rempart: %s is measured from the system; only "
 		    "attested items take an attestation\n",
@@ -155,8 +155,8 @@ static int
 assess_attest_cmd(struct cli *c, int argc, char **argv)
 {
 	const char *note = NULL, *date = NULL;
-	struct assess_attestation a = {.points = 2};
-	const struct assess_item *item;
+	struct checklist_attestation a = {.points = 2};
+	const struct checklist_item *item;
 	int64_t now = (int64_t)time(NULL), today = now - now % DAY_S;
 	char key[64], day[32], *value = NULL;
 	struct buf after;
@@ -199,11 +199,11 @@ assess_attest_cmd(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "rempart: --date %s is in the future\n", date);
 		return EXIT_USAGE;
 	}
-	if (!assess_attest_valid(a.date, now)) {
+	if (!checklist_attest_valid(a.date, now)) {
 		fprintf(stderr,
 		    "rempart: --date %s is more than %d days ago: the "
 		    "attestation would already have expired\n",
-		    date, ASSESS_ATTEST_VALID_DAYS);
+		    date, CHECKLIST_ATTEST_VALID_DAYS);
 		return EXIT_USAGE;
 	}
 	snprintf(a.by, sizeof(a.by), "%s", c->actor);
@@ -211,20 +211,20 @@ assess_attest_cmd(struct cli *c, int argc, char **argv)
 		fprintf(stderr,
 		    "rempart: --note is longer than %u "
 		    "characters\n",
-		    ASSESS_NOTE_MAX);
+		    CHECKLIST_NOTE_MAX);
 		return EXIT_USAGE;
 	}
 	snprintf(a.note, sizeof(a.note), "%s", note);
-	rc = assess_attest_encode(&a, &value);
+	rc = checklist_attest_encode(&a, &value);
 	if (rc == -EINVAL) {
 		fprintf(stderr,
 		    "rempart: --note must be 1 to %u printable characters\n",
-		    ASSESS_NOTE_MAX);
+		    CHECKLIST_NOTE_MAX);
 		return EXIT_USAGE;
 	}
 	if (rc != 0)
 		return fail("cannot encode the attestation", rc);
-	rc = assess_attest_key(item->id, key, sizeof(key));
+	rc = checklist_attest_key(item->id, key, sizeof(key));
 	if (rc == 0)
 		rc = open_store(c);
 	if (rc != 0) {
@@ -250,21 +250,21 @@ assess_attest_cmd(struct cli *c, int argc, char **argv)
 	if (rc != 0)
 		return fail("cannot store the attestation", rc);
 	printf("%s attested (%u points) until %d days after its date\n",
-	    item->id, a.points, ASSESS_ATTEST_VALID_DAYS);
+	    item->id, a.points, CHECKLIST_ATTEST_VALID_DAYS);
 	return 0;
 }
 
 static int
 assess_revoke_cmd(struct cli *c, const char *id)
 {
-	const struct assess_item *item = attestable_item(id);
+	const struct checklist_item *item = attestable_item(id);
 	char key[64], old[SETTINGS_VALUE_MAX + 1];
 	struct buf before;
 	int rc;
 
 	if (item == NULL)
 		return EXIT_USAGE;
-	rc = assess_attest_key(item->id, key, sizeof(key));
+	rc = checklist_attest_key(item->id, key, sizeof(key));
 	if (rc != 0)
 		return fail("cannot revoke", rc);
 	rc = open_store(c);
@@ -275,9 +275,9 @@ assess_revoke_cmd(struct cli *c, const char *id)
 	if (rc == 0) {
 		rc = settings_get(c->db, key, old, sizeof(old));
 		if (rc == 0) {
-			struct assess_attestation a;
+			struct checklist_attestation a;
 
-			if (assess_attest_decode(sv_cstr(old), &a) == 0) {
+			if (checklist_attest_decode(sv_cstr(old), &a) == 0) {
 				json_str(&before, "by", a.by);
 				json_str(&before, "note", a.note);
 			}
@@ -302,8 +302,8 @@ assess_revoke_cmd(struct cli *c, const char *id)
 static int
 assess_list_cmd(struct cli *c)
 {
-	const struct assess_item *items;
-	size_t n = assess_catalogue(&items);
+	const struct checklist_item *items;
+	size_t n = checklist_items(&items);
 	int64_t now = (int64_t)time(NULL);
 	int rc = open_store(c);
 
@@ -313,12 +313,12 @@ assess_list_cmd(struct cli *c)
 	    "DATE", "EXPIRES", "POINTS", "BY", "NOTE");
 	for (size_t i = 0; i < n; i++) {
 		char key[64], text[SETTINGS_VALUE_MAX + 1], d[32], e[32];
-		struct assess_attestation a;
+		struct checklist_attestation a;
 		const char *status;
 
-		if (!assess_item_attestable(&items[i]))
+		if (!checklist_attestable(&items[i]))
 			continue;
-		rc = assess_attest_key(items[i].id, key, sizeof(key));
+		rc = checklist_attest_key(items[i].id, key, sizeof(key));
 		if (rc == 0)
 			rc = settings_get(c->db, key, text, sizeof(text));
 		if (rc == -ENOENT) {
@@ -329,16 +329,17 @@ assess_list_cmd(struct cli *c)
 		}
 		if (rc != 0)
 			return fail("cannot read the attestations", rc);
-		if (assess_attest_decode(sv_cstr(text), &a) != 0) {
+		if (checklist_attest_decode(sv_cstr(text), &a) != 0) {
 			printf("%-4s %-8s (unreadable: rempart assess revoke "
 			       "%s)\n",
 			    items[i].id, "invalid", items[i].id);
 			continue;
 		}
-		status = assess_attest_valid(a.date, now) ? "valid" : "expired";
+		status =
+		    checklist_attest_valid(a.date, now) ? "valid" : "expired";
 		format_utc(a.date, d, sizeof(d));
 		format_utc(
-		    a.date + ASSESS_ATTEST_VALID_DAYS * DAY_S, e, sizeof(e));
+		    a.date + CHECKLIST_ATTEST_VALID_DAYS * DAY_S, e, sizeof(e));
 		d[10] = '\0';
 		e[10] = '\0';
 		printf("%-4s %-8s %-11s %-11s %-6u %-12s %s\n", items[i].id,
