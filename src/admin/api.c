@@ -338,6 +338,7 @@ static const struct api_route_def *const api_route_tables[] = {
     api_routes_alerts,
     api_routes_config,
     api_routes_route_test,
+    api_routes_assess,
     api_routes_auditops,
 };
 

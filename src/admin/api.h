@@ -134,13 +134,21 @@
 
 #define API_ALLOW_DEFAULT "127.0.0.0/8,::1/128"
 
-/* Builds the security self-assessment (audit/assess.h) as JSON text,
- * on the API thread with the API's own connection: *out is a new
- * NUL-terminated string the caller frees. Returns 0 or a negative
- * errno. Set by the daemon, which wires the audit subsystem in; the
- * admin subsystem does not depend on it. */
-typedef int (*api_assessment_cb)(
-    struct db *db, const struct keys *k, const char *data_dir, char **out);
+/* How GET /api/v1/assessment renders the report: its JSON report, or
+ * the terminal text or standalone HTML page inside a JSON envelope. */
+enum api_assess_format {
+	API_ASSESS_JSON,
+	API_ASSESS_TEXT,
+	API_ASSESS_HTML,
+};
+
+/* Builds the security self-assessment (audit/assess.h) in 'fmt' as
+ * JSON text, on the API thread with the API's own connection: *out is
+ * a new NUL-terminated string the caller frees. Returns 0 or a
+ * negative errno. Set by whoever wires the audit subsystem in (it
+ * depends on this one, not the other way round). */
+typedef int (*api_assessment_cb)(struct db *db, const struct keys *k,
+    const char *data_dir, enum api_assess_format fmt, char **out);
 
 /* Asks the daemon to reload what the store holds (users, bans, the
  * anti-fraud policy) after a change made through the API. Called on

@@ -108,40 +108,10 @@ api_audit_verify(struct api_call *k)
 	return api_send(k->conn, MHD_HTTP_OK, body, NULL, NULL);
 }
 
-/* The self-assessment (R-AUDIT-1), built by the daemon's callback. */
-static enum MHD_Result
-api_assessment(struct api_call *k)
-{
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-	char *text = NULL;
-	int rc;
-
-	if (k->api->assessment == NULL)
-		return api_error(k->conn, MHD_HTTP_NOT_FOUND, "not_found",
-		    "no such endpoint");
-	rc = k->api->assessment(
-	    k->api->db, k->api->keys, k->api->data_dir, &text);
-	if (rc != 0)
-		return api_store_error(k->conn, "assessment", rc);
-	r = MHD_create_response_from_buffer(
-	    strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(text);
-		return MHD_NO;
-	}
-	api_headers(r);
-	ret = MHD_queue_response(k->conn, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
 const struct api_route_def api_routes_audit[] = {
     {"audit", MHD_HTTP_METHOD_GET, API_TAIL_NONE, RBAC_AUDIT_READ,
         {"since", "limit", "offset"}, api_audit},
     {"audit/verify", MHD_HTTP_METHOD_GET, API_TAIL_NONE, RBAC_AUDIT_READ,
         {NULL}, api_audit_verify},
-    {"assessment", MHD_HTTP_METHOD_GET, API_TAIL_NONE, RBAC_ASSESSMENT_READ,
-        {NULL}, api_assessment},
     {.path = NULL},
 };

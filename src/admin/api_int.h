@@ -123,6 +123,7 @@ extern const struct api_route_def api_routes_auditops[];
 /* api_route_body_max() of the configuration import (api_config.c). */
 uint32_t api_config_body_max(const struct api_route_def *d);
 extern const struct api_route_def api_routes_route_test[];
+extern const struct api_route_def api_routes_assess[];
 
 struct api_param {
 	const char *name;

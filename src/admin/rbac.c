@@ -27,6 +27,7 @@ static const enum rbac_access rbac_table[RBAC_CLASS_COUNT][RBAC_ROLE_COUNT] = {
     [RBAC_RIGHTS_WRITE] = {A, D, D, D},
     [RBAC_APIKEYS_MANAGE] = {A, D, D, D},
     [RBAC_ASSESSMENT_READ] = {A, A, D, D},
+    [RBAC_ASSESSMENT_ATTEST] = {A, D, D, D},
     [RBAC_REGISTRATIONS_READ] = {A, A, A, S},
     [RBAC_FRAUD_READ] = {A, A, D, D},
     [RBAC_FRAUD_WRITE] = {A, D, D, D},

@@ -35,7 +35,8 @@ enum rbac_class {
 	RBAC_RIGHTS_READ,
 	RBAC_RIGHTS_WRITE,
 	RBAC_APIKEYS_MANAGE,
-	RBAC_ASSESSMENT_READ, /* the security self-assessment */
+	RBAC_ASSESSMENT_READ,   /* the security self-assessment */
+	RBAC_ASSESSMENT_ATTEST, /* attesting its items, revoking */
 	RBAC_REGISTRATIONS_READ,
 	RBAC_FRAUD_READ,     /* anti-fraud: blocks, rates, ceilings, rules */
 	RBAC_FRAUD_WRITE,    /* changing them, lifting blocks */

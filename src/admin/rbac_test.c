@@ -35,6 +35,7 @@ static const struct {
     {RBAC_RIGHTS_WRITE, {A, D, D, D}},
     {RBAC_APIKEYS_MANAGE, {A, D, D, D}},
     {RBAC_ASSESSMENT_READ, {A, A, D, D}},
+    {RBAC_ASSESSMENT_ATTEST, {A, D, D, D}},
     {RBAC_REGISTRATIONS_READ, {A, A, A, S}},
     {RBAC_FRAUD_READ, {A, A, D, D}},
     {RBAC_FRAUD_WRITE, {A, D, D, D}},

@@ -1749,3 +1749,56 @@ assess_render_html(const struct assess_report *r, struct buf *out)
 	}
 	buf_append_cstr(out, "</table>\n</body></html>\n");
 }
+
+/* ---- The API's answer ---- */
+
+/* The text or HTML report in its envelope: the score beside it, so
+ * that a client checks a minimum without parsing the page. */
+static json_t *
+envelope_json(
+    const struct assess_report *r, const char *format, const struct buf *page)
+{
+	return json_pack("{s:s,s:f,s:i,s:i,s:i,s:s,s:s%}", "format", format,
+	    "score", (double)r->points / 2.0, "max_score",
+	    (int)ASSESS_SCORE_MAX, "points", (int)r->points, "max_points",
+	    (int)(CHECKLIST_GUIDE_ITEMS * ASSESS_ITEM_POINTS_MAX), "band",
+	    assess_band(r->points), "report", page->data, page->len);
+}
+
+int
+assess_api_answer(struct db *db, const struct keys *k, const char *data_dir,
+    enum api_assess_format fmt, char **out)
+{
+	struct assess_facts facts;
+	struct assess_input in = {
+	    .db = db, .keys = k, .data_dir = data_dir, .now = time(NULL)};
+	struct assess_report *r;
+	struct buf page;
+	json_t *o = NULL;
+	int rc;
+
+	*out = NULL;
+	if (assess_facts_load(data_dir, &facts) == 0)
+		in.facts = &facts;
+	rc = assess_run(&in, &r);
+	if (rc != 0)
+		return rc;
+	buf_init(&page, 0);
+	if (fmt == API_ASSESS_JSON) {
+		o = report_json(r);
+	} else {
+		if (fmt == API_ASSESS_HTML)
+			assess_render_html(r, &page);
+		else
+			assess_render_text(r, &page);
+		if (buf_error(&page) == 0)
+			o = envelope_json(
+			    r, fmt == API_ASSESS_HTML ? "html" : "text", &page);
+	}
+	buf_release(&page);
+	assess_report_free(r);
+	if (o != NULL)
+		*out = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	return *out != NULL ? 0 : -ENOMEM;
+}

@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "admin/api.h"
 #include "admin/checklist.h"
 #include "core/buf.h"
 #include "core/compiler.h"
@@ -171,5 +172,12 @@ const char *assess_band(unsigned points);
 void assess_render_text(const struct assess_report *r, struct buf *out);
 void assess_render_json(const struct assess_report *r, struct buf *out);
 void assess_render_html(const struct assess_report *r, struct buf *out);
+
+/* GET /api/v1/assessment (an api_assessment_cb): runs the assessment
+ * with the daemon's facts when it runs, and renders it in 'fmt'. The
+ * JSON report as such; text and HTML inside {"format", "score",
+ * "max_score", "points", "max_points", "band", "report"}. */
+int assess_api_answer(struct db *db, const struct keys *k, const char *data_dir,
+    enum api_assess_format fmt, char **out) RP_MUST_CHECK;
 
 #endif

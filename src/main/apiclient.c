@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "admin/api.h"
+#include "audit/assess.h"
 #include "core/sv.h"
 
 /* An API key is one line of at most this many bytes. */
@@ -85,6 +86,7 @@ apiclient_embed(struct apiclient *c, const struct apiclient_opts *o)
 	    .reload = o->reload,
 	    .reload_arg = o->reload_arg,
 	    .local_only = true,
+	    .assessment = assess_api_answer,
 	};
 	int rc;
 

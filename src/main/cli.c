@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
@@ -338,4 +339,37 @@ parse_when(const char *text, int64_t now, int64_t *ms)
 		return -EINVAL;
 	*ms = (now - secs) * 1000;
 	return 0;
+}
+
+/* Writes 'text' to 'path' through a temporary file renamed over it, so
+ * a reader never sees half a file. */
+int
+cli_write_file(const char *path, struct sv text)
+{
+	char tmp[4096];
+	size_t off = 0;
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (rc == 0 && off < text.len) {
+		ssize_t n = write(fd, text.p + off, text.len - off);
+
+		if (n < 0)
+			rc = -errno;
+		else
+			off += (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		(void)unlink(tmp);
+	return rc;
 }

@@ -42,6 +42,10 @@ struct cli {
 /* Prints "rempart: WHAT: strerror" and returns EXIT_FAIL. */
 int fail(const char *what, int err);
 int path_join(char *out, size_t size, const char *dir, const char *name);
+/* Writes 'text' to 'path' (mode 0600) through a temporary file renamed
+ * over it, so a reader never sees half a file. Returns 0 or a negative
+ * errno. */
+int cli_write_file(const char *path, struct sv text);
 
 /* Asks a running daemon to reload users and bans; quiet when none runs. */
 void notify_daemon(const struct cli *c);

@@ -1,20 +1,20 @@
 /* rempart assess: the security self-assessment (R-AUDIT-1) and its
- * attestations. */
+ * attestations, through the administration API (GET /assessment,
+ * /assessment/attestations). The arguments are checked here so that a
+ * mistyped item or date is a usage error, as for any command; the API
+ * checks them again and decides. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "admin/checklist.h"
+#include "apiclient.h"
 #include "audit/assess.h"
 #include "cli.h"
-#include "core/buf.h"
+#include "cli_api.h"
 #include "core/sv.h"
-#include "store/settings.h"
-
-#define DAY_S 86400LL
 
 static void
 assess_usage(void)
@@ -27,33 +27,24 @@ assess_usage(void)
 	    "       rempart assess revoke ITEM\n");
 }
 
-/* Writes 'b' to 'path' (mode 0600), replacing it. */
-static int
-write_file(const char *path, const struct buf *b)
+/* "14.5" from 29 points. */
+static void
+score_text(int64_t points, char *out, size_t size)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, b->data, b->len) != (ssize_t)b->len)
-		rc = -EIO;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	return rc;
+	snprintf(out, size, "%lld%s", (long long)(points / 2),
+	    points % 2 != 0 ? ".5" : "");
 }
 
 static int
 assess_report_cmd(struct cli *c, int argc, char **argv)
 {
-	const char *html = NULL, *min = NULL;
+	const char *html = NULL, *min = NULL, *page;
 	bool json = false;
 	uint32_t min_score = 0;
-	struct assess_facts facts;
-	struct assess_input in;
-	struct assess_report *r = NULL;
-	struct buf out;
-	int rc, frc;
+	char score[16], *text = NULL;
+	int64_t points;
+	json_t *o;
+	int rc;
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0 && !json && html == NULL) {
@@ -75,57 +66,44 @@ assess_report_cmd(struct cli *c, int argc, char **argv)
 		    min, ASSESS_SCORE_MAX);
 		return EXIT_USAGE;
 	}
-	rc = open_store(c);
+	rc = cli_call(c, "GET",
+	    json ? "assessment"
+	         : (html != NULL ? "assessment?format=html"
+	                         : "assessment?format=text"),
+	    NULL, 0, &o);
 	if (rc != 0)
 		return rc;
-	frc = assess_facts_load(c->data_dir, &facts);
-	if (frc == -EBADMSG)
-		fprintf(stderr,
-		    "rempart: warning: %s/%s is not a facts file; "
-		    "scoring as if the daemon were not running\n",
-		    c->data_dir, ASSESS_FACTS_FILE);
-	in = (struct assess_input){
-	    .db = c->db,
-	    .keys = c->keys,
-	    .data_dir = c->data_dir,
-	    .facts = frc == 0 ? &facts : NULL,
-	    .now = (int64_t)time(NULL),
-	};
-	rc = assess_run(&in, &r);
-	if (rc != 0)
-		return fail("cannot assess the system", rc);
-	buf_init(&out, 0);
-	if (json)
-		assess_render_json(r, &out);
-	else if (html != NULL)
-		assess_render_html(r, &out);
-	else
-		assess_render_text(r, &out);
-	rc = buf_error(&out);
-	if (rc == 0 && html != NULL) {
-		rc = write_file(html, &out);
+	points = cli_int(o, "points");
+	score_text(points, score, sizeof(score));
+	if (json) {
+		text = json_dumps(o, JSON_INDENT(2));
+		page = text;
+	} else {
+		page = cli_str(o, "report");
+	}
+	if (page == NULL) {
+		rc = fail("cannot write the report", -ENOMEM);
+	} else if (html != NULL) {
+		rc = cli_write_file(html, sv_cstr(page));
 		if (rc == 0)
-			printf("report written to %s: score %u%s/%u (%s)\n",
-			    html, r->points / 2, r->points % 2 ? ".5" : "",
-			    ASSESS_SCORE_MAX, assess_band(r->points));
-	} else if (rc == 0 && fwrite(out.data, 1, out.len, stdout) != out.len) {
-		rc = -EIO;
+			printf("report written to %s: score %s/%u (%s)\n", html,
+			    score, ASSESS_SCORE_MAX, cli_str(o, "band"));
+		else
+			rc = fail(html, rc);
+	} else {
+		fputs(page, stdout);
+		if (json)
+			putchar('\n');
 	}
-	buf_release(&out);
+	free(text);
+	json_decref(o);
 	if (rc == 0 && fflush(stdout) != 0)
-		rc = -EIO;
-	if (rc != 0) {
-		assess_report_free(r);
-		return fail(
-		    html != NULL ? html : "cannot write the report", rc);
-	}
-	rc = 0;
-	if (min != NULL && r->points < 2 * min_score) {
-		fprintf(stderr, "rempart: score %u%s is below the minimum %u\n",
-		    r->points / 2, r->points % 2 ? ".5" : "", min_score);
+		rc = fail("cannot write the report", -EIO);
+	if (rc == 0 && min != NULL && points < 2 * (int64_t)min_score) {
+		fprintf(stderr, "rempart: score %s is below the minimum %u\n",
+		    score, min_score);
 		rc = EXIT_FAIL;
 	}
-	assess_report_free(r);
 	return rc;
 }
 
@@ -151,16 +129,23 @@ attestable_item(const char *id)
 	return item;
 }
 
+/* The path of an item's attestation. */
+static void
+attestation_path(const struct checklist_item *item, char *out, size_t size)
+{
+	snprintf(out, size, "assessment/attestations/%s", item->id);
+}
+
 static int
 assess_attest_cmd(struct cli *c, int argc, char **argv)
 {
 	const char *note = NULL, *date = NULL;
-	struct checklist_attestation a = {.points = 2};
 	const struct checklist_item *item;
-	int64_t now = (int64_t)time(NULL), today = now - now % DAY_S;
-	char key[64], day[32], *value = NULL;
-	struct buf after;
-	int rc;
+	char path[64];
+	int64_t day;
+	long status = 0;
+	int points = 2, rc;
+	json_t *body, *o;
 
 	if (argc < 1) {
 		assess_usage();
@@ -174,7 +159,7 @@ assess_attest_cmd(struct cli *c, int argc, char **argv)
 		         date == NULL)
 			date = argv[++i];
 		else if (strcmp(argv[i], "--partial") == 0)
-			a.points = 1;
+			points = 1;
 		else {
 			assess_usage();
 			return EXIT_USAGE;
@@ -188,69 +173,35 @@ assess_attest_cmd(struct cli *c, int argc, char **argv)
 		                "was checked and where it is recorded\n");
 		return EXIT_USAGE;
 	}
-	a.date = today;
-	if (date != NULL &&
-	    (strlen(date) != 10 || parse_utc(date, &a.date) != 0)) {
+	if (date != NULL && checklist_parse_date(date, &day) != 0) {
 		fprintf(stderr, "rempart: invalid --date '%s' (YYYY-MM-DD)\n",
 		    date);
 		return EXIT_USAGE;
 	}
-	if (a.date > now) {
-		fprintf(stderr, "rempart: --date %s is in the future\n", date);
-		return EXIT_USAGE;
+	body = json_pack("{s:s,s:i}", "note", note, "points", points);
+	if (body == NULL || (date != NULL && json_object_set_new(body, "date",
+	                                         json_string(date)) != 0)) {
+		json_decref(body);
+		return fail("cannot attest", -ENOMEM);
 	}
-	if (!checklist_attest_valid(a.date, now)) {
-		fprintf(stderr,
-		    "rempart: --date %s is more than %d days ago: the "
-		    "attestation would already have expired\n",
-		    date, CHECKLIST_ATTEST_VALID_DAYS);
-		return EXIT_USAGE;
-	}
-	snprintf(a.by, sizeof(a.by), "%s", c->actor);
-	if (strlen(note) >= sizeof(a.note)) {
-		fprintf(stderr,
-		    "rempart: --note is longer than %u "
-		    "characters\n",
-		    CHECKLIST_NOTE_MAX);
-		return EXIT_USAGE;
-	}
-	snprintf(a.note, sizeof(a.note), "%s", note);
-	rc = checklist_attest_encode(&a, &value);
-	if (rc == -EINVAL) {
-		fprintf(stderr,
-		    "rempart: --note must be 1 to %u printable characters\n",
-		    CHECKLIST_NOTE_MAX);
-		return EXIT_USAGE;
-	}
+	attestation_path(item, path, sizeof(path));
+	rc = cli_api_open(c);
+	if (rc == 0 &&
+	    apiclient_call(c->api, "PUT", path, body, &status, &o, NULL) != 0)
+		rc = EXIT_FAIL;
+	json_decref(body);
 	if (rc != 0)
-		return fail("cannot encode the attestation", rc);
-	rc = checklist_attest_key(item->id, key, sizeof(key));
-	if (rc == 0)
-		rc = open_store(c);
-	if (rc != 0) {
-		free(value);
-		return rc < 0 ? fail("cannot attest", rc) : rc;
+		return rc;
+	if (status != 200) {
+		/* A value the API refused is a usage error. */
+		rc = apiclient_fail(status, o);
+		json_decref(o);
+		return status == 400 ? EXIT_USAGE : rc;
 	}
-	buf_init(&after, 0);
-	format_utc(a.date, day, sizeof(day));
-	day[10] = '\0';
-	json_str(&after, "date", day);
-	json_str(&after, "note", a.note);
-	json_int(&after, "points", a.points);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = settings_set(c->db, key, sv_cstr(value));
-		if (rc == 0)
-			rc = audit_admin(
-			    c, "assess.attest", item->id, NULL, &after);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&after);
-	free(value);
-	if (rc != 0)
-		return fail("cannot store the attestation", rc);
-	printf("%s attested (%u points) until %d days after its date\n",
-	    item->id, a.points, CHECKLIST_ATTEST_VALID_DAYS);
+	printf("%s attested (%lld points) until %d days after its date\n",
+	    item->id, (long long)cli_int(o, "points"),
+	    CHECKLIST_ATTEST_VALID_DAYS);
+	json_decref(o);
 	return 0;
 }
 
@@ -258,93 +209,54 @@ static int
 assess_revoke_cmd(struct cli *c, const char *id)
 {
 	const struct checklist_item *item = attestable_item(id);
-	char key[64], old[SETTINGS_VALUE_MAX + 1];
-	struct buf before;
+	char path[64];
+	json_t *o;
 	int rc;
 
 	if (item == NULL)
 		return EXIT_USAGE;
-	rc = checklist_attest_key(item->id, key, sizeof(key));
-	if (rc != 0)
-		return fail("cannot revoke", rc);
-	rc = open_store(c);
+	attestation_path(item, path, sizeof(path));
+	rc = cli_call(c, "DELETE", path, NULL, 0, &o);
 	if (rc != 0)
 		return rc;
-	buf_init(&before, 0);
-	rc = db_tx_begin(c->db);
-	if (rc == 0) {
-		rc = settings_get(c->db, key, old, sizeof(old));
-		if (rc == 0) {
-			struct checklist_attestation a;
-
-			if (checklist_attest_decode(sv_cstr(old), &a) == 0) {
-				json_str(&before, "by", a.by);
-				json_str(&before, "note", a.note);
-			}
-			rc = settings_delete(c->db, key);
-		}
-		if (rc == 0)
-			rc = audit_admin(
-			    c, "assess.revoke", item->id, &before, NULL);
-		rc = tx_end(c, rc);
-	}
-	buf_release(&before);
-	if (rc == -ENOENT) {
-		fprintf(stderr, "rempart: no attestation for %s\n", item->id);
-		return EXIT_FAIL;
-	}
-	if (rc != 0)
-		return fail("cannot revoke the attestation", rc);
+	json_decref(o);
 	printf("attestation of %s revoked\n", item->id);
 	return 0;
+}
+
+static void
+attestation_row(json_t *x)
+{
+	const char *status = cli_str(x, "status");
+
+	if (strcmp(status, "none") == 0)
+		printf("%-4s %-8s %-11s %-11s %-6s %-12s %s\n",
+		    cli_str(x, "id"), "none", "-", "-", "-", "-",
+		    cli_str(x, "title"));
+	else if (strcmp(status, "invalid") == 0)
+		printf("%-4s %-8s (unreadable: rempart assess revoke %s)\n",
+		    cli_str(x, "id"), "invalid", cli_str(x, "id"));
+	else
+		printf("%-4s %-8s %-11s %-11s %-6lld %-12s %s\n",
+		    cli_str(x, "id"), status, cli_str(x, "date"),
+		    cli_str(x, "expires"), (long long)cli_int(x, "points"),
+		    cli_str(x, "by"), cli_str(x, "note"));
 }
 
 static int
 assess_list_cmd(struct cli *c)
 {
-	const struct checklist_item *items;
-	size_t n = checklist_items(&items);
-	int64_t now = (int64_t)time(NULL);
-	int rc = open_store(c);
+	json_t *o, *items;
+	int rc = cli_call(c, "GET", "assessment/attestations", NULL, 0, &o);
 
 	if (rc != 0)
 		return rc;
 	printf("%-4s %-8s %-11s %-11s %-6s %-12s %s\n", "ITEM", "STATUS",
 	    "DATE", "EXPIRES", "POINTS", "BY", "NOTE");
-	for (size_t i = 0; i < n; i++) {
-		char key[64], text[SETTINGS_VALUE_MAX + 1], d[32], e[32];
-		struct checklist_attestation a;
-		const char *status;
-
-		if (!checklist_attestable(&items[i]))
-			continue;
-		rc = checklist_attest_key(items[i].id, key, sizeof(key));
-		if (rc == 0)
-			rc = settings_get(c->db, key, text, sizeof(text));
-		if (rc == -ENOENT) {
-			printf("%-4s %-8s %-11s %-11s %-6s %-12s %s\n",
-			    items[i].id, "none", "-", "-", "-", "-",
-			    items[i].title);
-			continue;
-		}
-		if (rc != 0)
-			return fail("cannot read the attestations", rc);
-		if (checklist_attest_decode(sv_cstr(text), &a) != 0) {
-			printf("%-4s %-8s (unreadable: rempart assess revoke "
-			       "%s)\n",
-			    items[i].id, "invalid", items[i].id);
-			continue;
-		}
-		status =
-		    checklist_attest_valid(a.date, now) ? "valid" : "expired";
-		format_utc(a.date, d, sizeof(d));
-		format_utc(
-		    a.date + CHECKLIST_ATTEST_VALID_DAYS * DAY_S, e, sizeof(e));
-		d[10] = '\0';
-		e[10] = '\0';
-		printf("%-4s %-8s %-11s %-11s %-6u %-12s %s\n", items[i].id,
-		    status, d, e, a.points, a.by, a.note);
-	}
+	items = json_object_get(o, "items");
+	for (size_t i = 0; i < json_array_size(items); i++)
+		attestation_row(json_array_get(items, i));
+	json_decref(o);
 	return fflush(stdout) == 0 ? 0 : fail("stdout", -EIO);
 }
 

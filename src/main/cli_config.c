@@ -80,39 +80,6 @@ print_errors(const char *path, json_t *err)
 	fprintf(stderr, "rempart: %s refused, nothing changed\n", path);
 }
 
-/* Writes 'text' to 'path' through a temporary file renamed over it, so
- * a reader never sees half a file. */
-static int
-write_file(const char *path, struct sv text)
-{
-	char tmp[4096];
-	size_t off = 0;
-	int fd, rc = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (rc == 0 && off < text.len) {
-		ssize_t n = write(fd, text.p + off, text.len - off);
-
-		if (n < 0)
-			rc = -errno;
-		else
-			off += (size_t)n;
-	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc != 0)
-		(void)unlink(tmp);
-	return rc;
-}
-
 static int
 config_export(struct cli *c, const char *path)
 {
@@ -138,7 +105,7 @@ config_export(struct cli *c, const char *path)
 	}
 	json_decref(o);
 	if (path != NULL)
-		rc = write_file(path, buf_view(&out));
+		rc = cli_write_file(path, buf_view(&out));
 	else if (fwrite(out.data, 1, out.len, stdout) != out.len ||
 	         fflush(stdout) != 0)
 		rc = -EIO;

@@ -1,9 +1,9 @@
 /* rempart: the administration command line.
  *
  * The user, group, bans, cdr, 'audit list|prune|retention', trunk,
- * route, did, admin, apikey, alert, config, profile, rate, ceiling and
- * fraud commands are clients of the administration API (admin/api.h,
- * main/apiclient.h): through the daemon's local socket
+ * route, did, admin, apikey, alert, config, profile, rate, ceiling,
+ * fraud and assess commands are clients of the administration API
+ * (admin/api.h, main/apiclient.h): through the daemon's local socket
  * DATA/rempart.sock (mode 0600; the daemon knows us by our uid:
  * "local:NAME" in the audit log), or, when no daemon listens there,
  * through the same API started in this process on a private socket;
@@ -672,17 +672,13 @@ main(int argc, char **argv)
 	}
 	umask(077);
 	cli_actor(&c);
-	/* Only the commands that go through the API reach another host. */
-	if (c.api_url != NULL && strcmp(argv[i], "user") != 0 &&
-	    strcmp(argv[i], "bans") != 0 && strcmp(argv[i], "cdr") != 0 &&
-	    strcmp(argv[i], "profile") != 0 && strcmp(argv[i], "rate") != 0 &&
-	    strcmp(argv[i], "ceiling") != 0 && strcmp(argv[i], "fraud") != 0 &&
-	    strcmp(argv[i], "admin") != 0 && strcmp(argv[i], "apikey") != 0 &&
-	    strcmp(argv[i], "alert") != 0 && strcmp(argv[i], "config") != 0 &&
-	    strcmp(argv[i], "trunk") != 0 && strcmp(argv[i], "route") != 0 &&
-	    strcmp(argv[i], "did") != 0 && strcmp(argv[i], "group") != 0 &&
-	    !(strcmp(argv[i], "audit") == 0 && i + 1 < argc &&
-	        strcmp(argv[i + 1], "verify") != 0)) {
+	/* Every command goes through the API, which may be another host's,
+	 * but those that work on this host's files: init creates the data
+	 * directory, audit verify checks the database file itself. */
+	if (c.api_url != NULL &&
+	    (strcmp(argv[i], "init") == 0 || strcmp(argv[i], "security") == 0 ||
+	        (strcmp(argv[i], "audit") == 0 &&
+	            (i + 1 >= argc || strcmp(argv[i + 1], "verify") == 0)))) {
 		fprintf(stderr,
 		    "rempart: %s works on the daemon's host only (no "
 		    "--api)\n",

@@ -215,37 +215,6 @@ reload_request(void *arg)
 		log_warn("api", "msg=\"cannot ask for a reload\"");
 }
 
-/* GET /api/v1/assessment: the report as JSON, on the API's thread with
- * its own connection (api_assessment_cb). */
-static int
-assessment_json(
-    struct db *db, const struct keys *k, const char *data_dir, char **out)
-{
-	struct assess_facts facts;
-	struct assess_input in = {
-	    .db = db, .keys = k, .data_dir = data_dir, .now = time(NULL)};
-	struct assess_report *r;
-	struct buf b;
-	int rc;
-
-	if (assess_facts_load(data_dir, &facts) == 0)
-		in.facts = &facts;
-	rc = assess_run(&in, &r);
-	if (rc != 0)
-		return rc;
-	buf_init(&b, 0);
-	assess_render_json(r, &b);
-	assess_report_free(r);
-	buf_append_char(&b, '\0');
-	rc = buf_error(&b);
-	if (rc != 0) {
-		buf_release(&b);
-		return rc;
-	}
-	*out = b.data; /* the caller frees it */
-	return 0;
-}
-
 /* What only the running daemon knows, for 'rempart assess'
  * (R-AUDIT-1): listeners, TLS and digest settings, the guard's
  * thresholds (server.c starts the guard from its defaults) and the API's
@@ -524,7 +493,7 @@ main(int argc, char **argv)
 	 * and binds before privileges are dropped. */
 	api_cfg.data_dir = cfg.data_dir;
 	api_cfg.share_dir = cfg.share_dir;
-	api_cfg.assessment = assessment_json;
+	api_cfg.assessment = assess_api_answer;
 	api_cfg.reload = reload_request;
 	api_cfg.live = live;
 	/* The local socket serves the command line even when HTTPS is

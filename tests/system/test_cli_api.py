@@ -310,7 +310,7 @@ def test_cli_remote(pbx, data, tmp_path):
     r = data.cli("--api", url, "user", "list")
     assert r.returncode == 1 and "--api-key-file" in r.stderr
     # The commands still working on the store do not go remote.
-    for args in (("audit", "verify"),):
+    for args in (("audit", "verify"), ("init",)):
         r = data.cli(*remote, *args)
         assert r.returncode == 2 and "daemon's host only" in r.stderr
 
