@@ -41,7 +41,7 @@ assess_report_cmd(struct cli *c, int argc, char **argv)
 	const char *html = NULL, *min = NULL, *page;
 	bool json = false;
 	uint32_t min_score = 0;
-	char score[16], *text = NULL;
+	char score[32], *text = NULL;
 	int64_t points;
 	json_t *o;
 	int rc;
