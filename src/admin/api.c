@@ -269,6 +269,8 @@ api_page_params(struct api_call *k, struct api_page *pg, bool *done)
 	*done = true;
 	pg->limit = API_PAGE_DEFAULT;
 	pg->offset = 0;
+	pg->seen = 0;
+	pg->err = 0;
 	v = api_param(k, "limit");
 	if (v != NULL &&
 	    (sv_to_u32(sv_cstr(v), API_PAGE_MAX, &pg->limit) != 0 ||

@@ -92,8 +92,6 @@ api_admins(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = admins_list(k->api->db, api_admin_cb, &w);
 	if (rc != 0) {
 		json_decref(pg.items);

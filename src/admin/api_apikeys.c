@@ -64,8 +64,6 @@ api_keys(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = apikeys_list(k->api->db, api_key_cb, &w);
 	if (rc != 0) {
 		json_decref(pg.items);

@@ -101,8 +101,6 @@ api_bans(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = bans_list(k->api->db, (int64_t)time(NULL), api_ban_cb, &w);
 	if (rc != 0) {
 		json_decref(pg.items);

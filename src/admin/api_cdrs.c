@@ -84,8 +84,6 @@ api_cdrs(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = db_read_begin(k->api->db);
 	if (rc == 0) {
 		rc = cdr_count(k->api->db, &q, &total);

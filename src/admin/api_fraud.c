@@ -54,8 +54,6 @@ api_fraud_blocks(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = fraudcfg_block_list(k->api->db, api_block_cb, &w);
 	if (rc != 0) {
 		json_decref(pg.items);

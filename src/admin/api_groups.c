@@ -67,8 +67,6 @@ api_groups(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = groups_list(k->api->db, api_group_cb, &w);
 	if (rc != 0) {
 		json_decref(pg.items);

@@ -205,8 +205,8 @@ enum MHD_Result api_store_error(
 /* The query parameter 'name' ("" for "?name"), or NULL. */
 const char *api_param(const struct api_call *k, const char *name);
 
-/* Reads limit and offset. Returns MHD_YES with *done false when
- * valid. */
+/* Reads limit and offset into an empty page. Returns MHD_YES with
+ * *done false when valid. */
 enum MHD_Result api_page_params(
     struct api_call *k, struct api_page *pg, bool *done);
 

@@ -109,8 +109,6 @@ api_calls(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	s = live_snapshot_get(k->api->live);
 	for (size_t i = 0; s != NULL && i < s->ncalls && pg.err == 0; i++) {
 		const struct live_call *c = &s->calls[i];
@@ -448,8 +446,6 @@ api_security_events(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = api_sec_walk(k->api, &f, &pg, &total, &partial);
 	if (rc != 0) {
 		json_decref(pg.items);

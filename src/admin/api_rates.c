@@ -150,8 +150,6 @@ api_rates(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = fraudcfg_rates_list(k->api->db, api_rate_cb, &rw);
 	if (rc != 0) {
 		json_decref(pg.items);
@@ -478,8 +476,6 @@ api_ceilings(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = fraudcfg_ceiling_list(k->api->db, api_ceiling_cb, &w);
 	if (rc != 0) {
 		json_decref(pg.items);

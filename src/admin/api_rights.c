@@ -111,8 +111,6 @@ api_profiles(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = db_read_begin(k->api->db);
 	if (rc == 0) {
 		rc = api_default(k->api, pw.def);

@@ -112,8 +112,6 @@ api_routes(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = routes_list(k->api->db, api_route_cb, &w);
 	if (rc != 0) {
 		json_decref(pg.items);
@@ -472,8 +470,6 @@ api_dids(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = dids_list(k->api->db, api_did_cb, &w);
 	if (rc != 0) {
 		json_decref(pg.items);

@@ -219,8 +219,6 @@ api_trunks(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = trunks_list(k->api->db, api_trunk_cb, &w);
 	if (rc != 0) {
 		json_decref(pg.items);

@@ -75,8 +75,6 @@ api_users(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	rc = db_read_begin(k->api->db);
 	if (rc != 0)
 		goto fail;
@@ -263,8 +261,6 @@ api_registrations(struct api_call *k)
 	ret = api_page_params(k, &pg, &done);
 	if (done)
 		return ret;
-	pg.seen = 0;
-	pg.err = 0;
 	if (k->access == RBAC_SELF)
 		w.self = sv_cstr(k->key.ext);
 	rc = bindings_list(k->api->db, (int64_t)time(NULL), api_binding_cb, &w);
