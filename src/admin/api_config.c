@@ -181,42 +181,108 @@ api_config_run(struct api_call *k, struct config *next,
 	    NULL, NULL);
 }
 
+/* The importer's variable 'name', from the request's "secret_env". */
+static const char *
+api_config_env(void *arg, const char *name)
+{
+	return json_string_value(json_object_get(arg, name));
+}
+
+/* The JSON form of an import: {"file": YAML text, "secret_env": {VAR:
+ * value}}, for a file whose trunks take their secret from the
+ * importer's environment. *file views into *doc. NULL after
+ * answering 400. */
+static json_t *
+api_config_envelope(struct api_call *k, struct sv *file, enum MHD_Result *ret)
+{
+	json_t *doc = json_loadb(k->body.p != NULL ? k->body.p : "",
+	    k->body.len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *env = json_object_get(doc, "secret_env"), *v;
+	const char *name;
+
+	if (!json_is_string(json_object_get(doc, "file")) ||
+	    (env != NULL && !json_is_object(env)) ||
+	    json_object_size(doc) != (env != NULL ? 2u : 1u)) {
+		json_decref(doc);
+		*ret = api_error(k->conn, MHD_HTTP_BAD_REQUEST, "invalid_body",
+		    "a JSON import is {\"file\": the YAML text, "
+		    "\"secret_env\": {VARIABLE: value}}");
+		return NULL;
+	}
+	json_object_foreach(env, name, v)
+	{
+		if (!json_is_string(v)) {
+			json_decref(doc);
+			*ret = api_bad_field(k->conn, "secret_env",
+			    "each variable's value is a string");
+			return NULL;
+		}
+	}
+	*file = sv_make(json_string_value(json_object_get(doc, "file")),
+	    json_string_length(json_object_get(doc, "file")));
+	return doc;
+}
+
+/* Wipes the secrets of a JSON import, then frees it. */
+static void
+api_config_envelope_free(json_t *doc)
+{
+	api_body_free(json_object_get(doc, "secret_env") != NULL
+	                  ? json_incref(json_object_get(doc, "secret_env"))
+	                  : NULL);
+	api_body_free(doc);
+}
+
 /* POST /api/v1/config/import[?dry_run=true][&prune_users=true] with
  * the YAML file as the body (application/yaml, text/yaml or
- * text/plain): answers the diff ({changes: [{op, kind, key, fields,
- * line}], dry_run, applied}) and applies it atomically, or 400 with
- * every error of the file and its line. */
+ * text/plain), or as {"file", "secret_env"} (application/json) when
+ * new trunk secrets come from the importer's environment: answers the
+ * diff ({changes: [{op, kind, key, fields, line}], dry_run, applied})
+ * and applies it atomically, or 400 with every error of the file and
+ * its line. */
 static enum MHD_Result
 api_config_import(struct api_call *k)
 {
 	const char *type = MHD_lookup_connection_value(
 	    k->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	struct sv t = sv_cstr(type);
+	struct sv t = sv_cstr(type), file = k->body;
 	struct config_opts o = {0};
 	struct config_errors *errs;
 	struct config *next = NULL;
-	enum MHD_Result ret;
-	bool dry_run;
+	json_t *doc = NULL;
+	enum MHD_Result ret = MHD_NO;
+	bool dry_run, json;
 	int rc;
 
 	if (api_config_flag(k, "dry_run", &dry_run) != 0)
 		return api_bad_param(k->conn, "dry_run", "true or false");
 	if (api_config_flag(k, "prune_users", &o.prune_users) != 0)
 		return api_bad_param(k->conn, "prune_users", "true or false");
-	if (type == NULL || !(sv_istarts_with(t, SV("application/yaml")) ||
-	                        sv_istarts_with(t, SV("text/yaml")) ||
-	                        sv_istarts_with(t, SV("text/plain"))))
+	json = type != NULL && sv_istarts_with(t, SV("application/json"));
+	if (type == NULL ||
+	    !(json || sv_istarts_with(t, SV("application/yaml")) ||
+	        sv_istarts_with(t, SV("text/yaml")) ||
+	        sv_istarts_with(t, SV("text/plain"))))
 		return api_error(k->conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 		    "unsupported_media_type",
 		    "the body is a configuration file: Content-Type "
 		    "application/yaml");
-	if (k->body_over || k->body.len > CONFIG_FILE_MAX)
+	if (k->body_over || (!json && k->body.len > CONFIG_FILE_MAX))
 		return api_error(k->conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "too_large", "request body too large");
+	if (json) {
+		doc = api_config_envelope(k, &file, &ret);
+		if (doc == NULL)
+			return ret;
+		o.env = api_config_env;
+		o.env_arg = json_object_get(doc, "secret_env");
+	}
 	errs = calloc(1, sizeof(*errs));
-	if (errs == NULL)
+	if (errs == NULL) {
+		api_config_envelope_free(doc);
 		return api_store_error(k->conn, "config.import", -ENOMEM);
-	rc = config_parse(k->body, &next, errs);
+	}
+	rc = config_parse(file, &next, errs);
 	if (rc == -EBADMSG || rc == -E2BIG)
 		ret = api_config_refused(k, errs);
 	else if (rc != 0)
@@ -225,13 +291,15 @@ api_config_import(struct api_call *k)
 		ret = api_config_run(k, next, &o, dry_run, errs);
 	config_free(next);
 	free(errs);
+	api_config_envelope_free(doc);
 	return ret;
 }
 
 uint32_t
 api_config_body_max(const struct api_route_def *d)
 {
-	return d->run == api_config_import ? CONFIG_FILE_MAX : 0;
+	/* The JSON form escapes the file's quotes and line ends. */
+	return d->run == api_config_import ? 2 * CONFIG_FILE_MAX : 0;
 }
 
 const struct api_route_def api_routes_config[] = {

@@ -858,6 +858,19 @@ obj_clear(struct obj *o)
 	*o = (struct obj){0};
 }
 
+int
+config_secret_envs(
+    const struct config *cfg, int (*cb)(void *arg, const char *name), void *arg)
+{
+	const struct objs *s = &cfg->k[K_TRUNK];
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < s->n; i++)
+		if (s->a[i].secret_env != NULL)
+			rc = cb(arg, s->a[i].secret_env);
+	return rc;
+}
+
 void
 config_free(struct config *cfg)
 {
@@ -2616,6 +2629,7 @@ struct astate {
 	struct db *db;
 	const struct keys *keys;
 	const struct config *cur, *next;
+	const struct config_opts *opts;
 	int64_t now;
 	config_change_cb cb;
 	void *arg;
@@ -2714,7 +2728,9 @@ apply_trunk(struct astate *as, const struct config_change *ch)
 	o = as->o;
 	old = as->old;
 	if (o->secret_env != NULL) {
-		env = secure_getenv(o->secret_env);
+		env = as->opts->env != NULL
+		          ? as->opts->env(as->opts->env_arg, o->secret_env)
+		          : NULL;
 		if (env == NULL || !trunks_secret_valid(sv_cstr(env))) {
 			add_err(as->errs, o->line,
 			    "trunk %s: secret_env: the environment variable "
@@ -3057,6 +3073,7 @@ config_apply(struct db *db, const struct keys *keys, const struct config *cur,
 	    .keys = keys,
 	    .cur = cur,
 	    .next = next,
+	    .opts = opts,
 	    .now = now,
 	    .cb = cb,
 	    .arg = arg,

@@ -83,10 +83,19 @@ struct config_change {
 /* A non-zero return stops the walk and is returned. */
 typedef int (*config_change_cb)(void *arg, const struct config_change *ch);
 
+/* The value of the environment variable 'name' of whoever imports,
+ * or NULL when it is not set. */
+typedef const char *(*config_env_fn)(void *arg, const char *name);
+
 struct config_opts {
 	/* Remove the users the file does not list. Without it they are
 	 * kept and left out of the diff. */
 	bool prune_users;
+	/* Where the secrets named by 'secret_env' come from: the caller's
+	 * environment, not necessarily this process's (an import through
+	 * the API carries the client's). NULL: no variable is set. */
+	config_env_fn env;
+	void *env_arg;
 };
 
 /* Parses a file and checks every field with the store's validators and
@@ -129,6 +138,11 @@ int config_apply(struct db *db, const struct keys *keys,
     const struct config *cur, const struct config *next,
     const struct config_opts *opts, int64_t now, config_change_cb cb, void *arg,
     struct config_errors *errs) RP_MUST_CHECK;
+
+/* Calls cb with each variable named by a 'secret_env' of 'cfg', in
+ * file order. Returns 0 or the callback's value. */
+int config_secret_envs(const struct config *cfg,
+    int (*cb)(void *arg, const char *name), void *arg) RP_MUST_CHECK;
 
 void config_free(struct config *cfg);
 

@@ -144,12 +144,20 @@ read_store(struct fixture *f)
 	return cfg;
 }
 
-/* Imports 'text' as the CLI does; returns the apply result. */
+/* The importer's environment: this process's. */
+static const char *
+test_env(void *arg, const char *name)
+{
+	(void)arg;
+	return getenv(name);
+}
+
+/* Imports 'text' as the API does; returns the apply result. */
 static int
 import(
     struct fixture *f, const char *text, bool prune, struct config_errors *errs)
 {
-	struct config_opts o = {.prune_users = prune};
+	struct config_opts o = {.prune_users = prune, .env = test_env};
 	struct config *cur, *next = NULL;
 	unsigned n = 0;
 	int rc;

@@ -191,6 +191,63 @@ print_changes(json_t *o)
 	return n;
 }
 
+/* Adds this process's variable 'name' to the import's secret_env. */
+static int
+add_secret_env(void *arg, const char *name)
+{
+	const char *v = secure_getenv(name);
+
+	if (v == NULL)
+		return 0; /* the API says it is not set, with the line */
+	return json_object_set_new(arg, name, json_string(v)) == 0 ? 0
+	                                                           : -ENOMEM;
+}
+
+/* The variables the file's trunks take a secret from, as this process
+ * has them: the API runs elsewhere (the daemon, another host) and must
+ * not read its own environment. NULL when the file names none, or does
+ * not parse (the API then says why, line by line). */
+static json_t *
+secret_env_of(const char *text, size_t len)
+{
+	struct config_errors *errs = calloc(1, sizeof(*errs));
+	struct config *cfg = NULL;
+	json_t *env = json_object();
+
+	if (errs == NULL || env == NULL ||
+	    config_parse(sv_make(text, len), &cfg, errs) != 0 ||
+	    config_secret_envs(cfg, add_secret_env, env) != 0 ||
+	    json_object_size(env) == 0) {
+		json_decref(env);
+		env = NULL;
+	}
+	config_free(cfg);
+	free(errs);
+	return env;
+}
+
+/* Sends the file: as it is, or inside {"file", "secret_env"} when it
+ * takes secrets from the environment. */
+static int
+send_import(struct cli *c, const char *url, const char *text, size_t len,
+    long *status, json_t **ans)
+{
+	json_t *env = secret_env_of(text, len), *doc;
+	int rc;
+
+	if (env == NULL)
+		return apiclient_send(c->api, "POST", url, "application/yaml",
+		    text, len, status, ans);
+	doc = json_pack("{s:s%,s:o}", "file", text, len, "secret_env", env);
+	if (doc == NULL) {
+		fprintf(stderr, "rempart: the file is not UTF-8 text\n");
+		return -EINVAL;
+	}
+	rc = apiclient_call(c->api, "POST", url, doc, status, ans, NULL);
+	json_decref(doc);
+	return rc;
+}
+
 static int
 config_import(
     struct cli *c, const char *path, const struct config_opts *o, bool dry_run)
@@ -212,8 +269,7 @@ config_import(
 	}
 	snprintf(url, sizeof(url), "config/import?dry_run=%s&prune_users=%s",
 	    dry_run ? "true" : "false", o->prune_users ? "true" : "false");
-	rc = apiclient_send(
-	    c->api, "POST", url, "application/yaml", text, len, &status, &ans);
+	rc = send_import(c, url, text, len, &status, &ans);
 	free(text);
 	if (rc != 0)
 		return EXIT_FAIL;

@@ -1,7 +1,14 @@
 """The configuration as a YAML file: `rempart config export` and
 `rempart config import` (R-ADMIN-5, R-ADMIN-4)."""
 import hashlib
+import json
+import os
 import sqlite3
+import subprocess
+
+from test_api import make_key
+from test_api_changes import call
+from test_fraud_cli_api import pbx  # noqa: F401
 
 SECRET = "Op3rator-Trunk-S3cret"
 
@@ -223,3 +230,49 @@ def test_bad_files_refused_with_lines(data, tmp_path):
     assert data.cli("config", "frobnicate").returncode == 2
     assert db_digest(data) == before
     assert "intact" in ok(data.cli("audit", "verify")).stdout
+
+
+def test_trunk_secret_from_the_importers_environment(pbx, data, tmp_path):
+    """Through a running daemon or another host's API, secret_env is
+    read where the import is run, never in the daemon's environment
+    (R-ADMIN-5)."""
+    admin, _ = make_key(data, "admin")
+    base = export(data, tmp_path).read_text()
+    trunk = ('trunks:\n  - name: "op9"\n    kind: "register"\n'
+             '    host: "sip.example.net"\n    username: "u9"\n'
+             '    secret_env: RP_OP9_SECRET\n')
+    path = tmp_path / "new.yaml"
+    path.write_text(base.replace("trunks: []\n", trunk))
+    # The daemon has no such variable; the CLI's is what counts.
+    env = dict(os.environ, RP_OP9_SECRET=SECRET)
+    r = subprocess.run([str(data.rempart), "--data", str(data.path),
+                        "config", "import", str(path)],
+                       capture_output=True, text=True, env=env, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "+ trunk op9" in r.stdout
+    row = query(data, "SELECT secret FROM trunks WHERE name = 'op9'")
+    assert row and row[0][0] and SECRET.encode() not in bytes(row[0][0])
+    # Over HTTPS: the YAML alone has no variables to read...
+    now = export(data, tmp_path, "now.yaml").read_text()
+    path.write_text(now.replace("trunks:\n", trunk.replace("op9", "op8"), 1))
+    yaml = path.read_bytes()
+    s, _, body = pbx.api.get("/api/v1/config/import", admin, method="POST",
+                             body=yaml,
+                             headers={"Content-Type": "application/yaml"})
+    assert s == 400 and "RP_OP9_SECRET is not set" in json.dumps(body), body
+    # ...the JSON form carries them.
+    for bad in ({"file": 5}, {"file": "x", "other": 1},
+                {"file": "x", "secret_env": []},
+                {"file": "x", "secret_env": {"A": 1}}, [1]):
+        s, _, body = call(pbx.api, "POST", "/api/v1/config/import", admin,
+                          bad)
+        assert s == 400 and body["error"]["code"] in (
+            "invalid_body",), (bad, body)
+    s, _, body = call(pbx.api, "POST", "/api/v1/config/import", admin,
+                      {"file": yaml.decode(),
+                       "secret_env": {"RP_OP9_SECRET": SECRET}})
+    assert s == 200 and body["applied"] is True, body
+    assert [(c["op"], c["kind"], c["key"]) for c in body["changes"]] == [
+        ("add", "trunk", "op8")]
+    assert SECRET not in (data.path / "rempart.db").read_bytes().decode(
+        "latin-1")
