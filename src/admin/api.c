@@ -342,6 +342,7 @@ static const struct api_route_def *const api_route_tables[] = {
     api_routes_route_test,
     api_routes_assess,
     api_routes_auditops,
+    api_routes_seclog,
 };
 
 /* True when 'path' (under /api/v1/) is the route's, with its tail in

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "admin/api.h"
 #include "admin/apikeys.h"
@@ -119,6 +120,13 @@ extern const struct api_route_def api_routes_apikeys[];
 extern const struct api_route_def api_routes_alerts[];
 extern const struct api_route_def api_routes_config[];
 extern const struct api_route_def api_routes_auditops[];
+extern const struct api_route_def api_routes_seclog[];
+
+/* Opens DATA/log/security.log, or 'rotated' security.log.1, to read
+ * (api_seclog.c): a regular file, never through a symbolic link.
+ * Returns 0, -ENOENT when there is none, or a negative errno; *fd is -1
+ * unless it returns 0. */
+int api_seclog_read_open(struct api *a, bool rotated, int *fd, struct stat *st);
 
 /* api_route_body_max() of the configuration import (api_config.c). */
 uint32_t api_config_body_max(const struct api_route_def *d);

@@ -23,7 +23,6 @@
  * the answer says "partial" when older lines were left out, and rotated
  * files are not read. */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <stdio.h>
@@ -271,26 +270,18 @@ api_rfc3339_ms(const char *t, size_t len)
 static int
 api_seclog_tail(struct api *a, char **out, size_t *len, bool *partial)
 {
-	char path[4096];
 	struct stat st;
 	size_t want, got = 0;
 	off_t from;
 	char *b;
-	int fd;
+	int fd, rc;
 
 	*out = NULL;
 	*len = 0;
 	*partial = false;
-	if (snprintf(path, sizeof(path), "%s/%s/%s", a->data_dir,
-	        SECLOG_DIR_NAME, SECLOG_FILE_NAME) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
+	rc = api_seclog_read_open(a, false, &fd, &st);
+	if (rc != 0)
+		return rc == -ENOENT ? 0 : rc;
 	want = (uint64_t)st.st_size > API_SECLOG_TAIL ? API_SECLOG_TAIL
 	                                              : (size_t)st.st_size;
 	from = st.st_size - (off_t)want;

@@ -149,13 +149,6 @@ json_bool(struct buf *b, const char *key, bool v)
 	buf_append_cstr(b, v ? "true" : "false");
 }
 
-void
-json_int(struct buf *b, const char *key, int64_t v)
-{
-	json_key(b, key);
-	buf_printf(b, "%" PRId64, v);
-}
-
 struct sv
 json_end(struct buf *b)
 {

@@ -62,7 +62,6 @@ void json_key(struct buf *b, const char *key);
 void json_sv(struct buf *b, const char *key, struct sv v);
 void json_str(struct buf *b, const char *key, const char *v);
 void json_bool(struct buf *b, const char *key, bool v);
-void json_int(struct buf *b, const char *key, int64_t v);
 struct sv json_end(struct buf *b);
 
 /* Appends the audit entry of an admin action (R-ADMIN-4). Called
@@ -159,6 +158,10 @@ int cli_apikey(struct cli *c, int argc, char **argv);
 int cli_trunk(struct cli *c, int argc, char **argv);
 int cli_route(struct cli *c, int argc, char **argv);
 int cli_did(struct cli *c, int argc, char **argv);
+
+/* rempart security tail [-n N] [--follow] (cli_security.c): the
+ * security log through the API. Returns an exit code or CLI_USAGE. */
+int cli_security(struct cli *c, int argc, char **argv);
 
 /* rempart config ... (cli_config.c): the configuration as a YAML file
  * (R-ADMIN-5). */

@@ -36,4 +36,8 @@ typedef void (*cli_row_fn)(json_t *item);
 int cli_walk(struct cli *c, const char *path, uint64_t offset, uint64_t max,
     cli_row_fn row, uint64_t *total);
 
+/* Writes a text for a terminal, padded to 'width': control bytes, C1
+ * controls (UTF-8 0xc2 0x80-0x9f) included, become '?' (cli_audit.c). */
+void cli_audit_clean(struct sv v, int width);
+
 #endif

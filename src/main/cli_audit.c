@@ -25,10 +25,8 @@ cli_audit_sv(json_t *o, const char *name)
 	return (struct sv){json_string_value(v), json_string_length(v)};
 }
 
-/* Writes a stored text for a terminal: control bytes, C1 controls
- * (UTF-8 0xc2 0x80-0x9f) included, become '?', so an entry edited by
- * hand cannot drive the terminal. */
-static void
+/* So that an entry edited by hand cannot drive the terminal. */
+void
 cli_audit_clean(struct sv v, int width)
 {
 	int n = 0;

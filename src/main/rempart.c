@@ -1,8 +1,6 @@
 /* rempart: the administration command line.
  *
- * The user, group, bans, cdr, 'audit list|prune|retention', trunk,
- * route, did, admin, apikey, alert, config, profile, rate, ceiling,
- * fraud and assess commands are clients of the administration API
+ * Every command but two is a client of the administration API
  * (admin/api.h, main/apiclient.h): through the daemon's local socket
  * DATA/rempart.sock (mode 0600; the daemon knows us by our uid:
  * "local:NAME" in the audit log), or, when no daemon listens there,
@@ -11,13 +9,11 @@
  * through a remote daemon's HTTPS API. The API checks, audits and
  * applies each change, and the daemon sees it at once.
  *
- * The other commands still work on the data directory directly (SQLite
- * in WAL mode lets them run beside the daemon) and ask a running daemon
- * to reload by sending SIGHUP to the pid in DATA/rempartd.pid. Exit
- * codes: 0 done, 1 the operation failed (an API's 4xx included), 2 bad
- * usage. */
+ * The two work on this host's files: init creates the data directory,
+ * and audit verify checks the database file itself (even a copy taken
+ * off the host). Exit codes: 0 done, 1 the operation failed (an API's
+ * 4xx included), 2 bad usage. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
@@ -31,7 +27,6 @@
 
 #include "cli.h"
 #include "core/buf.h"
-#include "core/seclog.h"
 #include "core/sv.h"
 #include "policy/secret.h"
 #include "rempart_version.h"
@@ -46,9 +41,6 @@
 
 #define DEMO_FIRST 100
 #define DEMO_LAST 105
-#define TAIL_DEFAULT_LINES 20
-#define TAIL_MAX_LINES 1000000u
-#define TAIL_POLL_NS 200000000L
 #define MS_PER_DAY (86400LL * 1000)
 
 static void
@@ -363,181 +355,6 @@ cmd_api(int rc)
 	return rc;
 }
 
-/* Copies [from, to) of fd to stdout. Control bytes other than the line
- * feed, which the log never holds, are shown as '?' so that a damaged
- * file cannot drive the terminal. Returns 0 or a negative errno. */
-static int
-copy_out(int fd, off_t from, off_t to)
-{
-	char buf[8192];
-	ssize_t n;
-
-	while (from < to) {
-		size_t want = (size_t)(to - from) < sizeof(buf)
-		                  ? (size_t)(to - from)
-		                  : sizeof(buf);
-
-		n = pread(fd, buf, want, from);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		for (ssize_t i = 0; i < n; i++)
-			if (((unsigned char)buf[i] < 0x20 && buf[i] != '\n') ||
-			    buf[i] == 0x7f)
-				buf[i] = '?';
-		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-			return -EIO;
-		from += n;
-	}
-	return fflush(stdout) == 0 ? 0 : -EIO;
-}
-
-/* The offset where the last 'lines' lines of fd (of 'size' bytes)
- * start; a last line without its '\n' counts as a line. */
-static int
-tail_start(int fd, off_t size, uint32_t lines, off_t *start)
-{
-	char buf[8192];
-	off_t pos = size, end = size;
-	uint32_t seen = 0;
-	ssize_t n;
-
-	*start = size;
-	if (lines == 0 || size == 0)
-		return 0;
-	if (pread(fd, buf, 1, size - 1) == 1 && buf[0] == '\n')
-		end = size - 1; /* the last line's own terminator */
-	pos = end;
-	while (pos > 0) {
-		size_t want =
-		    pos < (off_t)sizeof(buf) ? (size_t)pos : sizeof(buf);
-
-		n = pread(fd, buf, want, pos - (off_t)want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != (ssize_t)want)
-			return n < 0 ? -errno : -EIO;
-		for (size_t i = want; i > 0; i--) {
-			if (buf[i - 1] != '\n')
-				continue;
-			if (++seen == lines) {
-				*start = pos - (off_t)want + (off_t)i;
-				return 0;
-			}
-		}
-		pos -= (off_t)want;
-	}
-	*start = 0;
-	return 0;
-}
-
-static int
-open_log_file(const char *path, int *fd, struct stat *st)
-{
-	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (*fd < 0)
-		return -errno;
-	if (fstat(*fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		close(*fd);
-		*fd = -1;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Prints what is appended to the log, following it across rotations,
- * until the process is interrupted. *fd may be replaced. */
-static int
-follow_log(const char *path, int *fd, off_t pos)
-{
-	const struct timespec pause = {0, TAIL_POLL_NS};
-	struct stat st, now;
-	int rc, nfd;
-
-	for (;;) {
-		if (fstat(*fd, &st) != 0)
-			return -errno;
-		if (st.st_size < pos)
-			pos = 0; /* truncated */
-		rc = copy_out(*fd, pos, st.st_size);
-		if (rc != 0)
-			return rc;
-		pos = st.st_size;
-		/* Rotated: the old file is drained, go to the new one. */
-		if (stat(path, &now) == 0 &&
-		    (now.st_ino != st.st_ino || now.st_dev != st.st_dev) &&
-		    open_log_file(path, &nfd, &now) == 0) {
-			close(*fd);
-			*fd = nfd;
-			pos = 0;
-			continue;
-		}
-		(void)nanosleep(&pause, NULL);
-	}
-}
-
-static int
-cmd_security(struct cli *c, int argc, char **argv)
-{
-	char path[4096];
-	uint32_t lines = TAIL_DEFAULT_LINES;
-	bool follow = false;
-	struct stat st;
-	off_t start;
-	int rc, fd;
-
-	if (argc < 1 || strcmp(argv[0], "tail") != 0) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
-			if (sv_to_u32(sv_cstr(argv[++i]), TAIL_MAX_LINES,
-			        &lines) != 0) {
-				fprintf(stderr,
-				    "rempart: invalid line count '%s' "
-				    "(0-%u)\n",
-				    argv[i], TAIL_MAX_LINES);
-				return EXIT_USAGE;
-			}
-		} else if (strcmp(argv[i], "--follow") == 0 ||
-		           strcmp(argv[i], "-f") == 0) {
-			follow = true;
-		} else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	rc = check_initialised(c);
-	if (rc != 0)
-		return rc;
-	if (path_join(path, sizeof(path), c->data_dir,
-	        SECLOG_DIR_NAME "/" SECLOG_FILE_NAME) != 0)
-		return fail(c->data_dir, -ENAMETOOLONG);
-	rc = open_log_file(path, &fd, &st);
-	if (rc == -ENOENT && !follow)
-		return 0; /* nothing logged yet */
-	if (rc == -ENOENT) {
-		/* Wait for the first line. */
-		const struct timespec pause = {0, TAIL_POLL_NS};
-
-		while ((rc = open_log_file(path, &fd, &st)) == -ENOENT)
-			(void)nanosleep(&pause, NULL);
-	}
-	if (rc != 0)
-		return fail(path, rc);
-	rc = tail_start(fd, st.st_size, lines, &start);
-	if (rc == 0)
-		rc = copy_out(fd, start, st.st_size);
-	if (rc == 0 && follow)
-		rc = follow_log(path, &fd, st.st_size);
-	close(fd);
-	return rc == 0 ? 0 : fail("cannot read the security log", rc);
-}
-
 const char *
 format_ms(int64_t ms, bool iso, char *out, size_t size)
 {
@@ -676,7 +493,7 @@ main(int argc, char **argv)
 	 * but those that work on this host's files: init creates the data
 	 * directory, audit verify checks the database file itself. */
 	if (c.api_url != NULL &&
-	    (strcmp(argv[i], "init") == 0 || strcmp(argv[i], "security") == 0 ||
+	    (strcmp(argv[i], "init") == 0 ||
 	        (strcmp(argv[i], "audit") == 0 &&
 	            (i + 1 >= argc || strcmp(argv[i + 1], "verify") == 0)))) {
 		fprintf(stderr,
@@ -692,7 +509,7 @@ main(int argc, char **argv)
 	else if (strcmp(argv[i], "bans") == 0)
 		rc = cmd_bans(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "security") == 0)
-		rc = cmd_security(&c, argc - i - 1, argv + i + 1);
+		rc = cmd_api(cli_security(&c, argc - i - 1, argv + i + 1));
 	else if (strcmp(argv[i], "cdr") == 0)
 		rc = cmd_cdr(&c, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "audit") == 0)
