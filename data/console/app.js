@@ -247,6 +247,8 @@ async function loadLive() {
     cell(tr, t.name);
     cell(tr, t.state);
     cell(tr, fmtMs(t.since_ms));
+    cell(tr, t.last_error ? t.last_error + " (" + fmtMs(t.last_error_ms) +
+      ")" : "");
   });
   const spend = [];
   if (st && st.spend.global) {

@@ -483,9 +483,14 @@ api_status_live(const struct live_snapshot *s, json_t *o)
 		const struct live_trunk *t = &s->trunks[i];
 
 		if (json_array_append_new(trunks,
-		        json_pack("{s:s,s:s,s:I}", "name", t->name, "state",
-		            t->state, "since_ms", (json_int_t)t->since_ms)) !=
-		    0)
+		        json_pack("{s:s,s:s,s:I,s:s?,s:o}", "name", t->name,
+		            "state", t->state, "since_ms",
+		            (json_int_t)t->since_ms, "last_error",
+		            t->last_error[0] != '\0' ? t->last_error : NULL,
+		            "last_error_ms",
+		            t->last_error[0] != '\0'
+		                ? json_integer((json_int_t)t->last_error_ms)
+		                : json_null())) != 0)
 			rc = -ENOMEM;
 	}
 	for (size_t i = 0; rc == 0 && i < s->nspend; i++) {

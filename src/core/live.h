@@ -70,6 +70,8 @@ struct live_trunk {
 	char name[LIVE_NAME_MAX + 1];
 	char state[16];   /* "registered", "registering", "failed", "up", ... */
 	int64_t since_ms; /* when the loop first saw this state */
+	char last_error[64];   /* its last failure, "" for none */
+	int64_t last_error_ms; /* when, 0 for none */
 };
 
 /* One scope's spend in the current hour and day (micro-units), with the

@@ -84,6 +84,10 @@ fill_trunks(struct livepub *p, struct live_snapshot *s, size_t max,
 		    src->trunkrun != NULL
 		        ? trunkrun_state(src->trunkrun, sv_cstr(t->name))
 		        : "stopped");
+		if (src->trunkrun != NULL)
+			snprintf(o->last_error, sizeof(o->last_error), "%s",
+			    trunkrun_last_error(src->trunkrun, sv_cstr(t->name),
+			        &o->last_error_ms));
 		o->since_ms = now;
 		for (size_t j = 0; j < p->nprev; j++) {
 			if (strcmp(p->prev[j].name, o->name) == 0 &&

@@ -78,8 +78,9 @@ struct trunkreg {
 	uint32_t granted_s;
 	uint32_t failures;
 	uint16_t last_status;
-	struct buf out; /* the request being built */
-	struct buf tmp; /* a new credentials line */
+	const char *last_why; /* of the last failure, "" for none */
+	struct buf out;       /* the request being built */
+	struct buf tmp;       /* a new credentials line */
 };
 
 static const char *const state_names[] = {
@@ -337,6 +338,12 @@ trunkreg_last_status(const struct trunkreg *t)
 	return t->last_status;
 }
 
+const char *
+trunkreg_last_failure(const struct trunkreg *t)
+{
+	return t->last_why != NULL ? t->last_why : "";
+}
+
 uint32_t
 trunkreg_failures(const struct trunkreg *t)
 {
@@ -506,6 +513,7 @@ failure(struct trunkreg *t, const struct sip_msg *resp, const char *why)
 		return;
 	}
 	t->granted_s = 0;
+	t->last_why = why;
 	if (t->failures < UINT32_MAX)
 		t->failures++;
 	delay_ms = backoff_ms(t);

@@ -129,6 +129,10 @@ uint32_t trunkreg_granted_s(const struct trunkreg *t);
 /* Status of the last final response (408 / 503 when made up by the
  * transaction layer), 0 if none. */
 uint16_t trunkreg_last_status(const struct trunkreg *t);
+/* Why the last attempt failed: "no-answer" (nothing came back: a
+ * timeout or a transport error), "rejected", "credentials-refused",
+ * "send"...; "" before any failure. */
+const char *trunkreg_last_failure(const struct trunkreg *t);
 /* Failures in a row since the last success. */
 uint32_t trunkreg_failures(const struct trunkreg *t);
 

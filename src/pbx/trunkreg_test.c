@@ -398,9 +398,11 @@ test_forbidden_retry(void **state)
 
 	make(e);
 	assert_int_equal(trunkreg_start(e->t), 0);
+	assert_string_equal(trunkreg_last_failure(e->t), "");
 	respond(e, 0, 403, NULL, false, 0);
 	assert_int_equal(trunkreg_state(e->t), TRUNKREG_FAILED);
 	assert_int_equal(trunkreg_last_status(e->t), 403);
+	assert_string_equal(trunkreg_last_failure(e->t), "rejected");
 	assert_int_equal(trunkreg_failures(e->t), 1);
 	assert_int_equal(e->nstates, 2);
 	assert_int_equal(e->states[1], TRUNKREG_FAILED);
@@ -434,6 +436,7 @@ test_timeout_backoff(void **state)
 		loop_advance(e->loop, 64 * SIP_TXN_T1_MS);
 		assert_int_equal(trunkreg_state(e->t), TRUNKREG_FAILED);
 		assert_int_equal(trunkreg_last_status(e->t), 408);
+		assert_string_equal(trunkreg_last_failure(e->t), "no-answer");
 		assert_int_equal(trunkreg_failures(e->t), k + 1);
 		assert_int_equal(e->nstates, before + 1);
 		failed_at = e->state_at[before];

@@ -2,9 +2,11 @@
 #include "pbx/trunkrun.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/mem.h"
@@ -23,6 +25,10 @@ struct running {
 	struct trunkreg *reg;       /* a registration trunk */
 	struct trunkhealth *health; /* an IP trunk with probes */
 	bool unprobed;              /* an IP trunk without probes */
+	/* Its last failure since it was started, for the administrator;
+	 * when, in ms since the epoch. */
+	char error[TRUNKRUN_ERROR_MAX];
+	int64_t error_ms;
 };
 
 struct trunkrun {
@@ -89,12 +95,32 @@ find(const struct trunkrun *r, struct sv name)
 	return NULL;
 }
 
+static void RP_PRINTF(2, 3) note_error(struct running *e, const char *fmt, ...)
+{
+	struct timespec now;
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(e->error, sizeof(e->error), fmt, ap);
+	va_end(ap);
+	e->error_ms = clock_gettime(CLOCK_REALTIME, &now) == 0
+	                  ? (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000
+	                  : 0;
+}
+
 static void
 reg_state(void *arg, struct trunkreg *t, enum trunkreg_state state)
 {
 	struct running *e = arg;
 
-	(void)e;
+	/* A status made up by the transaction layer says nothing more
+	 * than "no answer". */
+	if (state == TRUNKREG_FAILED &&
+	    strcmp(trunkreg_last_failure(t), "no-answer") == 0)
+		note_error(e, "registration failed: no answer");
+	else if (state == TRUNKREG_FAILED)
+		note_error(e, "registration failed: %s, status %u",
+		    trunkreg_last_failure(t), trunkreg_last_status(t));
 	if (state == TRUNKREG_REGISTERED)
 		log_info("trunk", "msg=\"registered\" trunk=%s expires=%u",
 		    e->name, trunkreg_granted_s(t));
@@ -113,6 +139,11 @@ health_state(void *arg, struct trunkhealth *h, enum trunkhealth_state state)
 {
 	struct running *e = arg;
 
+	if (state == TRUNKHEALTH_DOWN && trunkhealth_last_status(h) != 0)
+		note_error(
+		    e, "OPTIONS answered %u", trunkhealth_last_status(h));
+	else if (state == TRUNKHEALTH_DOWN)
+		note_error(e, "no answer to OPTIONS");
 	if (state == TRUNKHEALTH_DOWN)
 		log_warn("trunk", "msg=\"trunk down\" trunk=%s", e->name);
 	else
@@ -210,6 +241,7 @@ start(struct trunkrun *r, struct running *e, const struct trunkdir_trunk *t)
 	snprintf(e->name, sizeof(e->name), "%s", t->name);
 	e->updated_at = t->info.updated_at;
 	if (!t->usable) {
+		note_error(e, "not started: host not resolved");
 		log_warn("trunk",
 		    "msg=\"trunk not started: host not "
 		    "resolved\" trunk=%s",
@@ -222,6 +254,10 @@ start(struct trunkrun *r, struct running *e, const struct trunkdir_trunk *t)
 		         ? start_reg(r, e, t, host, port)
 		         : start_health(r, e, t, host, port);
 	if (rv != 0) {
+		if (rv == -ENOKEY)
+			note_error(e, "not started: no secret set");
+		else
+			note_error(e, "not started: %s", strerror(-rv));
 		log_warn("trunk", "msg=\"trunk not started\" trunk=%s err=%d",
 		    t->name, rv);
 		running_stop(e, false);
@@ -307,4 +343,13 @@ trunkrun_state(const struct trunkrun *r, struct sv name)
 	if (e->health != NULL)
 		return trunkhealth_state_name(trunkhealth_state(e->health));
 	return e->unprobed ? "unprobed" : "stopped";
+}
+
+const char *
+trunkrun_last_error(const struct trunkrun *r, struct sv name, int64_t *at_ms)
+{
+	const struct running *e = r != NULL ? find(r, name) : NULL;
+
+	*at_ms = e != NULL ? e->error_ms : 0;
+	return e != NULL ? e->error : "";
 }

@@ -63,4 +63,15 @@ bool trunkrun_usable(const struct trunkrun *r, struct sv name);
  * "registering", "failed", "up", "down", "unknown" or "stopped". */
 const char *trunkrun_state(const struct trunkrun *r, struct sv name);
 
+/* The room for a trunk's last error, its NUL included. */
+#define TRUNKRUN_ERROR_MAX 64u
+
+/* The last failure of trunk 'name' since it was (re)started ("no answer
+ * to OPTIONS", "registration refused: 403", "not started: host not
+ * resolved"...), "" for none; *at_ms gets when it happened (ms since
+ * the epoch, 0 for none). It stays after the trunk recovers: the
+ * administrator sees what happened last. */
+const char *trunkrun_last_error(
+    const struct trunkrun *r, struct sv name, int64_t *at_ms);
+
 #endif

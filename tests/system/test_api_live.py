@@ -160,6 +160,12 @@ def test_status_shows_trunks_spend_and_blocks(sipp, live, data, tmp_path):
         body = wait_for(trunks_seen, seconds=10)
         for t in body["trunks"]:
             assert 0 < t["since_ms"] <= body["time_ms"] + 1000, t
+        # Why op1 is down, and when; op2 never failed.
+        t = {x["name"]: x for x in body["trunks"]}
+        assert t["op1"]["last_error"] == "no answer to OPTIONS", t
+        assert 0 < t["op1"]["last_error_ms"] <= body["time_ms"] + 1000, t
+        assert t["op2"]["last_error"] is None, t
+        assert t["op2"]["last_error_ms"] is None, t
         # A rated call through op2: a few seconds of conversation.
         uac = start_uac(sipp, tmp_path, "uac", "call_uac.xml", d.udp, "100",
                         data.secrets["100"], NUMBER, data.realm,

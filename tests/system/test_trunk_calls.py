@@ -10,6 +10,9 @@ Each test checks what the carrier got: the dialled number in the
 Request-URI and To, the daemon's own Via, Contact, Call-ID and relay
 media (nothing of the caller's), and one CDR for the call naming the
 trunk that carried it. SIPp runs are bounded (see test_calls.py)."""
+import http.client
+import json
+import os
 import re
 import socket
 import time
@@ -439,6 +442,39 @@ def test_trunk_codecs_limit_the_offer(sipp, pbx, data, tmp_path):
         silent.close()
 
 
+def local_status(data):
+    """GET /api/v1/status on the daemon's local socket (as root: an
+    administrator), reached through the directory's descriptor so that
+    a long path still fits."""
+    dirfd = os.open(str(data.path), os.O_RDONLY | os.O_DIRECTORY)
+
+    class Local(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.settimeout(10)
+            self.sock.connect(f"/proc/self/fd/{dirfd}/rempart.sock")
+
+    conn = Local("localhost")
+    try:
+        conn.request("GET", "/api/v1/status")
+        r = conn.getresponse()
+        assert r.status == 200, r.status
+        return json.loads(r.read())
+    finally:
+        conn.close()
+        os.close(dirfd)
+
+
+def trunk_seen(data, name, state, seconds=10):
+    deadline = time.time() + seconds
+    while True:
+        trunks = {t["name"]: t for t in local_status(data)["trunks"]}
+        if trunks.get(name, {}).get("state") == state:
+            return trunks[name]
+        assert time.time() < deadline, trunks
+        time.sleep(0.2)
+
+
 def test_registration_recovers_after_registrar_restart(sipp, pbx, data,
                                                        tmp_path):
     """R-TRUNK-1: over TCP, the registrar goes away after granting 10 s;
@@ -454,8 +490,12 @@ def test_registration_recovers_after_registrar_restart(sipp, pbx, data,
                  "--secret-stdin", stdin="Operator-Secret-2026\n")
     assert r.returncode == 0, r.stderr
     wait_log(d, 'msg="registered" trunk=reg expires=10', seconds=15)
+    assert trunk_seen(data, "reg", "registered")["last_error"] is None
     assert first.wait() == 0, first
     wait_log(d, 'msg="registration failed" trunk=reg', seconds=15)
+    # The dashboard says why (R-ADMIN-3).
+    seen = trunk_seen(data, "reg", "failed")
+    assert seen["last_error"] == "registration failed: no answer", seen
     again_dir = tmp_path / "again"
     again_dir.mkdir()
     again = start_uas(sipp, again_dir, "reg2", "registrar.xml", port,
@@ -467,6 +507,10 @@ def test_registration_recovers_after_registrar_restart(sipp, pbx, data,
         time.sleep(0.2)
     assert again.wait() == 0, again
     assert len(again.received("REGISTER ")) >= 3, again
+    # Registered again; the last error stays, with its time.
+    seen = trunk_seen(data, "reg", "registered")
+    assert seen["last_error"] == "registration failed: no answer", seen
+    assert seen["last_error_ms"] > 0, seen
 
 
 def test_system_lists_deny_and_allow(sipp, pbx, data, tmp_path):
