@@ -671,6 +671,18 @@ api_audit_change(struct api_call *k, const char *action, const char *object,
 
 /* Tells the daemon to reload what was just committed. */
 void
+api_unlock(struct api_call *k)
+{
+	pthread_mutex_unlock(&k->api->lock);
+}
+
+void
+api_relock(struct api_call *k)
+{
+	pthread_mutex_lock(&k->api->lock);
+}
+
+void
 api_reload(struct api *a)
 {
 	if (a->reload != NULL)
@@ -1163,7 +1175,7 @@ int
 api_start(struct api **out, const struct api_config *cfg)
 {
 	struct sockaddr_storage ss = {0};
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_TLS;
+	unsigned flags = API_MHD_THREADS | MHD_USE_TLS;
 	struct api *a;
 	int rc;
 

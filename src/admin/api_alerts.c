@@ -455,8 +455,11 @@ api_alert_test(struct api_call *k)
 		if (name != NULL ? ch != only : !on)
 			continue;
 		tried++;
+		/* Up to two tries of ALERT_TIMEOUT_DEFAULT_MS each. */
+		api_unlock(k);
 		if (!api_alert_try(&cfg, ch, results))
 			failed++;
+		api_relock(k);
 	}
 	alert_config_wipe(&cfg);
 	if (tried == 0) {

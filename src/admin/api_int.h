@@ -24,6 +24,12 @@
 /* Year 9999 in ms: bounds 'since' so it fits every clock type. */
 #define API_TIME_MS_MAX 253402300799999ull
 #define API_PREFIX "/api/v1/"
+/* How both servers (HTTPS and the local socket) run: a thread per
+ * connection, so that a request waiting on the network (an alert test)
+ * holds up no other; the API's lock still lets one request at a time
+ * use the store. */
+#define API_MHD_THREADS                                                        \
+	(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD)
 /* The longest JSON body an endpoint reads; larger ones get a 413. */
 #define API_JSON_MAX 4096u
 
@@ -257,6 +263,11 @@ void api_actor(
 int api_audit_change(struct api_call *k, const char *action, const char *object,
     json_t *before, json_t *after);
 
+/* A handler about to wait on the network lets other requests in: the
+ * API's lock is released until api_relock(). In between it must not
+ * touch k->api (the store, the keys, the buckets) nor the body. */
+void api_unlock(struct api_call *k);
+void api_relock(struct api_call *k);
 /* Tells the daemon to reload what was just committed. */
 void api_reload(struct api *a);
 

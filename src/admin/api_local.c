@@ -144,10 +144,9 @@ api_local_start(struct api *a, const char *path,
 	}
 	/* No per-address limit: every peer has the same (empty)
 	 * address. */
-	a->local_mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL,
-	    NULL, handler, a, MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	a->local_mhd = MHD_start_daemon(API_MHD_THREADS, 0, NULL, NULL, handler,
+	    a, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)16, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED,
 	    done, (void *)NULL, MHD_OPTION_END);

@@ -7,6 +7,8 @@ import http.client
 import json
 import os
 import pwd
+import socket
+import threading
 
 from test_alert_cli import Receiver, SECRET
 from test_api import assert_error
@@ -136,8 +138,12 @@ def test_config(pbx, data, keys):
                        keys["auditor"], new.encode())
     assert status == 403
     status, h, body = raw(api, "POST", "/api/v1/config/import", admin,
-                          new.encode(), ctype="application/json")
+                          new.encode(), ctype="text/html")
     assert status == 415, body
+    # JSON is the form that carries secret_env variables: YAML is not it.
+    status, h, body = raw(api, "POST", "/api/v1/config/import", admin,
+                          new.encode(), ctype="application/json")
+    assert status == 400 and b"invalid_body" in body, body
     status, h, body = raw(api, "POST", "/api/v1/config/import?dry_run=maybe",
                           admin, new.encode())
     assert status == 400 and b"dry_run" in body, body
@@ -188,3 +194,50 @@ def test_config(pbx, data, keys):
     last = audit(api, admin, "config.")[-1]
     assert (last["action"], last["actor"]) == ("config.trunk.remove",
                                                "local:" + me)
+
+
+def test_slow_alert_test_holds_up_no_other_request(pbx, data, keys):
+    """A test alert to a receiver that never answers waits out its two
+    tries; meanwhile the API answers other requests, over HTTPS and on
+    the local socket (R-ADMIN-3: the dashboard keeps refreshing)."""
+    api, admin = pbx.api, keys["admin"]
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
+    status, _, body = put(api, "/api/v1/alerts/webhook", admin,
+                          {"url": url, "secret": SECRET})
+    assert status == 200, body
+    outcome = {}
+
+    def run_test():
+        conn = http.client.HTTPSConnection("127.0.0.1", api.port,
+                                           context=api.ctx, timeout=60)
+        conn.request("POST", "/api/v1/alerts/test",
+                     headers={"Authorization": "Bearer " + admin})
+        r = conn.getresponse()
+        outcome["status"], outcome["body"] = r.status, json.loads(r.read())
+        conn.close()
+
+    tester = threading.Thread(target=run_test)
+    tester.start()
+    try:
+        # The test's first try has reached the receiver.
+        silent.settimeout(15)
+        held, _ = silent.accept()
+        assert tester.is_alive()
+        status, _, body = api.get("/api/v1/status", keys["auditor"])
+        assert status == 200, body
+        r = data.cli("user", "show", "100")
+        assert r.returncode == 0, r.stderr
+        # Both answered while the test alert still waits.
+        assert tester.is_alive() and "status" not in outcome
+        tester.join(60)
+        assert not tester.is_alive()
+        held.close()
+    finally:
+        silent.close()
+        tester.join(60)
+    assert outcome["status"] == 200, outcome
+    assert outcome["body"]["delivered"] is False, outcome
+    assert outcome["body"]["results"][0]["error"], outcome
